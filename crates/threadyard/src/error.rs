@@ -1,0 +1,235 @@
+//! Every way a call into the manager can go wrong, each saying what to do.
+//!
+//! Errors carry the refused message back where one was given, so nothing a
+//! caller hands over is ever dropped silently.
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::id::{WorkerId, MAX_ID_LEN};
+use crate::state::{Action, WorkerState};
+
+/// An id that cannot name a worker.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IdError {
+    /// The id is the empty string.
+    #[error("worker id is empty: give each worker a short printable name such as \"worker_0\"")]
+    Empty,
+    /// The id is longer than [`MAX_ID_LEN`] bytes.
+    #[error("worker id is {len} bytes long: ids are at most {MAX_ID_LEN} bytes")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The id contains a control character (newline, tab, escape...).
+    #[error("worker id has the control character {ch:?} at byte {index}: ids must be printable")]
+    ControlCharacter {
+        /// Byte offset of the character.
+        index: usize,
+        /// The character.
+        ch: char,
+    },
+}
+
+/// A setting that the manager cannot work with.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// A mailbox must hold at least one message and at most the limit.
+    #[error("mailbox capacity {given} is out of range: use 1 to {max}")]
+    MailboxCapacity {
+        /// The capacity asked for.
+        given: usize,
+        /// The largest accepted.
+        max: usize,
+    },
+    /// The event log must keep at least one event.
+    #[error("event log capacity {given} is out of range: use 1 to {max}")]
+    EventCapacity {
+        /// The capacity asked for.
+        given: usize,
+        /// The largest accepted.
+        max: usize,
+    },
+}
+
+/// Why a worker could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CreateError {
+    /// The id is not valid.
+    #[error(transparent)]
+    InvalidId(#[from] IdError),
+    /// Its per-worker settings are not valid.
+    #[error(transparent)]
+    InvalidConfig(#[from] ConfigError),
+    /// Another worker already has this id.
+    #[error(
+        "a worker named `{0}` already exists: pick another id, or remove the finished one first"
+    )]
+    Duplicate(WorkerId),
+    /// The manager has been shut down.
+    #[error("the manager is shut down and takes no new workers: create a new manager")]
+    ShutDown,
+}
+
+/// Why a control call (start, pause, resume, stop, remove, join) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ControlError {
+    /// No worker has this id.
+    #[error("no worker named `{0}`: check the id against snapshot()")]
+    UnknownWorker(String),
+    /// The worker's state does not allow this action; nothing changed.
+    #[error("cannot {action} worker `{id}`: it is {state} ({})", action.allowed_from())]
+    InvalidTransition {
+        /// The worker.
+        id: WorkerId,
+        /// What was asked.
+        action: Action,
+        /// The state it was in.
+        state: WorkerState,
+    },
+    /// Every thread the platform can give is busy with a live worker.
+    #[error("cannot start worker `{id}`: all {capacity} threads are busy; stop a worker, wait for one to finish, or raise the capacity")]
+    AtCapacity {
+        /// The worker that stays Created.
+        id: WorkerId,
+        /// The platform's thread capacity.
+        capacity: usize,
+    },
+    /// The platform refused to start a thread; the worker is marked Failed.
+    #[error("the platform could not start a thread for worker `{id}`: {reason}")]
+    Spawn {
+        /// The worker.
+        id: WorkerId,
+        /// What the platform said.
+        reason: String,
+    },
+    /// The manager has been shut down.
+    #[error("the manager is shut down: create a new manager")]
+    ShutDown,
+    /// `join` gave up at its deadline; the worker goes on.
+    #[error("worker `{id}` is still {state} at the deadline: stop it, or join again with a longer timeout")]
+    Timeout {
+        /// The worker.
+        id: WorkerId,
+        /// Its state at the deadline.
+        state: WorkerState,
+    },
+}
+
+/// Why [`Yard::spawn`](crate::Yard::spawn) failed; nothing was kept.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SpawnError {
+    /// The worker could not be created.
+    #[error(transparent)]
+    Create(#[from] CreateError),
+    /// It was created but could not be started.
+    #[error(transparent)]
+    Start(#[from] ControlError),
+}
+
+/// Why a message was not accepted. The message comes back inside the error.
+#[derive(Error)]
+pub enum SendError<T> {
+    /// No worker has this id.
+    #[error("no worker named `{id}`: check the id against snapshot()")]
+    UnknownWorker {
+        /// The id given.
+        id: String,
+        /// The message, returned.
+        message: T,
+    },
+    /// The worker's mailbox is full (after waiting, for `send_timeout`).
+    #[error("the mailbox of worker `{id}` is full ({capacity} messages): retry later, use send_timeout, or give it a larger mailbox")]
+    Full {
+        /// The worker.
+        id: WorkerId,
+        /// Its mailbox capacity.
+        capacity: usize,
+        /// The message, returned.
+        message: T,
+    },
+    /// The worker has finished (or the manager shut down): it will never read it.
+    #[error("worker `{id}` has finished and reads no more messages")]
+    Finished {
+        /// The worker.
+        id: WorkerId,
+        /// The message, returned.
+        message: T,
+    },
+}
+
+impl<T> SendError<T> {
+    /// Takes back the message that was not delivered.
+    pub fn into_message(self) -> T {
+        match self {
+            Self::UnknownWorker { message, .. }
+            | Self::Full { message, .. }
+            | Self::Finished { message, .. } => message,
+        }
+    }
+}
+
+// Written by hand so that `T` needs no `Debug`: any message type can be sent.
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownWorker { id, .. } => f
+                .debug_struct("UnknownWorker")
+                .field("id", id)
+                .finish_non_exhaustive(),
+            Self::Full { id, capacity, .. } => f
+                .debug_struct("Full")
+                .field("id", id)
+                .field("capacity", capacity)
+                .finish_non_exhaustive(),
+            Self::Finished { id, .. } => f
+                .debug_struct("Finished")
+                .field("id", id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Returned to a task by blocking calls once its worker has been asked to stop.
+///
+/// Propagate it with `?`: a task that returns it has stopped cleanly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the worker was asked to stop")]
+pub struct StopRequested;
+
+/// How a task ends other than by returning `Ok(())`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TaskError {
+    /// The task honoured a stop request: a clean stop.
+    #[error("stopped on request")]
+    Stopped,
+    /// The task failed: the worker becomes Failed (or restarts, by its policy).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl TaskError {
+    /// A failure with a message.
+    pub fn failed(message: impl fmt::Display) -> Self {
+        Self::Failed(message.to_string())
+    }
+}
+
+impl From<StopRequested> for TaskError {
+    fn from(_: StopRequested) -> Self {
+        Self::Stopped
+    }
+}
+
+impl From<String> for TaskError {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
+    }
+}
+
+impl From<&str> for TaskError {
+    fn from(message: &str) -> Self {
+        Self::Failed(message.to_owned())
+    }
+}

@@ -1,0 +1,172 @@
+//! What happened, when: a bounded log of timestamped events.
+//!
+//! Events are published the moment they happen, by whichever thread made them
+//! happen (no monitor thread collects them). The log keeps the newest
+//! `capacity` events; readers page through it with [`EventLog::since`], and a
+//! reader that fell behind is told how many it missed.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use crate::id::WorkerId;
+use crate::sync::{lock, Mutex};
+
+/// One thing that happened to a worker or to the manager.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Position in the log, from 0, never reused.
+    pub seq: u64,
+    /// Microseconds since the manager was created.
+    pub at_us: u64,
+    /// The worker concerned; `None` for manager-wide events.
+    pub worker: Option<WorkerId>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The kinds of [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EventKind {
+    /// The worker was registered.
+    Created,
+    /// Its thread began running the task.
+    Started,
+    /// The manager asked it to pause.
+    PauseRequested,
+    /// It reached a pause point and is paused.
+    Paused {
+        /// True when the worker paused itself.
+        by_itself: bool,
+    },
+    /// The manager resumed it (or withdrew a pending pause request).
+    Resumed,
+    /// The manager asked it to stop.
+    StopRequested,
+    /// Its task ended cleanly.
+    Stopped,
+    /// Its task failed and will not be restarted.
+    Failed {
+        /// The error or panic message.
+        error: String,
+    },
+    /// Its task failed and was started again by its restart policy.
+    Restarted {
+        /// The error or panic message of the failed run.
+        error: String,
+    },
+    /// The task reported a non-fatal error.
+    ErrorRecorded {
+        /// What it said.
+        error: String,
+    },
+    /// A message was accepted into its mailbox (recorded only when the
+    /// manager was built with `record_messages(true)`).
+    MessageSent {
+        /// The sending worker, or `None` for the caller of the manager.
+        from: Option<WorkerId>,
+    },
+    /// A broadcast went out.
+    Broadcast {
+        /// How many mailboxes accepted it.
+        delivered: usize,
+        /// How many were full.
+        full: usize,
+    },
+    /// The finished worker was removed from the manager.
+    Removed,
+    /// Shutdown began.
+    ShutdownStarted,
+    /// Shutdown returned.
+    ShutdownFinished {
+        /// Workers that had not stopped by the deadline.
+        unresponsive: usize,
+    },
+}
+
+/// A page of the log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventPage {
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+    /// Events after the requested position that were already overwritten.
+    pub missed: u64,
+    /// Pass this to the next `since` call.
+    pub next: u64,
+}
+
+#[derive(Debug)]
+struct Ring {
+    events: VecDeque<Event>,
+    next_seq: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct EventLog {
+    ring: Mutex<Ring>,
+    capacity: usize,
+}
+
+impl EventLog {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            ring: Mutex::new(Ring {
+                events: VecDeque::with_capacity(capacity.min(1024)),
+                next_seq: 0,
+            }),
+            capacity,
+        }
+    }
+
+    pub(crate) fn push(&self, at_us: u64, worker: Option<WorkerId>, kind: EventKind) {
+        let mut ring = lock(&self.ring);
+        if ring.events.len() == self.capacity {
+            ring.events.pop_front();
+        }
+        let seq = ring.next_seq;
+        ring.next_seq += 1;
+        ring.events.push_back(Event {
+            seq,
+            at_us,
+            worker,
+            kind,
+        });
+    }
+
+    /// Events with `seq >= from`, oldest first.
+    pub(crate) fn since(&self, from: u64) -> EventPage {
+        let ring = lock(&self.ring);
+        let oldest = ring.events.front().map_or(ring.next_seq, |e| e.seq);
+        let start = from.max(oldest);
+        let skip = usize::try_from(start - oldest).unwrap_or(usize::MAX);
+        EventPage {
+            events: ring.events.iter().skip(skip).cloned().collect(),
+            missed: start.saturating_sub(from),
+            next: ring.next_seq,
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn keeps_the_newest_and_counts_the_missed() {
+        let log = EventLog::new(3);
+        for at in 0..5 {
+            log.push(at, None, EventKind::ShutdownStarted);
+        }
+        let page = log.since(0);
+        assert_eq!(page.missed, 2);
+        assert_eq!(
+            page.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [2, 3, 4]
+        );
+        assert_eq!(page.next, 5);
+        assert!(log.since(5).events.is_empty());
+        assert_eq!(log.since(4).events.len(), 1);
+    }
+}

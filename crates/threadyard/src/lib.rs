@@ -1,0 +1,116 @@
+//! # threadyard: manage, watch and teach threads
+//!
+//! A [`Yard`] manages named workers. Each worker is a task (a closure) running
+//! on a thread of its own (a std thread natively, a Web Worker in the
+//! browser) that cooperates with its manager through a [`Worker`] context:
+//!
+//! * **Lifecycle.** [`Yard::create`] then [`Yard::start`] (or
+//!   [`Yard::spawn`]) moves a worker through the states of [`WorkerState`]:
+//!   Created, Running, PauseRequested, Paused, Stopping, Stopped, Failed.
+//!   Every move is validated and atomic; a refused one changes nothing and
+//!   says why ([`ControlError::InvalidTransition`]).
+//! * **Cooperative pause.** [`Yard::pause`] only *requests* a pause; the
+//!   worker acknowledges it at its next [`Worker::pause_point`] (one atomic
+//!   load when nothing is requested) and blocks there, without spinning,
+//!   until [`Yard::resume`] or [`Yard::stop`]. A worker can pause itself
+//!   ([`Worker::pause_self`]).
+//! * **Mailboxes.** Each worker has a bounded mailbox ([`Yard::send`],
+//!   [`Yard::send_timeout`], [`Worker::recv`] and friends). A full mailbox
+//!   refuses with the message handed back; nothing is dropped silently.
+//!   Control commands never queue behind data. [`Yard::broadcast`] reaches
+//!   every live worker at once and reports per recipient.
+//! * **Metrics and events.** [`Yard::snapshot`] gives every worker's state and
+//!   figures (thread CPU time, busy time, tasks, errors, restarts, pauses,
+//!   mailbox), serializable with serde; finished workers stay visible until
+//!   [`Yard::remove`]. [`Yard::events_since`] pages through timestamped events.
+//! * **Failures.** A task that panics or returns an error makes its worker
+//!   Failed with the message kept; the others go on. A [`RestartPolicy`] can
+//!   run it again.
+//! * **Shutdown.** [`Yard::shutdown`] stops everything within one overall
+//!   deadline and returns a [`ShutdownReport`].
+//!
+//! There is no monitor thread: the wrapper around each task publishes start,
+//! end, failure and restart the moment they happen, and waiting (pause,
+//! receive, join, shutdown) is always on a condition variable, never
+//! sleep-and-check. The library logs through `tracing` and never prints.
+//!
+//! ## The seed's example
+//!
+//! Three data processors; `worker_1` is told to pause and pauses itself, is
+//! resumed later, then "shutdown" is broadcast and the metrics are read:
+//!
+//! ```
+//! use std::time::Duration;
+//! use threadyard::{Worker, Yard, WorkerState, TaskError};
+//!
+//! fn data_processor(w: &Worker<String>) -> Result<(), TaskError> {
+//!     loop {
+//!         w.pause_point()?;
+//!         match w.recv_timeout(Duration::from_millis(1))?.as_deref() {
+//!             Some("pause") => w.pause_self()?,
+//!             Some("shutdown") => return Ok(()),
+//!             _ => w.task_done(), // "processed" one item
+//!         }
+//!     }
+//! }
+//!
+//! let yard = Yard::<String>::new();
+//! for i in 0..3 {
+//!     yard.spawn(&format!("worker_{i}"), data_processor)?;
+//! }
+//! yard.send("worker_1", "pause".into())?;
+//! # while yard.state("worker_1")? != WorkerState::Paused { std::thread::yield_now(); }
+//! yard.resume("worker_1")?;
+//! let report = yard.broadcast("shutdown".into());
+//! assert_eq!(report.recipients.len(), 3);
+//! assert!(yard.join_all(Duration::from_secs(10)).is_empty());
+//!
+//! let shutdown = yard.shutdown(Duration::from_secs(1));
+//! assert_eq!(shutdown.clean.len(), 3);
+//! for w in yard.snapshot().workers {
+//!     println!("{}: {} tasks, {} pauses", w.id, w.tasks_completed, w.pause_count);
+//! }
+//! assert_eq!(yard.worker("worker_1")?.pause_count, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! (The hidden line waits for the pause only so the example is deterministic;
+//! a real caller would watch events or the snapshot.)
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod changes;
+mod clock;
+mod error;
+mod events;
+mod id;
+mod mailbox;
+mod metrics;
+pub mod platform;
+mod policy;
+mod runner;
+mod shutdown;
+mod slot;
+mod state;
+mod sync;
+mod worker;
+mod yard;
+
+pub use clock::CPU_CLOCK;
+pub use error::{
+    ConfigError, ControlError, CreateError, IdError, SendError, SpawnError, StopRequested,
+    TaskError,
+};
+pub use events::{Event, EventKind, EventPage};
+pub use id::{WorkerId, MAX_ID_LEN};
+pub use mailbox::{MailboxSnapshot, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
+pub use policy::{RestartPolicy, WorkerOptions};
+pub use shutdown::{FailedWorker, ShutdownReport};
+pub use slot::WorkerSnapshot;
+pub use state::{Action, WorkerState};
+pub use worker::{Task, Worker};
+pub use yard::{
+    BroadcastReport, Delivery, Recipient, Snapshot, WorkerSender, Yard, YardBuilder,
+    MAX_EVENT_CAPACITY,
+};

@@ -1,0 +1,52 @@
+//! The spawning seam: the only thing that differs per platform.
+//!
+//! The core asks a [`Spawn`] for a thread to run one job and never touches
+//! `std::thread` or Web Workers itself (the way rayon-core's `ThreadSpawn`
+//! lets wasm-bindgen-rayon supply threads).
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::NativeSpawner;
+
+/// A job for a thread: runs one worker from start to end.
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Something that can run a job on a thread of its own.
+pub trait Spawn: Send + Sync + 'static {
+    /// Runs `job` on a new or pooled thread named `name`. Returns at once;
+    /// an error means the job will never run.
+    fn spawn(&self, name: &str, job: Job) -> Result<(), String>;
+
+    /// How many jobs can run at once, if the platform has a limit (a browser's
+    /// pool of Web Workers does). `None`: no limit beyond the OS.
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// The platform's default spawner.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn default_spawner() -> Box<dyn Spawn> {
+    Box::new(NativeSpawner::default())
+}
+
+/// Placeholder until the Web Workers backend lands (issue 4): on wasm32 a
+/// spawner must be given to the builder; this one refuses every spawn with a
+/// message saying so.
+#[cfg(target_arch = "wasm32")]
+pub fn default_spawner() -> Box<dyn Spawn> {
+    struct NoThreads;
+    impl Spawn for NoThreads {
+        fn spawn(&self, _name: &str, _job: Job) -> Result<(), String> {
+            Err(
+                "no thread spawner on this platform: pass one to Yard::builder().spawner(..)"
+                    .into(),
+            )
+        }
+        fn capacity(&self) -> Option<usize> {
+            Some(0)
+        }
+    }
+    Box::new(NoThreads)
+}

@@ -1,0 +1,395 @@
+//! One worker's shared record: its state byte, mailbox, counters and the one
+//! condition variable it waits on.
+//!
+//! The handshake that makes pause, resume and stop reliable:
+//! * the worker only ever blocks inside [`Slot::wait_at`], holding the lane
+//!   lock while it checks the state byte and the queue, and releasing it
+//!   atomically as it waits on `worker_cv`;
+//! * whoever changes the state byte (pause, resume, stop) or queues a message
+//!   takes the lane lock *after* the change and then notifies.
+//!
+//! So the worker either sees the change before it waits, or is already
+//! waiting when the notification comes: no wakeup is lost, and nothing polls.
+
+use serde::Serialize;
+use web_time::Instant;
+
+use crate::changes::Changes;
+use crate::clock::{self, Clock};
+use crate::error::{ControlError, SendError, StopRequested};
+use crate::events::{EventKind, EventLog};
+use crate::id::WorkerId;
+use crate::mailbox::{Lane, MailboxCounters, MailboxSnapshot, Refusal};
+use crate::metrics::{Metrics, UNSET};
+use crate::policy::RestartPolicy;
+use crate::state::{Action, StateCell, Transition, WorkerState};
+use crate::sync::{expired, lock, wait, wait_until, Arc, Condvar, Mutex, MutexGuard};
+use crate::worker::Task;
+
+/// What a worker waits for in [`Slot::wait_at`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Only to get past a pending pause (a pause point).
+    PastPause,
+    /// A message (a receive, which is a pause point too).
+    Message,
+}
+
+pub(crate) struct Slot<T> {
+    pub(crate) id: WorkerId,
+    pub(crate) state: StateCell,
+    lane: Mutex<Lane<T>>,
+    /// The worker waits here: for a message, a resume or a stop.
+    worker_cv: Condvar,
+    /// Senders in `send_timeout` wait here for room.
+    sender_cv: Condvar,
+    pub(crate) metrics: Metrics,
+    pub(crate) mailbox: MailboxCounters,
+    pub(crate) last_error: Mutex<Option<String>>,
+    /// The task, until `start` hands it to the thread.
+    pub(crate) task: Mutex<Option<Task<T>>>,
+    pub(crate) restart: RestartPolicy,
+    pub(crate) clock: Clock,
+    pub(crate) events: Arc<EventLog>,
+    changes: Arc<Changes>,
+    record_messages: bool,
+}
+
+pub(crate) struct SlotParts<T> {
+    pub(crate) id: WorkerId,
+    pub(crate) task: Task<T>,
+    pub(crate) mailbox_capacity: usize,
+    pub(crate) restart: RestartPolicy,
+    pub(crate) clock: Clock,
+    pub(crate) events: Arc<EventLog>,
+    pub(crate) changes: Arc<Changes>,
+    pub(crate) record_messages: bool,
+}
+
+impl<T> Slot<T> {
+    pub(crate) fn new(parts: SlotParts<T>) -> Self {
+        Self {
+            id: parts.id,
+            state: StateCell::new(),
+            lane: Mutex::new(Lane::new()),
+            worker_cv: Condvar::new(),
+            sender_cv: Condvar::new(),
+            metrics: Metrics::new(),
+            mailbox: MailboxCounters::new(parts.mailbox_capacity),
+            last_error: Mutex::new(None),
+            task: Mutex::new(Some(parts.task)),
+            restart: parts.restart,
+            clock: parts.clock,
+            events: parts.events,
+            changes: parts.changes,
+            record_messages: parts.record_messages,
+        }
+    }
+
+    /// Moves the state byte and, when it moved, wakes everyone waiting for a
+    /// state change.
+    pub(crate) fn apply(&self, action: Action) -> Result<Transition, WorkerState> {
+        let moved = self.state.apply(action)?;
+        self.changes.notify();
+        Ok(moved)
+    }
+
+    pub(crate) fn event(&self, kind: EventKind) {
+        self.events
+            .push(self.clock.now_us(), Some(self.id.clone()), kind);
+    }
+
+    /// Applies a manager-side action, records it and wakes the worker so it
+    /// reacts at once. Refused moves change nothing.
+    pub(crate) fn control(&self, action: Action) -> Result<Transition, ControlError> {
+        let moved = self
+            .apply(action)
+            .map_err(|state| ControlError::InvalidTransition {
+                id: self.id.clone(),
+                action,
+                state,
+            })?;
+        tracing::debug!(worker = %self.id, from = %moved.from, to = %moved.to, "{action}");
+        let now = self.clock.now_us();
+        match action {
+            Action::Pause => {
+                Metrics::set(&self.metrics.pause_requested_at_us, now);
+                self.event(EventKind::PauseRequested);
+            }
+            Action::Resume => {
+                Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
+                self.event(EventKind::Resumed);
+            }
+            Action::Stop => self.event(EventKind::StopRequested),
+            _ => {}
+        }
+        self.wake_worker();
+        Ok(moved)
+    }
+
+    fn wake_worker(&self) {
+        // Taking the lock orders this notification after any check the worker
+        // made under it (see the module docs).
+        drop(lock(&self.lane));
+        self.worker_cv.notify_one();
+    }
+
+    fn entered_pause(&self, by_itself: bool) {
+        let now = self.clock.now_us();
+        Metrics::bump(&self.metrics.pause_count);
+        Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
+        Metrics::open(&self.metrics.paused_since_us, now);
+        self.sample_cpu();
+        tracing::debug!(worker = %self.id, by_itself, "paused");
+        self.event(EventKind::Paused { by_itself });
+    }
+
+    /// The worker pauses itself and waits to be resumed or stopped.
+    pub(crate) fn pause_self(&self) -> Result<(), StopRequested> {
+        match self.apply(Action::PauseSelf) {
+            Ok(_) => self.entered_pause(true),
+            Err(WorkerState::Stopping) => return Err(StopRequested),
+            // Already paused cannot happen on the worker's own thread; any
+            // other refusal leaves nothing to wait for.
+            Err(_) => return Ok(()),
+        }
+        self.wait_at(Want::PastPause, None).map(|_| ())
+    }
+
+    /// The worker's only blocking wait: acknowledges a pending pause, stays
+    /// paused until resumed, returns `StopRequested` once asked to stop, and
+    /// (for [`Want::Message`]) returns the next message or `None` at the
+    /// deadline.
+    pub(crate) fn wait_at(
+        &self,
+        want: Want,
+        deadline: Option<Instant>,
+    ) -> Result<Option<T>, StopRequested> {
+        let mut lane = lock(&self.lane);
+        loop {
+            match self.state.load() {
+                WorkerState::Stopping => {
+                    self.leave_pause();
+                    return Err(StopRequested);
+                }
+                WorkerState::PauseRequested => {
+                    if self.apply(Action::AcknowledgePause).is_ok() {
+                        self.entered_pause(false);
+                    }
+                    continue;
+                }
+                WorkerState::Paused => {
+                    lane = wait(&self.worker_cv, lane);
+                    continue;
+                }
+                _ => self.leave_pause(),
+            }
+            if want == Want::PastPause {
+                return Ok(None);
+            }
+            if let Some(message) = self.take(&mut lane) {
+                return Ok(Some(message));
+            }
+            if expired(deadline) {
+                return Ok(None);
+            }
+            lane = self.wait_for_message(lane, deadline);
+        }
+    }
+
+    /// Ends the pause interval if one is open (one relaxed load otherwise).
+    fn leave_pause(&self) {
+        let m = &self.metrics;
+        if Metrics::get(&m.paused_since_us) != UNSET {
+            Metrics::close(&m.paused_since_us, &m.paused_ns, self.clock.now_us());
+        }
+    }
+
+    fn wait_for_message<'a>(
+        &'a self,
+        mut lane: MutexGuard<'a, Lane<T>>,
+        deadline: Option<Instant>,
+    ) -> MutexGuard<'a, Lane<T>> {
+        let m = &self.metrics;
+        self.sample_cpu();
+        Metrics::open(&m.blocked_since_us, self.clock.now_us());
+        lane.receiver_waiting = true;
+        let mut lane = wait_until(&self.worker_cv, lane, deadline);
+        lane.receiver_waiting = false;
+        Metrics::close(&m.blocked_since_us, &m.blocked_ns, self.clock.now_us());
+        lane
+    }
+
+    fn take(&self, lane: &mut Lane<T>) -> Option<T> {
+        let message = lane.pop(&self.mailbox)?;
+        if lane.senders_waiting > 0 {
+            self.sender_cv.notify_one();
+        }
+        Some(message)
+    }
+
+    /// Takes a message without waiting and without looking at the state.
+    pub(crate) fn try_take(&self) -> Option<T> {
+        self.take(&mut lock(&self.lane))
+    }
+
+    /// Queues `message`; waits for room until `deadline` when one is given.
+    pub(crate) fn push(
+        &self,
+        message: T,
+        deadline: Option<Option<Instant>>,
+        from: Option<&WorkerId>,
+    ) -> Result<(), SendError<T>> {
+        let mut lane = lock(&self.lane);
+        let mut message = message;
+        loop {
+            match lane.push(message, &self.mailbox) {
+                Ok(()) => break,
+                Err(Refusal::Closed(message)) => {
+                    return Err(SendError::Finished {
+                        id: self.id.clone(),
+                        message,
+                    })
+                }
+                Err(Refusal::Full(refused)) => match deadline {
+                    Some(deadline) if !expired(deadline) => {
+                        message = refused;
+                        lane.senders_waiting += 1;
+                        lane = wait_until(&self.sender_cv, lane, deadline);
+                        lane.senders_waiting -= 1;
+                    }
+                    _ => {
+                        Metrics::bump(&self.mailbox.rejected_full);
+                        return Err(SendError::Full {
+                            id: self.id.clone(),
+                            capacity: self.mailbox.capacity,
+                            message: refused,
+                        });
+                    }
+                },
+            }
+        }
+        let wake = lane.receiver_waiting;
+        drop(lane);
+        if wake {
+            self.worker_cv.notify_one();
+        }
+        if self.record_messages {
+            self.event(EventKind::MessageSent {
+                from: from.cloned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Closes the mailbox: later sends fail with `Finished` and blocked
+    /// senders give up. Returns the messages left unread.
+    pub(crate) fn close(&self) -> usize {
+        let mut lane = lock(&self.lane);
+        lane.closed = true;
+        let left = lane.len();
+        drop(lane);
+        self.sender_cv.notify_all();
+        self.worker_cv.notify_one();
+        left
+    }
+
+    /// Messages waiting in the mailbox now.
+    pub(crate) fn depth(&self) -> usize {
+        lock(&self.lane).len()
+    }
+
+    /// Records the CPU time of the calling thread (the worker's own).
+    pub(crate) fn sample_cpu(&self) {
+        if let Some(cpu) = clock::thread_cpu_time() {
+            Metrics::set(&self.metrics.cpu_time_ns, clock::nanos(cpu));
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> WorkerSnapshot {
+        let m = &self.metrics;
+        let now = self.clock.now_us();
+        let state = self.state.load();
+        let started = Metrics::get(&m.started_at_us);
+        let ended = Metrics::get(&m.ended_at_us);
+        let wall_us = match (started, ended) {
+            (UNSET, _) => 0,
+            (s, UNSET) => now.saturating_sub(s),
+            (s, e) => e.saturating_sub(s),
+        };
+        let paused_ns = Metrics::with_open(&m.paused_since_us, &m.paused_ns, now);
+        let blocked_ns = Metrics::with_open(&m.blocked_since_us, &m.blocked_ns, now);
+        let busy_ns = (wall_us * 1_000).saturating_sub(paused_ns + blocked_ns);
+        let requested = Metrics::get(&m.pause_requested_at_us);
+        let cpu = Metrics::get(&m.cpu_time_ns);
+        WorkerSnapshot {
+            id: self.id.clone(),
+            state,
+            started_at_ms: (started != UNSET).then(|| ms(started * 1_000)),
+            ended_at_ms: (ended != UNSET).then(|| ms(ended * 1_000)),
+            wall_ms: ms(wall_us * 1_000),
+            cpu_time_ms: (cpu != UNSET).then(|| ms(cpu)),
+            cpu_clock: clock::CPU_CLOCK,
+            busy_ms: ms(busy_ns),
+            blocked_ms: ms(blocked_ns),
+            tasks_completed: Metrics::get(&m.tasks_completed),
+            errors: Metrics::get(&m.errors),
+            restarts: Metrics::get(&m.restarts),
+            pause_count: Metrics::get(&m.pause_count),
+            paused_ms: ms(paused_ns),
+            pause_pending_ms: (state == WorkerState::PauseRequested && requested != UNSET)
+                .then(|| ms(now.saturating_sub(requested) * 1_000)),
+            mailbox: self.mailbox.snapshot(),
+            last_error: lock(&self.last_error).clone(),
+            restart: self.restart,
+        }
+    }
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// One worker's state and figures at one moment. Times are milliseconds;
+/// `*_at_ms` are measured from the manager's creation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkerSnapshot {
+    /// Its id.
+    pub id: WorkerId,
+    /// Its state.
+    pub state: WorkerState,
+    /// When its thread began, if it has.
+    pub started_at_ms: Option<f64>,
+    /// When its task ended, if it has.
+    pub ended_at_ms: Option<f64>,
+    /// From start to end (or to now).
+    pub wall_ms: f64,
+    /// CPU time of its thread, as last sampled by the worker (at each
+    /// `task_done`, pause, wait and at the end); `None` where the platform
+    /// has no per-thread clock, see `cpu_clock`.
+    pub cpu_time_ms: Option<f64>,
+    /// What `cpu_time_ms` measures on this platform.
+    pub cpu_clock: &'static str,
+    /// Wall time minus time paused and time blocked waiting for messages.
+    pub busy_ms: f64,
+    /// Time blocked in a receive with an empty mailbox.
+    pub blocked_ms: f64,
+    /// Calls to `task_done()`.
+    pub tasks_completed: u64,
+    /// Failed runs plus errors the task recorded.
+    pub errors: u64,
+    /// Times its restart policy ran the task again.
+    pub restarts: u64,
+    /// Times it paused.
+    pub pause_count: u64,
+    /// Total time paused, the current pause included.
+    pub paused_ms: f64,
+    /// While a pause is requested but not yet acknowledged: for how long.
+    pub pause_pending_ms: Option<f64>,
+    /// Its mailbox.
+    pub mailbox: MailboxSnapshot,
+    /// The last error or panic message.
+    pub last_error: Option<String>,
+    /// Its restart policy.
+    pub restart: RestartPolicy,
+}

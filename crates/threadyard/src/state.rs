@@ -1,0 +1,267 @@
+//! A worker's lifecycle, as an atomic state machine.
+//!
+//! ```text
+//!            start              pause()                 worker reaches a pause point
+//! Created ---------> Running ----------> PauseRequested ----------------------------> Paused
+//!    |                 |  ^  <--------------- resume() ---------------------------------'  |
+//!    |                 |  '---------------- resume() (request withdrawn) <-- PauseRequested |
+//!    |                 |  pause_self() from the worker --------------------------------> Paused
+//!    |                 |
+//!    |    stop()       v  stop() from Running, PauseRequested or Paused
+//!    '---------> Stopped <---- Stopping <----'
+//!                         task returned / gave up: Stopped;  task failed or panicked: Failed
+//! ```
+//!
+//! Who moves what:
+//! * the manager moves `Created -> Running` (start), `Running -> PauseRequested`
+//!   (pause), `PauseRequested | Paused -> Running` (resume) and
+//!   `Running | PauseRequested | Paused -> Stopping` (stop); stopping a worker
+//!   that never started moves it straight to `Stopped`;
+//! * the worker itself moves `PauseRequested -> Paused` at a pause point,
+//!   `Running -> Paused` when it pauses itself, and, through the wrapper that
+//!   runs its task, any live state to `Stopped` or `Failed` when the task ends.
+//!
+//! Every move is one compare-and-swap on a single byte, checked against the
+//! table in [`Action::next`]; a move the table does not allow changes nothing
+//! and reports the state it found. `Stopped` and `Failed` are final: a restart
+//! policy re-runs the task without leaving `Running`, and records the restart
+//! as an event instead.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sync::{AtomicU8, Ordering};
+
+/// Where a worker is in its life. Serialized in kebab-case (`"pause-requested"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[repr(u8)]
+pub enum WorkerState {
+    /// Registered with its task, thread not started yet.
+    Created = 0,
+    /// Its thread is running the task.
+    Running = 1,
+    /// Asked to pause; it has not reached a pause point yet.
+    PauseRequested = 2,
+    /// Blocked at a pause point until resumed or stopped.
+    Paused = 3,
+    /// Asked to stop; its task has not returned yet.
+    Stopping = 4,
+    /// The task returned (or the worker was stopped before it started).
+    Stopped = 5,
+    /// The task returned an error or panicked and no restart was allowed.
+    Failed = 6,
+}
+
+impl WorkerState {
+    const ALL: [WorkerState; 7] = [
+        Self::Created,
+        Self::Running,
+        Self::PauseRequested,
+        Self::Paused,
+        Self::Stopping,
+        Self::Stopped,
+        Self::Failed,
+    ];
+
+    /// True for `Stopped` and `Failed`: nothing will run on this worker again.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Stopped | Self::Failed)
+    }
+
+    /// True while the worker's thread is (or is about to be) running its task.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            Self::Running | Self::PauseRequested | Self::Paused | Self::Stopping
+        )
+    }
+
+    /// The kebab-case name used in snapshots, the UI and errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::PauseRequested => "pause-requested",
+            Self::Paused => "paused",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn from_u8(raw: u8) -> Self {
+        // Only this module stores into the cell, always a valid discriminant.
+        Self::ALL[usize::from(raw).min(Self::ALL.len() - 1)]
+    }
+}
+
+impl fmt::Display for WorkerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something that moves a worker from one state to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// The manager starts the worker's thread.
+    Start,
+    /// The manager asks the worker to pause.
+    Pause,
+    /// The worker acknowledges a pause request at a pause point.
+    AcknowledgePause,
+    /// The worker pauses itself.
+    PauseSelf,
+    /// The manager resumes the worker (or withdraws a pause request).
+    Resume,
+    /// The manager asks the worker to stop.
+    Stop,
+    /// The task returned normally or honoured a stop request.
+    Finish,
+    /// The task failed and will not be restarted.
+    Fail,
+    /// The manager forgets a finished worker.
+    Remove,
+}
+
+impl Action {
+    /// The state `action` leads to from `from`, or `None` where the move is not
+    /// allowed. This table is the whole lifecycle.
+    pub fn next(self, from: WorkerState) -> Option<WorkerState> {
+        use WorkerState::*;
+        match (self, from) {
+            (Action::Start, Created) => Some(Running),
+            (Action::Pause, Running) => Some(PauseRequested),
+            (Action::AcknowledgePause, PauseRequested) => Some(Paused),
+            (Action::PauseSelf, Running | PauseRequested) => Some(Paused),
+            (Action::Resume, PauseRequested | Paused) => Some(Running),
+            (Action::Stop, Created) => Some(Stopped),
+            (Action::Stop, Running | PauseRequested | Paused) => Some(Stopping),
+            (Action::Finish, Running | PauseRequested | Paused | Stopping) => Some(Stopped),
+            (Action::Fail, Running | PauseRequested | Paused | Stopping) => Some(Failed),
+            (Action::Remove, Stopped | Failed) => Some(from),
+            _ => None,
+        }
+    }
+
+    /// Which states `action` may start from, in words, for error messages.
+    pub fn allowed_from(self) -> &'static str {
+        match self {
+            Action::Start => "only a created worker can be started",
+            Action::Pause => "only a running worker can be asked to pause",
+            Action::AcknowledgePause => "only a pause-requested worker can acknowledge a pause",
+            Action::PauseSelf => "only a running worker can pause itself",
+            Action::Resume => "only a paused or pause-requested worker can be resumed",
+            Action::Stop => "it is already stopping or finished",
+            Action::Finish | Action::Fail => "it has already finished",
+            Action::Remove => {
+                "only a stopped or failed worker can be removed: stop it and join it first"
+            }
+        }
+    }
+
+    /// The verb, for messages ("cannot resume worker ...").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Pause => "pause",
+            Action::AcknowledgePause => "acknowledge a pause of",
+            Action::PauseSelf => "self-pause",
+            Action::Resume => "resume",
+            Action::Stop => "stop",
+            Action::Finish => "finish",
+            Action::Fail => "fail",
+            Action::Remove => "remove",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A move that happened: where the worker was and where it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Transition {
+    pub(crate) from: WorkerState,
+    pub(crate) to: WorkerState,
+}
+
+/// The state byte shared by a worker and its manager.
+#[derive(Debug)]
+pub(crate) struct StateCell(AtomicU8);
+
+impl StateCell {
+    pub(crate) fn new() -> Self {
+        Self(AtomicU8::new(WorkerState::Created as u8))
+    }
+
+    /// The current state. One `Acquire` load: this is the whole fast path of
+    /// `pause_point()`.
+    #[inline]
+    pub(crate) fn load(&self) -> WorkerState {
+        WorkerState::from_u8(self.0.load(Ordering::Acquire))
+    }
+
+    /// Applies `action` atomically. On refusal returns the state that was found,
+    /// and nothing changes.
+    pub(crate) fn apply(&self, action: Action) -> Result<Transition, WorkerState> {
+        let mut from = self.load();
+        loop {
+            let to = action.next(from).ok_or(from)?;
+            match self.0.compare_exchange_weak(
+                from as u8,
+                to as u8,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(Transition { from, to }),
+                Err(actual) => from = WorkerState::from_u8(actual),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn finished_states_accept_nothing_but_remove() {
+        for action in [
+            Action::Start,
+            Action::Pause,
+            Action::AcknowledgePause,
+            Action::PauseSelf,
+            Action::Resume,
+            Action::Stop,
+            Action::Finish,
+            Action::Fail,
+        ] {
+            assert_eq!(action.next(WorkerState::Stopped), None, "{action:?}");
+            assert_eq!(action.next(WorkerState::Failed), None, "{action:?}");
+        }
+    }
+
+    #[test]
+    fn refused_move_changes_nothing() {
+        let cell = StateCell::new();
+        assert_eq!(cell.apply(Action::Resume), Err(WorkerState::Created));
+        assert_eq!(cell.load(), WorkerState::Created);
+        assert!(cell.apply(Action::Start).is_ok());
+        assert_eq!(cell.apply(Action::Start), Err(WorkerState::Running));
+        assert_eq!(cell.load(), WorkerState::Running);
+    }
+
+    #[test]
+    fn round_trips_every_state_through_the_byte() {
+        for state in WorkerState::ALL {
+            assert_eq!(WorkerState::from_u8(state as u8), state);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The one place that picks the synchronization primitives.
+//!
+//! Everything in the core reaches mutexes, condition variables and atomics
+//! through this module, so a model checker (loom) or a browser-safe facade can
+//! be swapped in here without touching the rest of the crate.
+
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+
+use std::sync::PoisonError;
+use web_time::Instant;
+
+/// Locks `mutex`, recovering the data if a previous holder panicked.
+///
+/// No user code ever runs while one of the core's locks is held, so a poisoned
+/// lock can only come from a bug in the core itself; the data it guards is
+/// still consistent (every critical section is a handful of field updates), and
+/// refusing to go on would turn one bug into a wedged manager.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits on `condvar` until notified (spurious wakeups included; callers loop).
+pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits on `condvar` until notified or until `deadline` passes.
+///
+/// `None` means no deadline. Returns the guard; callers re-check their
+/// condition and the clock.
+pub(crate) fn wait_until<'a, T>(
+    condvar: &Condvar,
+    guard: MutexGuard<'a, T>,
+    deadline: Option<Instant>,
+) -> MutexGuard<'a, T> {
+    match deadline {
+        None => wait(condvar, guard),
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            condvar
+                .wait_timeout(guard, left)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner().0)
+        }
+    }
+}
+
+/// `now + timeout`, or `None` ("no deadline") when the sum does not fit in an
+/// `Instant`: a huge timeout means "wait as long as it takes", never a panic.
+pub(crate) fn deadline_after(timeout: std::time::Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// True once `deadline` has passed; never for `None`.
+pub(crate) fn expired(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}

@@ -1,0 +1,135 @@
+//! The context a task gets: pause points, its mailbox, its counters.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{SendError, StopRequested, TaskError};
+use crate::events::EventKind;
+use crate::id::WorkerId;
+use crate::metrics::Metrics;
+use crate::slot::{Slot, Want};
+use crate::state::WorkerState;
+use crate::sync::{deadline_after, lock, Arc, Weak};
+use crate::yard::Shared;
+
+/// A worker's task: called on the worker's thread with its context; called
+/// again by a restart policy after a failure, hence `FnMut`.
+pub type Task<T> = Box<dyn FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static>;
+
+/// Handed to a task: everything a worker does to cooperate with its manager.
+///
+/// Blocking calls ([`pause_point`](Self::pause_point), [`recv`](Self::recv),
+/// [`recv_timeout`](Self::recv_timeout), [`pause_self`](Self::pause_self))
+/// return [`StopRequested`] once the worker is asked to stop: propagate it
+/// with `?` and the worker stops cleanly.
+pub struct Worker<T> {
+    pub(crate) slot: Arc<Slot<T>>,
+    pub(crate) yard: Weak<Shared<T>>,
+}
+
+impl<T: Send + 'static> Worker<T> {
+    /// This worker's id.
+    pub fn id(&self) -> &WorkerId {
+        &self.slot.id
+    }
+
+    /// This worker's state as its manager sees it.
+    pub fn state(&self) -> WorkerState {
+        self.slot.state.load()
+    }
+
+    /// A cooperative pause point. When no pause is requested this is one
+    /// atomic load. When one is, the worker becomes Paused here and blocks
+    /// (without spinning or polling) until resumed or stopped.
+    #[inline]
+    pub fn pause_point(&self) -> Result<(), StopRequested> {
+        if self.slot.state.load() == WorkerState::Running {
+            return Ok(());
+        }
+        self.slot.wait_at(Want::PastPause, None).map(|_| ())
+    }
+
+    /// True once the worker has been asked to stop.
+    pub fn should_stop(&self) -> bool {
+        self.slot.state.load() == WorkerState::Stopping
+    }
+
+    /// Pauses this worker until the manager resumes (or stops) it, as the
+    /// seed's worker did on the message "pause".
+    pub fn pause_self(&self) -> Result<(), StopRequested> {
+        self.slot.pause_self()
+    }
+
+    /// Waits for the next message. Also a pause point: a pause requested while
+    /// waiting is acknowledged at once.
+    pub fn recv(&self) -> Result<T, StopRequested> {
+        loop {
+            if let Some(message) = self.slot.wait_at(Want::Message, None)? {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Waits for the next message for at most `timeout` (time spent paused
+    /// included); `Ok(None)` when none came. Also a pause point.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
+        self.slot.wait_at(Want::Message, deadline_after(timeout))
+    }
+
+    /// The next message if one is waiting; never blocks, never pauses.
+    pub fn try_recv(&self) -> Option<T> {
+        self.slot.try_take()
+    }
+
+    /// Counts one finished unit of work. The only way `tasks_completed` grows.
+    pub fn task_done(&self) {
+        Metrics::bump(&self.slot.metrics.tasks_completed);
+        self.slot.sample_cpu();
+    }
+
+    /// Records a non-fatal error: counted in `errors`, kept as `last_error`,
+    /// published as an event. The task goes on.
+    pub fn record_error(&self, error: impl fmt::Display) {
+        let error = error.to_string();
+        tracing::warn!(worker = %self.slot.id, %error, "task reported an error");
+        Metrics::bump(&self.slot.metrics.errors);
+        *lock(&self.slot.last_error) = Some(error.clone());
+        self.slot.event(EventKind::ErrorRecorded { error });
+    }
+
+    /// Sends a message to another worker of the same manager.
+    pub fn send_to(&self, id: &str, message: T) -> Result<(), SendError<T>> {
+        let Some(yard) = self.yard.upgrade() else {
+            return Err(SendError::UnknownWorker {
+                id: id.to_owned(),
+                message,
+            });
+        };
+        match yard.slot(id) {
+            Ok(slot) => slot.push(message, None, Some(&self.slot.id)),
+            Err(_) => Err(SendError::UnknownWorker {
+                id: id.to_owned(),
+                message,
+            }),
+        }
+    }
+
+    /// The ids of the other workers of this manager, in creation order.
+    pub fn peers(&self) -> Vec<WorkerId> {
+        self.yard.upgrade().map_or_else(Vec::new, |yard| {
+            yard.slots()
+                .into_iter()
+                .map(|slot| slot.id.clone())
+                .filter(|id| *id != self.slot.id)
+                .collect()
+        })
+    }
+}
+
+impl<T> fmt::Debug for Worker<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("id", &self.slot.id)
+            .finish_non_exhaustive()
+    }
+}
