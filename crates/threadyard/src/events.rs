@@ -9,8 +9,9 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::id::WorkerId;
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, Mutex, MutexGuard};
 
 /// One thing that happened to a worker or to the manager.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,32 +108,56 @@ struct Ring {
 pub(crate) struct EventLog {
     ring: Mutex<Ring>,
     capacity: usize,
+    clock: Clock,
 }
 
-impl EventLog {
-    pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            ring: Mutex::new(Ring {
-                events: VecDeque::with_capacity(capacity.min(1024)),
-                next_seq: 0,
-            }),
-            capacity,
-        }
-    }
+/// Holds the log while a state move and its events are recorded together, so
+/// the log's order is the order in which the moves happened.
+pub(crate) struct EventWriter<'a> {
+    ring: MutexGuard<'a, Ring>,
+    log: &'a EventLog,
+}
 
-    pub(crate) fn push(&self, at_us: u64, worker: Option<WorkerId>, kind: EventKind) {
-        let mut ring = lock(&self.ring);
-        if ring.events.len() == self.capacity {
+impl EventWriter<'_> {
+    /// Appends an event, stamped now (under the lock, so stamps never go
+    /// backwards along the log).
+    pub(crate) fn push(&mut self, worker: Option<WorkerId>, kind: EventKind) {
+        let ring = &mut *self.ring;
+        if ring.events.len() == self.log.capacity {
             ring.events.pop_front();
         }
         let seq = ring.next_seq;
         ring.next_seq += 1;
         ring.events.push_back(Event {
             seq,
-            at_us,
+            at_us: self.log.clock.now_us(),
             worker,
             kind,
         });
+    }
+}
+
+impl EventLog {
+    pub(crate) fn new(capacity: usize, clock: Clock) -> Self {
+        Self {
+            ring: Mutex::new(Ring {
+                events: VecDeque::with_capacity(capacity.min(1024)),
+                next_seq: 0,
+            }),
+            capacity,
+            clock,
+        }
+    }
+
+    pub(crate) fn writer(&self) -> EventWriter<'_> {
+        EventWriter {
+            ring: lock(&self.ring),
+            log: self,
+        }
+    }
+
+    pub(crate) fn push(&self, worker: Option<WorkerId>, kind: EventKind) {
+        self.writer().push(worker, kind);
     }
 
     /// Events with `seq >= from`, oldest first.
@@ -155,9 +180,9 @@ mod test {
 
     #[test]
     fn keeps_the_newest_and_counts_the_missed() {
-        let log = EventLog::new(3);
-        for at in 0..5 {
-            log.push(at, None, EventKind::ShutdownStarted);
+        let log = EventLog::new(3, Clock::new());
+        for _ in 0..5 {
+            log.push(None, EventKind::ShutdownStarted);
         }
         let page = log.since(0);
         assert_eq!(page.missed, 2);

@@ -60,7 +60,6 @@ pub(crate) fn run<T: Send + 'static>(
 pub(crate) fn stop<T>(slot: &Slot<T>) -> Result<(), ControlError> {
     if slot.control(Action::Stop)?.to == WorkerState::Stopped {
         drop(lock(&slot.task).take());
-        slot.event(EventKind::Stopped);
         slot.close();
     }
     Ok(())
@@ -78,12 +77,11 @@ pub(crate) fn finish<T>(slot: &Slot<T>, failure: Option<String>) {
             (Action::Fail, EventKind::Failed { error })
         }
     };
-    // The only thread that finishes a started worker is its own, so this
-    // move cannot be refused; a refusal would mean it already finished.
-    if slot.apply(action).is_ok() {
-        slot.event(kind);
-    }
+    // Mailbox first: a joiner woken by the final state finds it closed.
     let left = slot.close();
+    // The only thread that finishes a started worker is its own, so this move
+    // cannot be refused; a refusal would mean it had already finished.
+    let _ = slot.transition(action, |log, _| log.push(Some(slot.id.clone()), kind));
     tracing::debug!(worker = %slot.id, unread = left, "finished");
 }
 

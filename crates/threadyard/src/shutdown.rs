@@ -47,9 +47,7 @@ pub(crate) fn run<T>(shared: &Shared<T>, timeout: Duration) -> ShutdownReport {
     let deadline = deadline_after(timeout);
     let first = !shared.shut_down.swap(true, Ordering::AcqRel);
     if first {
-        shared
-            .events
-            .push(shared.clock.now_us(), None, EventKind::ShutdownStarted);
+        shared.events.push(None, EventKind::ShutdownStarted);
     }
     let slots = shared.slots();
     tracing::info!(workers = slots.len(), ?timeout, "shutting down");
@@ -80,7 +78,6 @@ pub(crate) fn run<T>(shared: &Shared<T>, timeout: Duration) -> ShutdownReport {
         tracing::warn!(unresponsive = ?report.unresponsive, "workers did not stop by the deadline");
     }
     shared.events.push(
-        shared.clock.now_us(),
         None,
         EventKind::ShutdownFinished {
             unresponsive: report.unresponsive.len(),

@@ -17,7 +17,7 @@ use web_time::Instant;
 use crate::changes::Changes;
 use crate::clock::{self, Clock};
 use crate::error::{ControlError, SendError, StopRequested};
-use crate::events::{EventKind, EventLog};
+use crate::events::{EventKind, EventLog, EventWriter};
 use crate::id::WorkerId;
 use crate::mailbox::{Lane, MailboxCounters, MailboxSnapshot, Refusal};
 use crate::metrics::{Metrics, UNSET};
@@ -86,43 +86,57 @@ impl<T> Slot<T> {
         }
     }
 
-    /// Moves the state byte and, when it moved, wakes everyone waiting for a
-    /// state change.
-    pub(crate) fn apply(&self, action: Action) -> Result<Transition, WorkerState> {
+    /// Moves the state byte; when it moved, runs `record` (counters and
+    /// events of the move) before anyone waiting for a state change is woken.
+    /// The event log is held throughout, so the log lists moves in the order
+    /// they happened. `record` must not take the event log itself.
+    pub(crate) fn transition(
+        &self,
+        action: Action,
+        record: impl FnOnce(&mut EventWriter<'_>, Transition),
+    ) -> Result<Transition, WorkerState> {
+        let mut log = self.events.writer();
         let moved = self.state.apply(action)?;
+        record(&mut log, moved);
+        drop(log);
         self.changes.notify();
         Ok(moved)
     }
 
     pub(crate) fn event(&self, kind: EventKind) {
-        self.events
-            .push(self.clock.now_us(), Some(self.id.clone()), kind);
+        self.events.push(Some(self.id.clone()), kind);
     }
 
     /// Applies a manager-side action, records it and wakes the worker so it
     /// reacts at once. Refused moves change nothing.
     pub(crate) fn control(&self, action: Action) -> Result<Transition, ControlError> {
+        let id = Some(self.id.clone());
         let moved = self
-            .apply(action)
+            .transition(action, |log, moved| match action {
+                Action::Pause => {
+                    Metrics::set(&self.metrics.pause_requested_at_us, self.clock.now_us());
+                    log.push(id, EventKind::PauseRequested);
+                }
+                Action::Resume => {
+                    Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
+                    log.push(id, EventKind::Resumed);
+                }
+                Action::Stop => {
+                    log.push(id.clone(), EventKind::StopRequested);
+                    if moved.to == WorkerState::Stopped {
+                        // Never started: no thread of its own will record its end.
+                        Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
+                        log.push(id, EventKind::Stopped);
+                    }
+                }
+                _ => {}
+            })
             .map_err(|state| ControlError::InvalidTransition {
                 id: self.id.clone(),
                 action,
                 state,
             })?;
         tracing::debug!(worker = %self.id, from = %moved.from, to = %moved.to, "{action}");
-        let now = self.clock.now_us();
-        match action {
-            Action::Pause => {
-                Metrics::set(&self.metrics.pause_requested_at_us, now);
-                self.event(EventKind::PauseRequested);
-            }
-            Action::Resume => {
-                Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
-                self.event(EventKind::Resumed);
-            }
-            Action::Stop => self.event(EventKind::StopRequested),
-            _ => {}
-        }
         self.wake_worker();
         Ok(moved)
     }
@@ -134,20 +148,25 @@ impl<T> Slot<T> {
         self.worker_cv.notify_one();
     }
 
-    fn entered_pause(&self, by_itself: bool) {
-        let now = self.clock.now_us();
-        Metrics::bump(&self.metrics.pause_count);
-        Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
-        Metrics::open(&self.metrics.paused_since_us, now);
+    /// The worker moves itself to Paused (acknowledging a request, or on its
+    /// own), counting the pause before anyone can see it paused.
+    fn enter_pause(&self, action: Action) -> Result<Transition, WorkerState> {
+        let by_itself = action == Action::PauseSelf;
         self.sample_cpu();
-        tracing::debug!(worker = %self.id, by_itself, "paused");
-        self.event(EventKind::Paused { by_itself });
+        self.transition(action, |log, _| {
+            let m = &self.metrics;
+            Metrics::bump(&m.pause_count);
+            Metrics::set(&m.pause_requested_at_us, UNSET);
+            Metrics::open(&m.paused_since_us, self.clock.now_us());
+            log.push(Some(self.id.clone()), EventKind::Paused { by_itself });
+        })
+        .inspect(|_| tracing::debug!(worker = %self.id, by_itself, "paused"))
     }
 
     /// The worker pauses itself and waits to be resumed or stopped.
     pub(crate) fn pause_self(&self) -> Result<(), StopRequested> {
-        match self.apply(Action::PauseSelf) {
-            Ok(_) => self.entered_pause(true),
+        match self.enter_pause(Action::PauseSelf) {
+            Ok(_) => {}
             Err(WorkerState::Stopping) => return Err(StopRequested),
             // Already paused cannot happen on the worker's own thread; any
             // other refusal leaves nothing to wait for.
@@ -173,9 +192,8 @@ impl<T> Slot<T> {
                     return Err(StopRequested);
                 }
                 WorkerState::PauseRequested => {
-                    if self.apply(Action::AcknowledgePause).is_ok() {
-                        self.entered_pause(false);
-                    }
+                    // Refused only if a resume or stop won the race: look again.
+                    let _ = self.enter_pause(Action::AcknowledgePause);
                     continue;
                 }
                 WorkerState::Paused => {

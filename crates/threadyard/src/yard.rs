@@ -1,5 +1,6 @@
 //! The manager: a registry of workers and every call a caller makes on them.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -77,12 +78,13 @@ impl<T> Shared<T> {
 }
 
 /// Builds a [`Yard`] with non-default settings.
-pub struct YardBuilder {
+pub struct YardBuilder<T> {
     config: YardConfig,
     spawner: Option<Box<dyn Spawn>>,
+    message: PhantomData<fn() -> T>,
 }
 
-impl YardBuilder {
+impl<T: Send + 'static> YardBuilder<T> {
     /// Default mailbox capacity of each worker (1 to 1,048,576; default 64).
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.config.mailbox_capacity = capacity;
@@ -122,7 +124,7 @@ impl YardBuilder {
     }
 
     /// Checks the settings and builds the manager.
-    pub fn build<T: Send + 'static>(self) -> Result<Yard<T>, ConfigError> {
+    pub fn build(self) -> Result<Yard<T>, ConfigError> {
         check_mailbox_capacity(self.config.mailbox_capacity)?;
         if !(1..=MAX_EVENT_CAPACITY).contains(&self.config.event_capacity) {
             return Err(ConfigError::EventCapacity {
@@ -130,10 +132,11 @@ impl YardBuilder {
                 max: MAX_EVENT_CAPACITY,
             });
         }
+        let clock = Clock::new();
         Ok(Yard {
             shared: Arc::new(Shared {
-                clock: Clock::new(),
-                events: Arc::new(EventLog::new(self.config.event_capacity)),
+                clock,
+                events: Arc::new(EventLog::new(self.config.event_capacity, clock)),
                 config: self.config,
                 registry: Mutex::new(IndexMap::new()),
                 changes: Arc::default(),
@@ -169,10 +172,11 @@ impl<T: Send + 'static> Yard<T> {
     }
 
     /// Starts building a manager with other settings.
-    pub fn builder() -> YardBuilder {
+    pub fn builder() -> YardBuilder<T> {
         YardBuilder {
             config: YardConfig::default(),
             spawner: None,
+            message: PhantomData,
         }
     }
 
@@ -240,7 +244,7 @@ impl<T: Send + 'static> Yard<T> {
             });
         }
         self.reserve_thread(&slot)?;
-        if let Err(state) = slot.apply(Action::Start) {
+        if let Err(state) = slot.transition(Action::Start, |_, _| {}) {
             self.shared
                 .changes
                 .live_threads
@@ -392,7 +396,6 @@ impl<T: Send + 'static> Yard<T> {
             });
         }
         self.shared.events.push(
-            self.shared.clock.now_us(),
             None,
             EventKind::Broadcast {
                 delivered: report.count(Delivery::Delivered),

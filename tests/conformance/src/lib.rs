@@ -1,0 +1,68 @@
+//! threadyard's conformance suite: every case is a plain function that panics
+//! on failure, so the same code runs under `cargo test` natively and under
+//! wasm-bindgen-test in a browser's dedicated worker. Harnesses call
+//! [`for_each_case!`] to get one test per case.
+//!
+//! Cases never sleep to wait for something: they wait on the event itself
+//! (a state change, a message on a channel) with a generous deadline.
+
+#![allow(missing_docs)]
+
+mod support;
+
+pub mod bad_input;
+pub mod broadcast;
+pub mod failures;
+pub mod lifecycle;
+pub mod mailbox;
+pub mod metrics;
+pub mod pause;
+pub mod shutdown;
+
+/// Calls `$harness! { module::case, ... }` with every case of the suite.
+#[macro_export]
+macro_rules! for_each_case {
+    ($harness:ident) => {
+        $harness! {
+            lifecycle::create_then_start_runs_the_task,
+            lifecycle::spawn_is_create_and_start,
+            lifecycle::invalid_transitions_change_nothing,
+            lifecycle::transitions_are_recorded_as_events,
+            lifecycle::stopping_an_unstarted_worker_stops_it,
+            lifecycle::capacity_is_enforced_and_released,
+            pause::pause_is_acknowledged_at_the_next_pause_point,
+            pause::paused_worker_makes_no_progress_while_others_do,
+            pause::resume_wakes_a_paused_worker,
+            pause::worker_can_pause_itself_on_a_message,
+            pause::pause_is_acknowledged_while_blocked_in_receive,
+            pause::resume_withdraws_a_pending_request,
+            pause::stop_wakes_a_paused_worker,
+            mailbox::full_mailbox_refuses_and_returns_the_message,
+            mailbox::send_timeout_waits_for_room,
+            mailbox::send_timeout_gives_up_at_the_deadline,
+            mailbox::messages_arrive_in_order_per_sender,
+            mailbox::control_is_never_blocked_by_a_full_mailbox,
+            mailbox::receive_variants,
+            mailbox::workers_message_each_other,
+            mailbox::any_message_type_works,
+            broadcast::reaches_every_live_worker_with_a_report,
+            metrics::counts_tasks_pauses_and_time,
+            metrics::snapshot_serializes_with_the_documented_fields,
+            metrics::finished_workers_stay_until_removed,
+            failures::panic_marks_only_that_worker_failed,
+            failures::returned_error_fails_the_worker,
+            failures::restart_policy_restarts_then_gives_up,
+            failures::recorded_errors_are_counted,
+            shutdown::with_no_workers,
+            shutdown::wakes_paused_and_receiving_workers,
+            shutdown::reports_unresponsive_workers_by_the_deadline,
+            shutdown::counts_undelivered_messages,
+            shutdown::refuses_new_work_afterwards,
+            shutdown::drop_shuts_down,
+            bad_input::ids,
+            bad_input::unknown_ids,
+            bad_input::capacities,
+            bad_input::huge_and_zero_timeouts,
+        }
+    };
+}

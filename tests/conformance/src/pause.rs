@@ -1,0 +1,145 @@
+use threadyard::{EventKind, WorkerState, Yard};
+
+use crate::support::*;
+
+pub fn pause_is_acknowledged_at_the_next_pause_point() {
+    let yard = Yard::<String>::new();
+    let (at_gate_tx, at_gate) = channel::<()>();
+    let (gate_tx, gate) = channel::<()>();
+    yard.spawn("w", move |w| {
+        // Busy work with no pause point until the test lets it go on.
+        at_gate_tx.send(()).unwrap();
+        gate.recv().ok();
+        w.pause_point()?;
+        w.task_done();
+        Ok(())
+    })
+    .unwrap();
+    next(&at_gate);
+    yard.pause("w").unwrap();
+    // Requested, not yet acknowledged: the task is between pause points.
+    assert_eq!(yard.state("w").unwrap(), WorkerState::PauseRequested);
+    assert!(yard.worker("w").unwrap().pause_pending_ms.is_some());
+    gate_tx.send(()).unwrap();
+    reach(&yard, "w", WorkerState::Paused);
+    let snap = yard.worker("w").unwrap();
+    assert_eq!(
+        snap.tasks_completed, 0,
+        "blocked at the pause point, before task_done"
+    );
+    assert_eq!(snap.pause_count, 1);
+    assert_eq!(snap.pause_pending_ms, None);
+    yard.resume("w").unwrap();
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+    assert_eq!(yard.worker("w").unwrap().tasks_completed, 1);
+}
+
+pub fn paused_worker_makes_no_progress_while_others_do() {
+    let yard = Yard::<String>::new();
+    let (a_tx, a) = progress();
+    let (b_tx, b) = progress();
+    yard.spawn("a", counter(a_tx)).unwrap();
+    yard.spawn("b", counter(b_tx)).unwrap();
+    next(&a);
+    yard.pause("a").unwrap();
+    reach(&yard, "a", WorkerState::Paused);
+    let frozen = yard.worker("a").unwrap().tasks_completed;
+    // Let the other worker make real progress.
+    let start = next(&b);
+    while next(&b) < start + 1_000 {}
+    assert_eq!(yard.worker("a").unwrap().tasks_completed, frozen);
+    assert_eq!(yard.state("a").unwrap(), WorkerState::Paused);
+    assert!(yard.worker("b").unwrap().tasks_completed >= start + 1_000);
+}
+
+pub fn resume_wakes_a_paused_worker() {
+    let yard = Yard::<String>::new();
+    let (tx, rx) = progress();
+    yard.spawn("w", counter(tx)).unwrap();
+    next(&rx);
+    yard.pause("w").unwrap();
+    reach(&yard, "w", WorkerState::Paused);
+    let frozen = yard.worker("w").unwrap().tasks_completed;
+    while rx.try_recv().is_ok() {}
+    yard.resume("w").unwrap();
+    assert!(next(&rx) > frozen, "progress after resume");
+    let snap = yard.worker("w").unwrap();
+    assert_eq!(snap.pause_count, 1);
+    assert!(snap.paused_ms > 0.0);
+}
+
+pub fn worker_can_pause_itself_on_a_message() {
+    let yard = Yard::<String>::new();
+    let (tx, rx) = channel();
+    yard.spawn("w", move |w| loop {
+        match w.recv()?.as_str() {
+            "pause" => w.pause_self()?,
+            "shutdown" => return Ok(()),
+            other => tx.send(other.to_owned()).unwrap(),
+        }
+    })
+    .unwrap();
+    yard.send("w", "pause".into()).unwrap();
+    reach(&yard, "w", WorkerState::Paused);
+    yard.send("w", "hello".into()).unwrap();
+    assert!(rx.try_recv().is_err(), "a paused worker reads nothing");
+    yard.resume("w").unwrap();
+    assert_eq!(next(&rx), "hello");
+    yard.send("w", "shutdown".into()).unwrap();
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+    let events = yard.events_since(0).events;
+    assert!(events
+        .iter()
+        .any(|e| e.kind == EventKind::Paused { by_itself: true }));
+    assert_eq!(yard.worker("w").unwrap().pause_count, 1);
+}
+
+pub fn pause_is_acknowledged_while_blocked_in_receive() {
+    let yard = Yard::<String>::new();
+    let (tx, rx) = channel();
+    yard.spawn("w", move |w| loop {
+        let m = w.recv()?;
+        tx.send(m).unwrap();
+    })
+    .unwrap();
+    yard.send("w", "first".into()).unwrap();
+    assert_eq!(next(&rx), "first");
+    // It is now blocked in recv with an empty mailbox.
+    yard.pause("w").unwrap();
+    reach(&yard, "w", WorkerState::Paused);
+    yard.send("w", "second".into()).unwrap();
+    yard.resume("w").unwrap();
+    assert_eq!(next(&rx), "second");
+}
+
+pub fn resume_withdraws_a_pending_request() {
+    let yard = Yard::<String>::new();
+    let (at_gate_tx, at_gate) = channel::<()>();
+    let (gate_tx, gate) = channel::<()>();
+    yard.spawn("w", move |w| {
+        at_gate_tx.send(()).unwrap();
+        gate.recv().ok();
+        w.pause_point()?;
+        Ok(())
+    })
+    .unwrap();
+    next(&at_gate);
+    yard.pause("w").unwrap();
+    yard.resume("w").unwrap();
+    assert_eq!(yard.state("w").unwrap(), WorkerState::Running);
+    gate_tx.send(()).unwrap();
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+    assert_eq!(yard.worker("w").unwrap().pause_count, 0);
+}
+
+pub fn stop_wakes_a_paused_worker() {
+    let yard = Yard::<String>::new();
+    let (tx, rx) = progress();
+    yard.spawn("w", counter(tx)).unwrap();
+    next(&rx);
+    yard.pause("w").unwrap();
+    reach(&yard, "w", WorkerState::Paused);
+    yard.stop("w").unwrap();
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+    assert!(yard.worker("w").unwrap().ended_at_ms.is_some());
+}
