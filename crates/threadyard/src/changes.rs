@@ -17,10 +17,11 @@ pub(crate) struct Changes {
 }
 
 impl Changes {
-    /// A thread that ran a worker is done with it.
-    pub(crate) fn thread_released(&self) {
+    /// A thread that ran (or was reserved for) a worker is free again.
+    /// Called before the worker's final state is published, so whoever sees
+    /// that state can start another worker in its place.
+    pub(crate) fn release_thread(&self) {
         self.live_threads.fetch_sub(1, Ordering::AcqRel);
-        self.notify();
     }
 
     /// A worker's state moved.

@@ -95,6 +95,7 @@ mod slot;
 mod state;
 mod sync;
 mod worker;
+pub mod workloads;
 mod yard;
 
 pub use clock::CPU_CLOCK;

@@ -8,7 +8,6 @@
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::changes::Changes;
 use crate::error::{ControlError, TaskError};
 use crate::events::EventKind;
 use crate::metrics::Metrics;
@@ -19,12 +18,7 @@ use crate::sync::{lock, Arc, Weak};
 use crate::worker::{Task, Worker};
 use crate::yard::Shared;
 
-pub(crate) fn run<T: Send + 'static>(
-    slot: Arc<Slot<T>>,
-    mut task: Task<T>,
-    yard: Weak<Shared<T>>,
-    changes: Arc<Changes>,
-) {
+pub(crate) fn run<T: Send + 'static>(slot: Arc<Slot<T>>, mut task: Task<T>, yard: Weak<Shared<T>>) {
     Metrics::set(&slot.metrics.started_at_us, slot.clock.now_us());
     slot.event(EventKind::Started);
     tracing::debug!(worker = %slot.id, "started");
@@ -52,7 +46,6 @@ pub(crate) fn run<T: Send + 'static>(
     drop(worker);
     drop(task);
     finish(&slot, failure);
-    changes.thread_released();
 }
 
 /// Asks a worker to stop. One that never started is finished here, since no
@@ -65,7 +58,8 @@ pub(crate) fn stop<T>(slot: &Slot<T>) -> Result<(), ControlError> {
     Ok(())
 }
 
-/// Records the end of a worker whose thread ran (or could not be started).
+/// Records the end of a worker whose thread ran (or could not be started),
+/// releasing the thread reserved for it.
 pub(crate) fn finish<T>(slot: &Slot<T>, failure: Option<String>) {
     slot.sample_cpu();
     Metrics::set(&slot.metrics.ended_at_us, slot.clock.now_us());
@@ -77,8 +71,10 @@ pub(crate) fn finish<T>(slot: &Slot<T>, failure: Option<String>) {
             (Action::Fail, EventKind::Failed { error })
         }
     };
-    // Mailbox first: a joiner woken by the final state finds it closed.
+    // Mailbox and thread first: whoever is woken by the final state finds
+    // the mailbox closed and the thread counted as free.
     let left = slot.close();
+    slot.changes.release_thread();
     // The only thread that finishes a started worker is its own, so this move
     // cannot be refused; a refusal would mean it had already finished.
     let _ = slot.transition(action, |log, _| log.push(Some(slot.id.clone()), kind));

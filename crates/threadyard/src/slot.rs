@@ -51,7 +51,7 @@ pub(crate) struct Slot<T> {
     pub(crate) restart: RestartPolicy,
     pub(crate) clock: Clock,
     pub(crate) events: Arc<EventLog>,
-    changes: Arc<Changes>,
+    pub(crate) changes: Arc<Changes>,
     record_messages: bool,
 }
 

@@ -260,14 +260,12 @@ impl<T: Send + 'static> Yard<T> {
         };
         let job_slot = Arc::clone(&slot);
         let yard = Arc::downgrade(&self.shared);
-        let changes = Arc::clone(&self.shared.changes);
-        let job = Box::new(move || runner::run(job_slot, task, yard, changes));
+        let job = Box::new(move || runner::run(job_slot, task, yard));
         self.shared
             .spawner
             .spawn(slot.id.as_str(), job)
             .map_err(|reason| {
                 runner::finish(&slot, Some(format!("could not start a thread: {reason}")));
-                self.shared.changes.thread_released();
                 ControlError::Spawn {
                     id: slot.id.clone(),
                     reason,
