@@ -1,40 +1,48 @@
 //! The "something changed" signal that `join`, `wait_for_state` and
-//! `shutdown` wait on instead of polling.
+//! `shutdown` wait on instead of polling, blocking or async.
 //!
-//! Every state move notifies it. Kept apart from the manager's shared record so
-//! a worker can still signal after its manager is gone.
+//! Every state move notifies it. Blocking waiters sleep on a condition
+//! variable; async waiters (the browser's main thread, which must never
+//! block) register a `Waker`. Kept apart from the manager's shared record so a
+//! worker can still signal after its manager is gone.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
 use web_time::Instant;
 
-use crate::sync::{expired, lock, wait_until, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{expired, lock, wait_until, Arc, Condvar, Mutex};
+
+#[derive(Debug, Default)]
+struct Generation {
+    /// Bumped by every notification.
+    count: u64,
+    /// Async waiters for the next bump.
+    wakers: Vec<Waker>,
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
-    lock: Mutex<()>,
+    generation: Mutex<Generation>,
     cv: Condvar,
-    /// Threads currently running a worker (for capacity).
-    pub(crate) live_threads: AtomicUsize,
 }
 
 impl Changes {
-    /// A thread that ran (or was reserved for) a worker is free again.
-    /// Called before the worker's final state is published, so whoever sees
-    /// that state can start another worker in its place.
-    pub(crate) fn release_thread(&self) {
-        self.live_threads.fetch_sub(1, Ordering::AcqRel);
-    }
-
-    /// A worker's state moved.
+    /// A worker's state moved: wake every waiter, blocking or async.
     pub(crate) fn notify(&self) {
-        // Taken so that a waiter that has just checked its condition is
-        // already waiting when the notification comes.
-        drop(lock(&self.lock));
+        let wakers = {
+            let mut generation = lock(&self.generation);
+            generation.count += 1;
+            std::mem::take(&mut generation.wakers)
+        };
         self.cv.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Waits until `done()` holds or `deadline` passes; returns `done()`.
     pub(crate) fn wait(&self, deadline: Option<Instant>, done: impl Fn() -> bool) -> bool {
-        let mut guard = lock(&self.lock);
+        let mut guard = lock(&self.generation);
         loop {
             if done() {
                 return true;
@@ -45,4 +53,61 @@ impl Changes {
             guard = wait_until(&self.cv, guard, deadline);
         }
     }
+
+    fn count(&self) -> u64 {
+        lock(&self.generation).count
+    }
+}
+
+/// Resolves at the first state change after it was made; see
+/// [`Yard::changed`](crate::Yard::changed).
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Changed {
+    changes: Arc<Changes>,
+    seen: u64,
+}
+
+impl Changed {
+    pub(crate) fn new(changes: &Arc<Changes>) -> Self {
+        Self {
+            seen: changes.count(),
+            changes: Arc::clone(changes),
+        }
+    }
+}
+
+impl Future for Changed {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut generation = lock(&self.changes.generation);
+        if generation.count != self.seen {
+            return Poll::Ready(());
+        }
+        if !generation.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            generation.wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// Runs `work` until it finishes (true) or `deadline` fires first (false).
+pub(crate) async fn before<W, D>(work: W, deadline: D) -> bool
+where
+    W: Future<Output = ()>,
+    D: Future,
+{
+    let mut work = std::pin::pin!(work);
+    let mut deadline = std::pin::pin!(deadline);
+    std::future::poll_fn(|cx| {
+        if work.as_mut().poll(cx).is_ready() {
+            Poll::Ready(true)
+        } else if deadline.as_mut().poll(cx).is_ready() {
+            Poll::Ready(false)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }

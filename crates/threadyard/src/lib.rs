@@ -80,7 +80,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod changes;
+pub(crate) mod changes;
 mod clock;
 mod error;
 mod events;
@@ -94,10 +94,12 @@ mod shutdown;
 mod slot;
 mod state;
 mod sync;
+mod threads;
 mod worker;
 pub mod workloads;
 mod yard;
 
+pub use changes::Changed;
 pub use clock::CPU_CLOCK;
 pub use error::{
     ConfigError, ControlError, CreateError, IdError, SendError, SpawnError, StopRequested,

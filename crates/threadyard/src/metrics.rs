@@ -31,6 +31,9 @@ pub(crate) struct Metrics {
     pub(crate) blocked_ns: AtomicU64,
     /// When the current receive wait began (µs since epoch), or `UNSET`.
     pub(crate) blocked_since_us: AtomicU64,
+    /// Returns from a blocking wait (pause or receive). A worker that waits
+    /// instead of polling wakes only when something happened.
+    pub(crate) wakeups: AtomicU64,
 }
 
 impl Metrics {
@@ -48,6 +51,7 @@ impl Metrics {
             pause_requested_at_us: AtomicU64::new(UNSET),
             blocked_ns: AtomicU64::new(0),
             blocked_since_us: AtomicU64::new(UNSET),
+            wakeups: AtomicU64::new(0),
         }
     }
 

@@ -74,7 +74,7 @@ pub(crate) fn finish<T>(slot: &Slot<T>, failure: Option<String>) {
     // Mailbox and thread first: whoever is woken by the final state finds
     // the mailbox closed and the thread counted as free.
     let left = slot.close();
-    slot.changes.release_thread();
+    slot.release_thread();
     // The only thread that finishes a started worker is its own, so this move
     // cannot be refused; a refusal would mean it had already finished.
     let _ = slot.transition(action, |log, _| log.push(Some(slot.id.clone()), kind));

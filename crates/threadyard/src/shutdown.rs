@@ -3,19 +3,19 @@
 //! The seed divided its timeout by the number of threads and joined them one
 //! by one while its monitor mutated the same dict. Here every worker is asked
 //! to stop at once (paused ones and ones blocked in a receive wake
-//! immediately), then the caller waits on the "a worker finished" signal until
-//! all have finished or the single deadline passes.
-
-use std::time::Duration;
+//! immediately), then the caller waits on the "a worker changed" signal until
+//! all have finished or the single deadline passes. The waiting is done by the
+//! caller's choice of [`Yard::shutdown`](crate::Yard::shutdown) (blocking) or
+//! [`Yard::shutdown_async`](crate::Yard::shutdown_async) (for the browser's
+//! main thread); beginning and reporting never block.
 
 use serde::Serialize;
-use web_time::Instant;
 
 use crate::events::EventKind;
 use crate::id::WorkerId;
 use crate::runner;
 use crate::state::WorkerState;
-use crate::sync::{deadline_after, lock, Ordering};
+use crate::sync::{lock, Ordering};
 use crate::yard::Shared;
 
 /// What shutdown found, worker by worker.
@@ -42,27 +42,37 @@ pub struct FailedWorker {
     pub error: String,
 }
 
-pub(crate) fn run<T>(shared: &Shared<T>, timeout: Duration) -> ShutdownReport {
-    let began = Instant::now();
-    let deadline = deadline_after(timeout);
-    let first = !shared.shut_down.swap(true, Ordering::AcqRel);
-    if first {
+/// Marks the manager shut down, asks every worker to stop and closes every
+/// mailbox. Never blocks.
+pub(crate) fn begin<T>(shared: &Shared<T>) {
+    if !shared.shut_down.swap(true, Ordering::AcqRel) {
         shared.events.push(None, EventKind::ShutdownStarted);
     }
     let slots = shared.slots();
-    tracing::info!(workers = slots.len(), ?timeout, "shutting down");
+    tracing::info!(workers = slots.len(), "shutting down");
     for slot in &slots {
         // Refused only for workers already stopping or finished: fine here.
         let _ = runner::stop(slot);
         // No message is accepted from here on; blocked senders give up now.
         slot.close();
     }
-    shared.changes.wait(deadline, || {
-        slots.iter().all(|slot| slot.state.load().is_finished())
-    });
+}
 
-    let mut report = ShutdownReport::default();
-    for slot in &slots {
+/// True once every worker has finished.
+pub(crate) fn all_finished<T>(shared: &Shared<T>) -> bool {
+    shared
+        .slots()
+        .iter()
+        .all(|slot| slot.state.load().is_finished())
+}
+
+/// The report as things stand. Never blocks.
+pub(crate) fn report<T>(shared: &Shared<T>, elapsed_ms: f64) -> ShutdownReport {
+    let mut report = ShutdownReport {
+        elapsed_ms,
+        ..ShutdownReport::default()
+    };
+    for slot in shared.slots() {
         report.undelivered_messages += slot.depth() as u64;
         match slot.state.load() {
             WorkerState::Stopped => report.clean.push(slot.id.clone()),
@@ -73,7 +83,6 @@ pub(crate) fn run<T>(shared: &Shared<T>, timeout: Duration) -> ShutdownReport {
             _ => report.unresponsive.push(slot.id.clone()),
         }
     }
-    report.elapsed_ms = began.elapsed().as_secs_f64() * 1e3;
     if !report.unresponsive.is_empty() {
         tracing::warn!(unresponsive = ?report.unresponsive, "workers did not stop by the deadline");
     }

@@ -24,6 +24,7 @@ use crate::metrics::{Metrics, UNSET};
 use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
 use crate::sync::{expired, lock, wait, wait_until, Arc, Condvar, Mutex, MutexGuard};
+use crate::threads::ThreadCounts;
 use crate::worker::Task;
 
 /// What a worker waits for in [`Slot::wait_at`].
@@ -52,6 +53,9 @@ pub(crate) struct Slot<T> {
     pub(crate) clock: Clock,
     pub(crate) events: Arc<EventLog>,
     pub(crate) changes: Arc<Changes>,
+    /// Threads in use: this manager's, and (where the platform shares one
+    /// pool between managers) the pool's.
+    pub(crate) threads: ThreadCounts,
     record_messages: bool,
 }
 
@@ -63,6 +67,7 @@ pub(crate) struct SlotParts<T> {
     pub(crate) clock: Clock,
     pub(crate) events: Arc<EventLog>,
     pub(crate) changes: Arc<Changes>,
+    pub(crate) threads: ThreadCounts,
     pub(crate) record_messages: bool,
 }
 
@@ -82,6 +87,7 @@ impl<T> Slot<T> {
             clock: parts.clock,
             events: parts.events,
             changes: parts.changes,
+            threads: parts.threads,
             record_messages: parts.record_messages,
         }
     }
@@ -198,6 +204,7 @@ impl<T> Slot<T> {
                 }
                 WorkerState::Paused => {
                     lane = wait(&self.worker_cv, lane);
+                    Metrics::bump(&self.metrics.wakeups);
                     continue;
                 }
                 _ => self.leave_pause(),
@@ -233,6 +240,7 @@ impl<T> Slot<T> {
         Metrics::open(&m.blocked_since_us, self.clock.now_us());
         lane.receiver_waiting = true;
         let mut lane = wait_until(&self.worker_cv, lane, deadline);
+        Metrics::bump(&m.wakeups);
         lane.receiver_waiting = false;
         Metrics::close(&m.blocked_since_us, &m.blocked_ns, self.clock.now_us());
         lane
@@ -312,6 +320,13 @@ impl<T> Slot<T> {
         left
     }
 
+    /// The thread reserved for this worker is free again. Called before the
+    /// final state is published, so whoever sees that state can start another
+    /// worker in its place.
+    pub(crate) fn release_thread(&self) {
+        self.threads.release();
+    }
+
     /// Messages waiting in the mailbox now.
     pub(crate) fn depth(&self) -> usize {
         lock(&self.lane).len()
@@ -354,6 +369,7 @@ impl<T> Slot<T> {
             errors: Metrics::get(&m.errors),
             restarts: Metrics::get(&m.restarts),
             pause_count: Metrics::get(&m.pause_count),
+            wakeups: Metrics::get(&m.wakeups),
             paused_ms: ms(paused_ns),
             pause_pending_ms: (state == WorkerState::PauseRequested && requested != UNSET)
                 .then(|| ms(now.saturating_sub(requested) * 1_000)),
@@ -400,6 +416,11 @@ pub struct WorkerSnapshot {
     pub restarts: u64,
     /// Times it paused.
     pub pause_count: u64,
+    /// Times its thread woke from a blocking wait (pause or receive). It
+    /// waits on a condition variable (an atomic wait in a Web Worker), so
+    /// this grows only when something happened: a message, a resume, a stop,
+    /// a receive timeout.
+    pub wakeups: u64,
     /// Total time paused, the current pause included.
     pub paused_ms: f64,
     /// While a pause is requested but not yet acknowledged: for how long.

@@ -4,8 +4,18 @@
 //! through this module, so a model checker (loom) or a browser-safe facade can
 //! be swapped in here without touching the rest of the crate.
 
+//!
+//! In the browser, `Atomics.wait` traps on the main thread, so there the locks
+//! come from `wasm_sync`, which spins on the main thread (every critical
+//! section of the core is a handful of field updates) and waits with atomics
+//! on Web Workers. Natively they are std's.
+
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+pub(crate) use std::sync::{Arc, MutexGuard, Weak};
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use std::sync::{Condvar, Mutex};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm_sync::{Condvar, Mutex};
 
 use std::sync::PoisonError;
 use web_time::Instant;

@@ -1,12 +1,14 @@
 //! The manager: a registry of workers and every call a caller makes on them.
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Serialize;
+use web_time::Instant;
 
-use crate::changes::Changes;
+use crate::changes::{self, Changed, Changes};
 use crate::clock::Clock;
 use crate::error::{ConfigError, ControlError, CreateError, SendError, SpawnError, TaskError};
 use crate::events::{EventKind, EventLog, EventPage};
@@ -18,6 +20,7 @@ use crate::shutdown::{self, ShutdownReport};
 use crate::slot::{Slot, SlotParts, WorkerSnapshot};
 use crate::state::{Action, WorkerState};
 use crate::sync::{deadline_after, lock, Arc, AtomicBool, Mutex, Ordering};
+use crate::threads::ThreadCounts;
 use crate::worker::{Task, Worker};
 
 /// Largest event log accepted.
@@ -51,6 +54,7 @@ pub(crate) struct Shared<T> {
     pub(crate) events: Arc<EventLog>,
     registry: Mutex<IndexMap<WorkerId, Arc<Slot<T>>>>,
     pub(crate) changes: Arc<Changes>,
+    threads: ThreadCounts,
     spawner: Box<dyn Spawn>,
     pub(crate) shut_down: AtomicBool,
 }
@@ -133,6 +137,7 @@ impl<T: Send + 'static> YardBuilder<T> {
             });
         }
         let clock = Clock::new();
+        let spawner = self.spawner.unwrap_or_else(default_spawner);
         Ok(Yard {
             shared: Arc::new(Shared {
                 clock,
@@ -140,7 +145,11 @@ impl<T: Send + 'static> YardBuilder<T> {
                 config: self.config,
                 registry: Mutex::new(IndexMap::new()),
                 changes: Arc::default(),
-                spawner: self.spawner.unwrap_or_else(default_spawner),
+                threads: ThreadCounts {
+                    own: Arc::default(),
+                    pool: spawner.occupancy(),
+                },
+                spawner,
                 shut_down: AtomicBool::new(false),
             }),
         })
@@ -220,6 +229,7 @@ impl<T: Send + 'static> Yard<T> {
             clock: self.shared.clock,
             events: Arc::clone(&self.shared.events),
             changes: Arc::clone(&self.shared.changes),
+            threads: self.shared.threads.clone(),
             record_messages: self.shared.config.record_messages,
         }));
         registry.insert(id.clone(), Arc::clone(&slot));
@@ -245,10 +255,7 @@ impl<T: Send + 'static> Yard<T> {
         }
         self.reserve_thread(&slot)?;
         if let Err(state) = slot.transition(Action::Start, |_, _| {}) {
-            self.shared
-                .changes
-                .live_threads
-                .fetch_sub(1, Ordering::AcqRel);
+            slot.release_thread();
             return Err(ControlError::InvalidTransition {
                 id: slot.id.clone(),
                 action: Action::Start,
@@ -274,22 +281,22 @@ impl<T: Send + 'static> Yard<T> {
     }
 
     fn reserve_thread(&self, slot: &Slot<T>) -> Result<(), ControlError> {
-        let live = &self.shared.changes.live_threads;
-        match self.shared.capacity() {
-            None => {
-                live.fetch_add(1, Ordering::AcqRel);
-                Ok(())
-            }
-            Some(capacity) => live
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                    (n < capacity).then_some(n + 1)
-                })
-                .map(drop)
-                .map_err(|_| ControlError::AtCapacity {
-                    id: slot.id.clone(),
-                    capacity,
-                }),
-        }
+        // With no shared pool count, the platform's limit applies to this
+        // manager's own count.
+        let (own, pool) = match self.shared.threads.pool {
+            Some(_) => (
+                self.shared.config.max_threads,
+                self.shared.spawner.capacity(),
+            ),
+            None => (self.shared.capacity(), None),
+        };
+        self.shared
+            .threads
+            .reserve(own, pool)
+            .map_err(|full| ControlError::AtCapacity {
+                id: slot.id.clone(),
+                capacity: full.capacity,
+            })
     }
 
     /// Creates and starts a worker in one call.
@@ -414,7 +421,7 @@ impl<T: Send + 'static> Yard<T> {
         Snapshot {
             at_ms: self.shared.clock.now_us() as f64 / 1e3,
             workers,
-            live_threads: self.shared.changes.live_threads.load(Ordering::Acquire),
+            live_threads: self.shared.threads.in_use(),
             capacity: self.shared.capacity(),
             shut_down: self.shared.shut_down.load(Ordering::Acquire),
         }
@@ -515,8 +522,66 @@ impl<T: Send + 'static> Yard<T> {
     /// `timeout`; says who stopped cleanly, who failed, who did not stop in
     /// time (left detached) and how many messages went unread. Afterwards the
     /// manager takes no new workers. Calling it again reports again.
+    ///
+    /// This blocks the calling thread; on the browser's main thread use
+    /// [`shutdown_async`](Self::shutdown_async).
     pub fn shutdown(&self, timeout: Duration) -> ShutdownReport {
-        shutdown::run(&self.shared, timeout)
+        let began = Instant::now();
+        shutdown::begin(&self.shared);
+        self.shared.changes.wait(deadline_after(timeout), || {
+            shutdown::all_finished(&self.shared)
+        });
+        shutdown::report(&self.shared, elapsed_ms(began))
+    }
+
+    /// [`shutdown`](Self::shutdown) without blocking: resolves when every
+    /// worker has finished or when `deadline` (any timer future, such as
+    /// `gloo_timers::future::sleep`) fires, whichever comes first.
+    pub async fn shutdown_async<D: Future>(&self, deadline: D) -> ShutdownReport {
+        let began = Instant::now();
+        shutdown::begin(&self.shared);
+        changes::before(
+            self.until(|| shutdown::all_finished(&self.shared)),
+            deadline,
+        )
+        .await;
+        shutdown::report(&self.shared, elapsed_ms(began))
+    }
+
+    /// Asks every worker to stop and closes every mailbox, without waiting.
+    /// [`shutdown_async`](Self::shutdown_async) or
+    /// [`shutdown`](Self::shutdown) then collect the report.
+    pub fn begin_shutdown(&self) {
+        shutdown::begin(&self.shared);
+    }
+
+    /// [`join`](Self::join) without blocking: resolves to the final state,
+    /// or to `None` if `deadline` fires first.
+    pub async fn join_async<D: Future>(
+        &self,
+        id: &str,
+        deadline: D,
+    ) -> Result<Option<WorkerState>, ControlError> {
+        let slot = self.shared.slot(id)?;
+        let done = changes::before(self.until(|| slot.state.load().is_finished()), deadline).await;
+        Ok(done.then(|| slot.state.load()))
+    }
+
+    /// Resolves at the first state change (of any worker) after this call:
+    /// the async way to watch a manager without polling it.
+    pub fn changed(&self) -> Changed {
+        Changed::new(&self.shared.changes)
+    }
+
+    async fn until(&self, done: impl Fn() -> bool) {
+        loop {
+            // Made before the check, so a change in between is not missed.
+            let changed = self.changed();
+            if done() {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// True once [`shutdown`](Self::shutdown) has begun.
@@ -526,14 +591,26 @@ impl<T: Send + 'static> Yard<T> {
 }
 
 impl<T: Send + 'static> Drop for Yard<T> {
+    /// Natively: shuts down, waiting up to the drop deadline. In the browser
+    /// the manager may be dropped on the main thread, which must never wait:
+    /// there it only asks every worker to stop.
     fn drop(&mut self) {
-        if !self.is_shut_down() {
-            let report = self.shutdown(self.shared.config.drop_deadline);
-            if !report.unresponsive.is_empty() {
-                tracing::warn!(unresponsive = ?report.unresponsive, "manager dropped with workers still running; they are left detached");
-            }
+        if self.is_shut_down() {
+            return;
+        }
+        if cfg!(target_arch = "wasm32") {
+            self.begin_shutdown();
+            return;
+        }
+        let report = self.shutdown(self.shared.config.drop_deadline);
+        if !report.unresponsive.is_empty() {
+            tracing::warn!(unresponsive = ?report.unresponsive, "manager dropped with workers still running; they are left detached");
         }
     }
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
 }
 
 /// Sends to one worker, holding on to it (no registry lookup per message).
@@ -620,7 +697,7 @@ pub struct Snapshot {
     pub at_ms: f64,
     /// The workers, in creation order (finished ones until removed).
     pub workers: Vec<WorkerSnapshot>,
-    /// Threads running a worker now.
+    /// Threads running a worker now (in a browser: on the page's whole pool).
     pub live_threads: usize,
     /// Most workers that can run at once, if limited.
     pub capacity: Option<usize>,

@@ -8,16 +8,30 @@
 
 #![allow(missing_docs)]
 
-mod support;
+pub mod support;
 
+pub mod asynchronous;
 pub mod bad_input;
 pub mod broadcast;
 pub mod failures;
 pub mod lifecycle;
 pub mod mailbox;
 pub mod metrics;
+pub mod parallel;
 pub mod pause;
 pub mod shutdown;
+
+/// Calls `$harness! { module::case, ... }` with every async case of the suite.
+#[macro_export]
+macro_rules! for_each_async_case {
+    ($harness:ident) => {
+        $harness! {
+            asynchronous::shutdown_async_waits_for_every_worker,
+            asynchronous::shutdown_async_reports_at_its_deadline,
+            asynchronous::changed_resolves_on_the_next_state_change,
+        }
+    };
+}
 
 /// Calls `$harness! { module::case, ... }` with every case of the suite.
 #[macro_export]
@@ -37,6 +51,9 @@ macro_rules! for_each_case {
             pause::pause_is_acknowledged_while_blocked_in_receive,
             pause::resume_withdraws_a_pending_request,
             pause::stop_wakes_a_paused_worker,
+            pause::paused_worker_waits_without_polling,
+            pause::wakeups_count_returns_from_waits,
+            parallel::two_workers_progress_at_the_same_time,
             mailbox::full_mailbox_refuses_and_returns_the_message,
             mailbox::send_timeout_waits_for_room,
             mailbox::send_timeout_gives_up_at_the_deadline,

@@ -64,12 +64,17 @@ pub fn send_timeout_waits_for_room() {
     let (go, out) = held_reader(&yard, "w", 1);
     yard.send("w", 1).unwrap();
     let sender = yard.sender("w").unwrap();
-    let blocked =
-        std::thread::spawn(move || sender.send_timeout(2, LONG).map_err(|e| e.to_string()));
+    let (sent_tx, sent) = channel();
+    let blocked = helper(move || {
+        sent_tx
+            .send(sender.send_timeout(2, LONG).map_err(|e| e.to_string()))
+            .unwrap();
+    });
     go.send(()).unwrap();
     assert_eq!(next(&out), 1);
-    blocked.join().unwrap().unwrap();
+    next(&sent).unwrap();
     assert_eq!(next(&out), 2);
+    assert_eq!(blocked.join("helper", LONG).unwrap(), WorkerState::Stopped);
 }
 
 pub fn send_timeout_gives_up_at_the_deadline() {
@@ -85,7 +90,7 @@ pub fn send_timeout_gives_up_at_the_deadline() {
 
 pub fn messages_arrive_in_order_per_sender() {
     const PER_SENDER: u32 = 2_000;
-    let yard = std::sync::Arc::new(Yard::<u32>::new());
+    let yard = Yard::<u32>::new();
     let (out_tx, out) = channel();
     yard.spawn_with("w", WorkerOptions::new().mailbox_capacity(8), move |w| {
         for _ in 0..3 * PER_SENDER {
@@ -96,16 +101,16 @@ pub fn messages_arrive_in_order_per_sender() {
     .unwrap();
     let senders: Vec<_> = (0..3)
         .map(|s| {
-            let yard = std::sync::Arc::clone(&yard);
-            std::thread::spawn(move || {
+            let sender = yard.sender("w").unwrap();
+            helper(move || {
                 for i in 0..PER_SENDER {
-                    yard.send_timeout("w", s * PER_SENDER + i, LONG).unwrap();
+                    sender.send_timeout(s * PER_SENDER + i, LONG).unwrap();
                 }
             })
         })
         .collect();
     for s in senders {
-        s.join().unwrap();
+        assert_eq!(s.join("helper", LONG).unwrap(), WorkerState::Stopped);
     }
     let got: Vec<u32> = (0..3 * PER_SENDER).map(|_| next(&out)).collect();
     for s in 0..3 {

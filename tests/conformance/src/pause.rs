@@ -143,3 +143,45 @@ pub fn stop_wakes_a_paused_worker() {
     assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
     assert!(yard.worker("w").unwrap().ended_at_ms.is_some());
 }
+
+pub fn paused_worker_waits_without_polling() {
+    let yard = Yard::<String>::new();
+    let (a_tx, a) = progress();
+    let (b_tx, b) = progress();
+    yard.spawn("paused", counter(a_tx)).unwrap();
+    yard.spawn("busy", counter(b_tx)).unwrap();
+    next(&a);
+    yard.pause("paused").unwrap();
+    reach(&yard, "paused", WorkerState::Paused);
+    let before = yard.worker("paused").unwrap().wakeups;
+    // Plenty happens elsewhere while it is paused...
+    let start = next(&b);
+    while next(&b) < start + 2_000 {
+        let _ = yard.snapshot();
+    }
+    // ...and its thread never woke: it sleeps on a wait, it does not poll.
+    // (One spurious wakeup is allowed by the condition-variable contract.)
+    let after = yard.worker("paused").unwrap().wakeups;
+    assert!(
+        after <= before + 1,
+        "woke {} times while paused",
+        after - before
+    );
+    yard.resume("paused").unwrap();
+    next(&a);
+}
+
+/// The counter the no-polling case relies on does count: a receive that
+/// times out on an empty mailbox must have waited, and woke once.
+pub fn wakeups_count_returns_from_waits() {
+    let yard = Yard::<String>::new();
+    yard.spawn("w", |w| {
+        assert_eq!(w.recv_timeout(std::time::Duration::from_millis(2))?, None);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+    let s = yard.worker("w").unwrap();
+    assert!(s.wakeups >= 1, "woke {} times", s.wakeups);
+    assert!(s.blocked_ms > 0.0);
+}

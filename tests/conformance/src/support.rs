@@ -22,8 +22,55 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 /// Receives one value, or fails the case at the deadline.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn next<T>(rx: &Receiver<T>) -> T {
     rx.recv_timeout(LONG).expect("no event within the deadline")
+}
+
+/// Receives one value. std's timed receive reads `std::time::Instant`, which
+/// panics in the browser; there the test runner's timeout bounds a hung case.
+#[cfg(target_arch = "wasm32")]
+pub fn next<T>(rx: &Receiver<T>) -> T {
+    rx.recv().expect("the sender went away before the event")
+}
+
+/// Runs `f` on another thread of the platform (`std::thread::spawn` does not
+/// exist in the browser), through a manager of its own. Join it with
+/// `helper.join("helper", LONG)`.
+pub fn helper(f: impl FnOnce() + Send + 'static) -> Yard<()> {
+    let yard = Yard::new();
+    let mut f = Some(f);
+    yard.spawn("helper", move |_| {
+        if let Some(f) = f.take() {
+            f();
+        }
+        Ok(())
+    })
+    .expect("a helper thread");
+    yard
+}
+
+/// Runs a future to completion on this thread, parking between polls: the
+/// native stand-in for the browser's event loop.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
 }
 
 /// A progress channel that never grows: a full one drops the report.

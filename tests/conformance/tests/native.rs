@@ -13,4 +13,16 @@ macro_rules! native {
     };
 }
 
+macro_rules! native_async {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                support::block_on($module::$case());
+            }
+        )*
+    };
+}
+
 for_each_case!(native);
+for_each_async_case!(native_async);

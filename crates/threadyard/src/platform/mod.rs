@@ -8,6 +8,13 @@
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeSpawner;
+#[cfg(target_arch = "wasm32")]
+mod web;
+#[cfg(target_arch = "wasm32")]
+pub use web::WebSpawner;
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 /// A job for a thread: runs one worker from start to end.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -23,6 +30,13 @@ pub trait Spawn: Send + Sync + 'static {
     fn capacity(&self) -> Option<usize> {
         None
     }
+
+    /// The count of threads in use, shared by every manager that draws on the
+    /// same threads (a browser has one pool for the page), so capacity holds
+    /// across managers. `None`: each manager counts its own.
+    fn occupancy(&self) -> Option<Arc<AtomicUsize>> {
+        None
+    }
 }
 
 /// The platform's default spawner.
@@ -31,22 +45,8 @@ pub fn default_spawner() -> Box<dyn Spawn> {
     Box::new(NativeSpawner::default())
 }
 
-/// Placeholder until the Web Workers backend lands (issue 4): on wasm32 a
-/// spawner must be given to the builder; this one refuses every spawn with a
-/// message saying so.
+/// The platform's default spawner: the Web Worker pool.
 #[cfg(target_arch = "wasm32")]
 pub fn default_spawner() -> Box<dyn Spawn> {
-    struct NoThreads;
-    impl Spawn for NoThreads {
-        fn spawn(&self, _name: &str, _job: Job) -> Result<(), String> {
-            Err(
-                "no thread spawner on this platform: pass one to Yard::builder().spawner(..)"
-                    .into(),
-            )
-        }
-        fn capacity(&self) -> Option<usize> {
-            Some(0)
-        }
-    }
-    Box::new(NoThreads)
+    Box::new(WebSpawner)
 }
