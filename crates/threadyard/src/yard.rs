@@ -166,6 +166,15 @@ pub struct Yard<T: Send + 'static> {
     shared: Arc<Shared<T>>,
 }
 
+// A panic cannot leave a manager half-updated where a caller could see it: no
+// user code runs while the core holds a lock, a poisoned lock is recovered
+// (its data is a few field updates, always consistent), and a task's panic is
+// caught on its own thread. The boxed spawner and tasks only keep the auto
+// traits from being inferred. Declaring them lets a `Yard` cross
+// `catch_unwind`, which wasm-bindgen exports require under panic=unwind.
+impl<T: Send + 'static> std::panic::UnwindSafe for Yard<T> {}
+impl<T: Send + 'static> std::panic::RefUnwindSafe for Yard<T> {}
+
 impl<T: Send + 'static> Default for Yard<T> {
     fn default() -> Self {
         Self::new()
@@ -449,8 +458,8 @@ impl<T: Send + 'static> Yard<T> {
     }
 
     /// Waits until worker `id` is in a state for which `done` holds, at most
-    /// `timeout`, without polling: every state change wakes the waiter.
-    /// Returns the state reached.
+    /// `timeout`, without polling: every state change (of any worker) wakes
+    /// the waiter to check `done` again. Returns the state reached.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -562,13 +571,28 @@ impl<T: Send + 'static> Yard<T> {
         id: &str,
         deadline: D,
     ) -> Result<Option<WorkerState>, ControlError> {
+        self.wait_for_state_async(id, deadline, WorkerState::is_finished)
+            .await
+    }
+
+    /// [`wait_for_state`](Self::wait_for_state) without blocking: resolves to
+    /// the state reached, or to `None` if `deadline` fires first. Race-free:
+    /// a change between the call and the first check is not missed.
+    pub async fn wait_for_state_async<D: Future>(
+        &self,
+        id: &str,
+        deadline: D,
+        done: impl Fn(WorkerState) -> bool,
+    ) -> Result<Option<WorkerState>, ControlError> {
         let slot = self.shared.slot(id)?;
-        let done = changes::before(self.until(|| slot.state.load().is_finished()), deadline).await;
-        Ok(done.then(|| slot.state.load()))
+        let reached = changes::before(self.until(|| done(slot.state.load())), deadline).await;
+        Ok(reached.then(|| slot.state.load()))
     }
 
     /// Resolves at the first state change (of any worker) after this call:
-    /// the async way to watch a manager without polling it.
+    /// the async way to watch a manager without polling it. Make it *before*
+    /// looking at what you wait for, or a change in between is missed; or use
+    /// [`wait_for_state_async`](Self::wait_for_state_async), which does that.
     pub fn changed(&self) -> Changed {
         Changed::new(&self.shared.changes)
     }

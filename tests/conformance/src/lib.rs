@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod parallel;
 pub mod pause;
 pub mod shutdown;
+pub mod workloads;
 
 /// Calls `$harness! { module::case, ... }` with every async case of the suite.
 #[macro_export]
@@ -80,6 +81,9 @@ macro_rules! for_each_case {
             bad_input::unknown_ids,
             bad_input::capacities,
             bad_input::huge_and_zero_timeouts,
+            workloads::every_workload_obeys_the_seed_messages,
+            workloads::cpu_bound_completes_items_and_chatty_talks_to_peers,
+            workloads::workload_specs_are_checked,
         }
     };
 }

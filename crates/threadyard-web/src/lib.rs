@@ -1,0 +1,31 @@
+//! threadyard for JavaScript: the manager on Web Workers, through wasm-bindgen.
+//!
+//! ```js
+//! import init, { initThreadPool, Threadyard } from "./threadyard_web.js";
+//! await init();
+//! await initThreadPool(navigator.hardwareConcurrency); // the Web Worker pool
+//! const yard = new Threadyard({ mailboxCapacity: 64 });
+//! yard.spawn("worker_0", { kind: "data-processor", item_ms: 100 });
+//! yard.send("worker_0", "pause");            // it pauses itself
+//! yard.resume("worker_0");
+//! console.log(yard.snapshot().workers[0].state);
+//! const report = await yard.shutdown(2000);  // never blocks the page
+//! ```
+//!
+//! Messages are strings; any other JSON value is sent as its JSON text.
+//! Errors are thrown as `Error`s whose `name` says the kind
+//! (`ControlError`, `CreateError`, `SendError`, `WorkloadError`,
+//! `OptionsError`) and whose message says what to do.
+//!
+//! Every method returns without waiting: calls that must wait (`shutdown`,
+//! `join`, `changed`) return Promises that resolve through the event loop, so
+//! the page's main thread never blocks. Capacity is the pool's size: starting
+//! more workers than `initThreadPool` gave threads throws `ControlError`.
+
+#![cfg(target_arch = "wasm32")]
+#![forbid(unsafe_code)]
+
+mod api;
+
+pub use api::Threadyard;
+pub use wasm_bindgen_rayon::init_thread_pool;

@@ -1,0 +1,206 @@
+//! The browser's main thread never blocks: every call the UI makes returns
+//! while workers are paused, blocked in a receive, chatting and hammering a
+//! shared lock, and the page's event loop keeps turning between calls.
+//!
+//! `run_in_browser` runs this on the page's main thread, where any
+//! `Atomics.wait` would throw: the test passing is the proof that no call
+//! waited.
+
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::Promise;
+use serde::Serialize;
+use serde_json::{json, Value};
+use threadyard_web::{init_thread_pool, Threadyard};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn js(value: Value) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
+}
+
+fn rust(value: JsValue) -> Value {
+    serde_wasm_bindgen::from_value(value).unwrap()
+}
+
+/// One turn of the event loop: resolves only if the main thread is free.
+async fn tick() {
+    let window = web_sys::window().unwrap();
+    let promise = Promise::new(&mut |resolve, _| {
+        window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Starts the page's pool of Web Workers once for all tests.
+async fn pool() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if !STARTED.swap(true, Ordering::SeqCst) {
+        JsFuture::from(init_thread_pool(6)).await.unwrap();
+    }
+}
+
+fn state(yard: &Threadyard, id: &str) -> String {
+    let snapshot = rust(yard.snapshot().unwrap());
+    snapshot["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == id)
+        .map(|w| w["state"].as_str().unwrap().to_owned())
+        .unwrap()
+}
+
+fn error_name(error: JsValue) -> String {
+    error.dyn_into::<js_sys::Error>().unwrap().name().into()
+}
+
+#[wasm_bindgen_test]
+async fn every_call_returns_and_the_event_loop_keeps_turning() {
+    assert!(
+        web_sys::window().is_some(),
+        "this runs on the page's main thread"
+    );
+    pool().await;
+    let yard = Threadyard::new(js(json!({"mailboxCapacity": 8}))).unwrap();
+
+    yard.spawn(
+        "paused",
+        js(json!({"kind": "data-processor", "item_ms": 1})),
+    )
+    .unwrap();
+    yard.spawn(
+        "receiving",
+        js(json!({"kind": "data-processor", "item_ms": 60000})),
+    )
+    .unwrap();
+    yard.spawn("chatty_a", js(json!({"kind": "chatty", "item_ms": 0.1})))
+        .unwrap();
+    yard.spawn("chatty_b", js(json!({"kind": "chatty", "item_ms": 0.1})))
+        .unwrap();
+    // Reads its mailbox after every tiny item: its mailbox lock is hammered
+    // by it and by the main thread's sends below.
+    yard.spawn(
+        "hammer",
+        js(json!({"kind": "cpu-bound", "work_per_item": 1})),
+    )
+    .unwrap();
+
+    yard.pause("paused").unwrap();
+    let reached = JsFuture::from(
+        yard.wait_for_state("paused".into(), JsValue::from_str("paused"), 10_000.0)
+            .unwrap(),
+    );
+    assert_eq!(
+        reached.await.unwrap().as_string().as_deref(),
+        Some("paused")
+    );
+    let bad_state = yard.wait_for_state("paused".into(), JsValue::from_str("asleep"), 1.0);
+    assert_eq!(error_name(bad_state.err().unwrap()), "StateError");
+
+    let mut ticks = 0;
+    let mut since = 0.0;
+    for round in 0..100 {
+        let snapshot = rust(yard.snapshot().unwrap());
+        assert_eq!(snapshot["workers"].as_array().unwrap().len(), 5);
+        let page = rust(yard.events(since).unwrap());
+        since = page["next"].as_f64().unwrap();
+        // A full mailbox is refused, never waited on.
+        match yard.send("hammer", JsValue::from_str("noise")) {
+            Ok(()) => {}
+            Err(e) => assert_eq!(error_name(e), "SendError"),
+        }
+        let report = rust(yard.broadcast(JsValue::from_str("noise")).unwrap());
+        assert_eq!(report["recipients"].as_array().unwrap().len(), 5);
+        yard.pause("chatty_a").unwrap();
+        yard.resume("chatty_a").unwrap();
+        if round % 25 == 0 {
+            yard.spawn("extra", js(json!({"kind": "data-processor", "item_ms": 5})))
+                .unwrap();
+            yard.stop("extra").unwrap();
+            let joined = JsFuture::from(yard.join("extra".into(), 10_000.0))
+                .await
+                .unwrap();
+            assert_eq!(joined.as_string().as_deref(), Some("stopped"));
+            yard.remove("extra").unwrap();
+        }
+        tick().await;
+        ticks += 1;
+    }
+    assert_eq!(ticks, 100);
+    assert_eq!(state(&yard, "paused"), "paused");
+
+    // Bad calls throw typed errors; nothing traps.
+    assert_eq!(
+        error_name(yard.resume("receiving").unwrap_err()),
+        "ControlError"
+    );
+    assert_eq!(error_name(yard.pause("ghost").unwrap_err()), "ControlError");
+    let duplicate = yard.spawn(
+        "paused",
+        js(json!({"kind": "data-processor", "item_ms": 1})),
+    );
+    assert_eq!(error_name(duplicate.unwrap_err()), "CreateError");
+    assert_eq!(
+        error_name(yard.send("ghost", JsValue::from_str("x")).unwrap_err()),
+        "SendError"
+    );
+    let bad = yard.spawn("bad", js(json!({"kind": "data-processor", "item_ms": 0})));
+    assert_eq!(error_name(bad.unwrap_err()), "WorkloadError");
+    let unknown = yard.spawn("bad", js(json!({"kind": "juggler"})));
+    assert_eq!(error_name(unknown.unwrap_err()), "WorkloadError");
+    assert_eq!(
+        error_name(
+            Threadyard::new(js(json!({"mailboxCapacity": 0})))
+                .err()
+                .unwrap()
+        ),
+        "OptionsError"
+    );
+    assert_eq!(
+        error_name(Threadyard::new(js(json!({"colour": "red"}))).err().unwrap()),
+        "OptionsError"
+    );
+
+    // Shutdown resolves through the event loop.
+    let report = rust(JsFuture::from(yard.shutdown(10_000.0)).await.unwrap());
+    let mut clean: Vec<&str> = report["clean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    clean.sort_unstable();
+    assert_eq!(
+        clean,
+        ["chatty_a", "chatty_b", "hammer", "paused", "receiving"]
+    );
+    assert_eq!(report["unresponsive"], json!([]));
+}
+
+#[wasm_bindgen_test]
+async fn the_page_reports_unavailable_cpu_time_not_zero() {
+    pool().await;
+    let yard = Threadyard::new(JsValue::UNDEFINED).unwrap();
+    yard.spawn("w", js(json!({"kind": "cpu-bound", "work_per_item": 1000})))
+        .unwrap();
+    yard.send("w", JsValue::from_str("shutdown")).unwrap();
+    JsFuture::from(yard.join("w".into(), 10_000.0))
+        .await
+        .unwrap();
+    let worker = &rust(yard.snapshot().unwrap())["workers"][0];
+    assert_eq!(worker["cpu_time_ms"], Value::Null);
+    assert!(worker["cpu_clock"]
+        .as_str()
+        .unwrap()
+        .starts_with("unavailable"));
+    assert!(worker["busy_ms"].as_f64().unwrap() >= 0.0);
+}
