@@ -1,20 +1,31 @@
-//! `cargo xtask <task>`: the project's two front doors.
+//! `cargo xtask <task>`: the project's front doors.
 //!
 //! * `cargo xtask demo [ARGS]`: the main job (the terminal demo of the seed
 //!   until the web app lands), building what it needs.
-//! * `cargo xtask test`: every check and test, installing what is missing.
+//! * `cargo xtask test`: every check and test, natively and in headless
+//!   Chromium, installing what is missing first.
 //!
 //! Std only, so it compiles in seconds on a fresh machine.
 
+mod install;
+mod run;
+
 use std::env;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
+
+use run::{cargo, Tally};
+
+/// The nightly that builds the browser side (std rebuilt with atomics).
+pub const NIGHTLY: &str = "nightly-2026-05-19";
+/// The browser target.
+pub const WASM: &str = "wasm32-unknown-unknown";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
-        Some("test") => test(),
+        Some("test") => test(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
@@ -33,12 +44,12 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  demo [ARGS]   run the terminal demo: `threadyard seed` (ARGS default to --speed 1;
-                try `cargo xtask demo --speed 10` or `--json`)
-  test          install what is missing, then run formatting, lint and every test";
+  demo [ARGS]        run the terminal demo: `threadyard seed` (try --speed 10 or --json)
+  test [--native]    install what is missing, then formatting, clippy and every test,
+                     natively and in headless Chromium (--native: skip the browser half)";
 
 fn demo(args: &[String]) -> Result<(), String> {
-    let mut cmd = cargo();
+    let mut cmd = cargo(None);
     cmd.args([
         "run",
         "--release",
@@ -49,78 +60,90 @@ fn demo(args: &[String]) -> Result<(), String> {
         "seed",
     ]);
     cmd.args(args);
-    run("terminal demo", &mut cmd)
+    run::status("terminal demo", &mut cmd)
 }
 
-fn test() -> Result<(), String> {
+fn test(args: &[String]) -> Result<(), String> {
+    let native_only = match args {
+        [] => false,
+        [flag] if flag == "--native" => true,
+        _ => return Err(format!("unknown arguments {args:?}\n\n{USAGE}")),
+    };
     let started = Instant::now();
-    ensure_components(&["rustfmt", "clippy"])?;
-    let steps: [(&str, &[&str]); 3] = [
-        ("format check", &["fmt", "--all", "--check"]),
-        (
+    let mut tally = Tally::default();
+    let steps = if native_only { 3 } else { 6 };
+    let step = |n: usize, what: &str| println!("==> [{n}/{steps}] {what}");
+
+    install::stable_components(&["rustfmt", "clippy"])?;
+    step(1, "format check");
+    run::status(
+        "format check",
+        cargo(None).args(["fmt", "--all", "--check"]),
+    )?;
+    step(2, "clippy, native");
+    run::status(
+        "clippy",
+        cargo(None).args([
             "clippy",
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        ),
-        (
-            "tests: core, conformance suite (native), CLI, doctests",
-            &["test", "--workspace"],
-        ),
-    ];
-    for (i, (name, args)) in steps.iter().enumerate() {
-        println!(
-            "==> [{}/{}] {name}: cargo {}",
-            i + 1,
-            steps.len(),
-            args.join(" ")
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    step(3, "tests, native: core, conformance suite, CLI, doctests");
+    tally.run("native tests", cargo(None).args(["test", "--workspace"]))?;
+
+    if !native_only {
+        step(
+            4,
+            "browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium",
         );
-        run(name, cargo().args(*args))?;
+        install::nightly(NIGHTLY, &["rust-src", "clippy"])?;
+        install::wasm_bindgen_cli()?;
+        let chromedriver = install::chromium()?;
+        let wasm_crates = [
+            "-p",
+            "threadyard",
+            "-p",
+            "threadyard-web",
+            "-p",
+            "threadyard-conformance",
+        ];
+        step(5, "clippy, wasm32 (the browser-only code)");
+        run::status(
+            "clippy wasm32",
+            cargo(Some(NIGHTLY))
+                .args(["clippy", "--target", WASM, "--all-targets"])
+                .args(wasm_crates)
+                .args(["--", "-D", "warnings"]),
+        )?;
+        step(
+            6,
+            "tests in headless Chromium: conformance suite (dedicated worker), main thread",
+        );
+        tally.run(
+            "browser tests",
+            cargo(Some(NIGHTLY))
+                .args([
+                    "test",
+                    "--target",
+                    WASM,
+                    "-p",
+                    "threadyard-conformance",
+                    "-p",
+                    "threadyard-web",
+                ])
+                .env("CHROMEDRIVER", chromedriver)
+                // A hung test fails after this many seconds instead of hanging CI.
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        )?;
     }
     println!("==> all checks passed in {:.0?}", started.elapsed());
-    Ok(())
-}
-
-/// Adds rustup components the pinned toolchain lacks (rust-toolchain.toml
-/// asks for them, but an older rustup may not install them by itself).
-fn ensure_components(components: &[&str]) -> Result<(), String> {
-    let installed = Command::new("rustup")
-        .args(["component", "list", "--installed"])
-        .output()
-        .map_err(|e| format!("rustup is needed to install {components:?}: {e}; install it from https://rustup.rs"))?;
-    let installed = String::from_utf8_lossy(&installed.stdout);
-    for component in components {
-        if !installed.lines().any(|line| line.starts_with(component)) {
-            println!("==> installing rustup component {component}");
-            run(
-                component,
-                Command::new("rustup").args(["component", "add", component]),
-            )?;
-        }
+    for (what, passed) in &tally.by_step {
+        println!("    {what}: {passed} passed");
     }
+    println!("{} passed, 0 failed", tally.passed);
     Ok(())
-}
-
-fn cargo() -> Command {
-    Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
-fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
-    let started = Instant::now();
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{what}: could not run {cmd:?}: {e}"))?;
-    if status.success() {
-        println!("    {what}: ok in {:.1?}", started.elapsed());
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} failed ({status}); the output above says why"
-        ))
-    }
 }

@@ -1,5 +1,7 @@
 //! The conformance suite on native std threads.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use threadyard_conformance::*;
 
 macro_rules! native {

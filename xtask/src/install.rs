@@ -1,0 +1,141 @@
+//! Installing what the tests need, pinned, only where it is missing: a warm
+//! machine pays nothing, a fresh one gets everything from the registries
+//! (rustup, crates.io, Debian). Nothing is downloaded at run time by a tool.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::run::status;
+
+/// Rustup components of the pinned stable (rust-toolchain.toml) that an
+/// older rustup may not have installed by itself.
+pub fn stable_components(components: &[&str]) -> Result<(), String> {
+    let installed = output("rustup", &["component", "list", "--installed"])?;
+    for component in components {
+        if !installed.lines().any(|line| line.starts_with(component)) {
+            println!("    installing rustup component {component}");
+            status(
+                component,
+                Command::new("rustup").args(["component", "add", component]),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The pinned nightly with `components` (rust-src lets `-Z build-std`
+/// rebuild std with atomics; no prebuilt wasm32 std is needed).
+pub fn nightly(toolchain: &str, components: &[&str]) -> Result<(), String> {
+    let installed = output(
+        "rustup",
+        &["component", "list", "--installed", "--toolchain", toolchain],
+    )
+    .unwrap_or_default();
+    let missing: Vec<&str> = components
+        .iter()
+        .copied()
+        .filter(|c| !installed.lines().any(|line| line.starts_with(c)))
+        .collect();
+    if installed.is_empty() {
+        println!("    installing {toolchain} with {components:?} (about 30 s)");
+        let mut cmd = Command::new("rustup");
+        cmd.args(["toolchain", "install", toolchain, "--profile", "minimal"]);
+        for c in components {
+            cmd.args(["--component", c]);
+        }
+        return status(toolchain, &mut cmd);
+    }
+    for component in missing {
+        println!("    adding {component} to {toolchain}");
+        status(
+            component,
+            Command::new("rustup").args(["component", "add", component, "--toolchain", toolchain]),
+        )?;
+    }
+    Ok(())
+}
+
+/// wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock (the
+/// two must match byte for byte). Installed without `--locked`: its own
+/// lockfile pins a webpki-roots version that crates.io no longer serves.
+pub fn wasm_bindgen_cli() -> Result<(), String> {
+    let wanted = locked_version("wasm-bindgen")?;
+    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    println!(
+        "    installing wasm-bindgen-cli {wanted} (about 4 min on 2 cores; found {:?})",
+        have.trim()
+    );
+    status(
+        "wasm-bindgen-cli",
+        Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]),
+    )
+}
+
+/// Debian's Chromium and its driver; installs them with apt-get when root.
+/// Returns the driver's path.
+pub fn chromium() -> Result<PathBuf, String> {
+    let driver = PathBuf::from("/usr/bin/chromedriver");
+    if driver.exists() && PathBuf::from("/usr/bin/chromium").exists() {
+        return Ok(driver);
+    }
+    let root = output("id", &["-u"])
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        return Err("the browser tests need Chromium and ChromeDriver: run \
+                    `sudo apt-get install chromium chromium-driver` (Debian/Ubuntu), \
+                    then run this again; or `cargo xtask test --native` to skip the browser half"
+            .into());
+    }
+    println!("    installing chromium and chromium-driver from Debian (about 1 min)");
+    status(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-q"]),
+    )?;
+    status(
+        "apt-get install",
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    Ok(driver)
+}
+
+/// The version of `package` recorded in Cargo.lock.
+fn locked_version(package: &str) -> Result<String, String> {
+    let lock =
+        std::fs::read_to_string("Cargo.lock").map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .ok_or_else(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').ok_or("Cargo.lock is malformed")?;
+    Ok(lock[start..start + end].to_owned())
+}
+
+/// A command's stdout, if it ran and succeeded.
+fn output(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}

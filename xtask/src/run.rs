@@ -1,0 +1,103 @@
+//! Running commands, timing them, and counting the tests they ran.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// `cargo`, or `cargo +TOOLCHAIN`. The nightly is chosen with RUSTUP_TOOLCHAIN
+/// so it also reaches the cargo subprocesses the wasm test runner starts.
+pub fn cargo(toolchain: Option<&str>) -> Command {
+    match toolchain {
+        None => Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())),
+        Some(toolchain) => {
+            let mut cmd = Command::new("cargo");
+            cmd.env("RUSTUP_TOOLCHAIN", toolchain);
+            // Cargo run through rustup picks the toolchain from this variable;
+            // the outer `cargo xtask`'s own CARGO must not leak in.
+            cmd.env_remove("CARGO");
+            cmd
+        }
+    }
+}
+
+/// Runs `cmd`, failing with a message if it fails.
+pub fn status(what: &str, cmd: &mut Command) -> Result<(), String> {
+    let started = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: could not run {cmd:?}: {e}"))?;
+    if status.success() {
+        println!("    {what}: ok in {:.1?}", started.elapsed());
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({status}); the output above says why"
+        ))
+    }
+}
+
+/// Tests passed, per step and in all.
+#[derive(Default)]
+pub struct Tally {
+    pub passed: u64,
+    pub by_step: Vec<(String, u64)>,
+}
+
+impl Tally {
+    /// Runs a `cargo test`, echoing its output and adding up its
+    /// `test result:` lines.
+    pub fn run(&mut self, what: &str, cmd: &mut Command) -> Result<(), String> {
+        let started = Instant::now();
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{what}: could not run {cmd:?}: {e}"))?;
+        let mut passed = 0;
+        if let Some(out) = child.stdout.take() {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                println!("{line}");
+                passed += passed_in(&line);
+            }
+        }
+        let status = child.wait().map_err(|e| format!("{what}: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "{what} failed ({status}); the output above says why"
+            ));
+        }
+        if passed == 0 {
+            return Err(format!(
+                "{what} ran no test: the harness found nothing to run"
+            ));
+        }
+        println!("    {what}: {passed} passed in {:.1?}", started.elapsed());
+        self.passed += passed;
+        self.by_step.push((what.to_owned(), passed));
+        Ok(())
+    }
+}
+
+/// `N` from a line `test result: ok. N passed; ...`, else 0.
+fn passed_in(line: &str) -> u64 {
+    line.trim()
+        .strip_prefix("test result: ok. ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod test {
+    #[test]
+    fn reads_the_passed_count() {
+        assert_eq!(
+            super::passed_in("test result: ok. 48 passed; 0 failed; 0 ignored"),
+            48
+        );
+        assert_eq!(
+            super::passed_in("test result: FAILED. 3 passed; 1 failed"),
+            0
+        );
+        assert_eq!(super::passed_in("running 3 tests"), 0);
+    }
+}
