@@ -9,11 +9,7 @@ use crate::support::*;
 
 pub async fn shutdown_async_waits_for_every_worker() {
     let yard = Yard::<String>::new();
-    let (tx, rx) = progress();
-    yard.spawn("paused", counter(tx)).unwrap();
-    next(&rx);
-    yard.pause("paused").unwrap();
-    reach(&yard, "paused", WorkerState::Paused);
+    paused_counter(&yard, "paused");
     yard.spawn("receiving", |w| loop {
         w.recv()?;
     })
@@ -25,15 +21,7 @@ pub async fn shutdown_async_waits_for_every_worker() {
 
 pub async fn shutdown_async_reports_at_its_deadline() {
     let yard = Yard::<String>::new();
-    let (release_tx, release) = channel::<()>();
-    let (started_tx, started) = channel::<()>();
-    yard.spawn("stubborn", move |_| {
-        started_tx.send(()).unwrap();
-        release.recv().ok();
-        Ok(())
-    })
-    .unwrap();
-    next(&started);
+    let release_tx = stubborn(&yard, "stubborn");
     // A deadline that has already passed: report at once.
     let report = yard.shutdown_async(ready(())).await;
     assert_eq!(report.unresponsive.len(), 1);
@@ -44,9 +32,7 @@ pub async fn shutdown_async_reports_at_its_deadline() {
 
 pub async fn changed_resolves_on_the_next_state_change() {
     let yard = Yard::<String>::new();
-    let (tx, rx) = progress();
-    yard.spawn("w", counter(tx)).unwrap();
-    next(&rx);
+    running_counter(&yard, "w");
     let changed = yard.changed();
     yard.pause("w").unwrap();
     changed.await;

@@ -67,11 +67,7 @@ pub fn invalid_transitions_change_nothing() {
 
 pub fn transitions_are_recorded_as_events() {
     let yard = Yard::<String>::new();
-    let (progress_tx, progress) = progress();
-    yard.spawn("w", counter(progress_tx)).unwrap();
-    next(&progress);
-    yard.pause("w").unwrap();
-    reach(&yard, "w", WorkerState::Paused);
+    paused_counter(&yard, "w");
     yard.resume("w").unwrap();
     yard.stop("w").unwrap();
     yard.join("w", LONG).unwrap();

@@ -2,12 +2,13 @@ use threadyard::{EventKind, WorkerState, Yard};
 
 use crate::support::*;
 
-pub fn pause_is_acknowledged_at_the_next_pause_point() {
-    let yard = Yard::<String>::new();
+/// Spawns a worker busy between pause points (blocked on a gate the manager
+/// cannot see) and waits until it is there. Sending on the returned channel
+/// lets it reach one pause point, complete one task and finish.
+fn between_pause_points(yard: &Yard<String>, id: &str) -> std::sync::mpsc::Sender<()> {
     let (at_gate_tx, at_gate) = channel::<()>();
     let (gate_tx, gate) = channel::<()>();
-    yard.spawn("w", move |w| {
-        // Busy work with no pause point until the test lets it go on.
+    yard.spawn(id, move |w| {
         at_gate_tx.send(()).unwrap();
         gate.recv().ok();
         w.pause_point()?;
@@ -16,6 +17,12 @@ pub fn pause_is_acknowledged_at_the_next_pause_point() {
     })
     .unwrap();
     next(&at_gate);
+    gate_tx
+}
+
+pub fn pause_is_acknowledged_at_the_next_pause_point() {
+    let yard = Yard::<String>::new();
+    let gate_tx = between_pause_points(&yard, "w");
     yard.pause("w").unwrap();
     // Requested, not yet acknowledged: the task is between pause points.
     assert_eq!(yard.state("w").unwrap(), WorkerState::PauseRequested);
@@ -36,13 +43,8 @@ pub fn pause_is_acknowledged_at_the_next_pause_point() {
 
 pub fn paused_worker_makes_no_progress_while_others_do() {
     let yard = Yard::<String>::new();
-    let (a_tx, a) = progress();
-    let (b_tx, b) = progress();
-    yard.spawn("a", counter(a_tx)).unwrap();
-    yard.spawn("b", counter(b_tx)).unwrap();
-    next(&a);
-    yard.pause("a").unwrap();
-    reach(&yard, "a", WorkerState::Paused);
+    paused_counter(&yard, "a");
+    let b = running_counter(&yard, "b");
     let frozen = yard.worker("a").unwrap().tasks_completed;
     // Let the other worker make real progress.
     let start = next(&b);
@@ -54,11 +56,7 @@ pub fn paused_worker_makes_no_progress_while_others_do() {
 
 pub fn resume_wakes_a_paused_worker() {
     let yard = Yard::<String>::new();
-    let (tx, rx) = progress();
-    yard.spawn("w", counter(tx)).unwrap();
-    next(&rx);
-    yard.pause("w").unwrap();
-    reach(&yard, "w", WorkerState::Paused);
+    let rx = paused_counter(&yard, "w");
     let frozen = yard.worker("w").unwrap().tasks_completed;
     while rx.try_recv().is_ok() {}
     yard.resume("w").unwrap();
@@ -114,16 +112,7 @@ pub fn pause_is_acknowledged_while_blocked_in_receive() {
 
 pub fn resume_withdraws_a_pending_request() {
     let yard = Yard::<String>::new();
-    let (at_gate_tx, at_gate) = channel::<()>();
-    let (gate_tx, gate) = channel::<()>();
-    yard.spawn("w", move |w| {
-        at_gate_tx.send(()).unwrap();
-        gate.recv().ok();
-        w.pause_point()?;
-        Ok(())
-    })
-    .unwrap();
-    next(&at_gate);
+    let gate_tx = between_pause_points(&yard, "w");
     yard.pause("w").unwrap();
     yard.resume("w").unwrap();
     assert_eq!(yard.state("w").unwrap(), WorkerState::Running);
@@ -134,11 +123,7 @@ pub fn resume_withdraws_a_pending_request() {
 
 pub fn stop_wakes_a_paused_worker() {
     let yard = Yard::<String>::new();
-    let (tx, rx) = progress();
-    yard.spawn("w", counter(tx)).unwrap();
-    next(&rx);
-    yard.pause("w").unwrap();
-    reach(&yard, "w", WorkerState::Paused);
+    paused_counter(&yard, "w");
     yard.stop("w").unwrap();
     assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
     assert!(yard.worker("w").unwrap().ended_at_ms.is_some());
@@ -146,13 +131,8 @@ pub fn stop_wakes_a_paused_worker() {
 
 pub fn paused_worker_waits_without_polling() {
     let yard = Yard::<String>::new();
-    let (a_tx, a) = progress();
-    let (b_tx, b) = progress();
-    yard.spawn("paused", counter(a_tx)).unwrap();
-    yard.spawn("busy", counter(b_tx)).unwrap();
-    next(&a);
-    yard.pause("paused").unwrap();
-    reach(&yard, "paused", WorkerState::Paused);
+    let a = paused_counter(&yard, "paused");
+    let b = running_counter(&yard, "busy");
     let before = yard.worker("paused").unwrap().wakeups;
     // Plenty happens elsewhere while it is paused...
     let start = next(&b);

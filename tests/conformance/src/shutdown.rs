@@ -13,11 +13,7 @@ pub fn with_no_workers() {
 
 pub fn wakes_paused_and_receiving_workers() {
     let yard = Yard::<String>::new();
-    let (tx, rx) = progress();
-    yard.spawn("paused", counter(tx)).unwrap();
-    next(&rx);
-    yard.pause("paused").unwrap();
-    reach(&yard, "paused", WorkerState::Paused);
+    paused_counter(&yard, "paused");
     let (in_recv_tx, in_recv) = channel::<()>();
     yard.spawn("receiving", move |w| {
         in_recv_tx.send(()).unwrap();
@@ -37,20 +33,12 @@ pub fn wakes_paused_and_receiving_workers() {
 
 pub fn reports_unresponsive_workers_by_the_deadline() {
     let yard = Yard::<String>::new();
-    let (release_tx, release) = channel::<()>();
-    let (started_tx, started) = channel::<()>();
     // Ignores stop: blocks on something the manager cannot see.
-    yard.spawn("stubborn", move |_| {
-        started_tx.send(()).unwrap();
-        release.recv().ok();
-        Ok(())
-    })
-    .unwrap();
+    let release_tx = stubborn(&yard, "stubborn");
     yard.spawn("polite", |w| loop {
         w.recv()?;
     })
     .unwrap();
-    next(&started);
     let report = yard.shutdown(Duration::from_millis(50));
     assert_eq!(
         report

@@ -94,3 +94,35 @@ pub fn counter(
         }
     }
 }
+
+/// Spawns a [`counter`] as `id` and waits for its first report.
+pub fn running_counter(yard: &Yard<String>, id: &str) -> Receiver<u64> {
+    let (tx, rx) = progress();
+    yard.spawn(id, counter(tx)).expect("a counter worker");
+    next(&rx);
+    rx
+}
+
+/// Spawns a [`counter`] as `id`, pauses it and waits until it is Paused.
+pub fn paused_counter(yard: &Yard<String>, id: &str) -> Receiver<u64> {
+    let rx = running_counter(yard, id);
+    yard.pause(id).expect("pausing a running worker");
+    reach(yard, id, WorkerState::Paused);
+    rx
+}
+
+/// Spawns a worker that ignores stop requests (it blocks on something the
+/// manager cannot see) and waits until it runs. Sending on the returned
+/// channel, or dropping it, lets it finish.
+pub fn stubborn<T: Send + 'static>(yard: &Yard<T>, id: &str) -> Sender<()> {
+    let (release_tx, release) = channel::<()>();
+    let (started_tx, started) = channel::<()>();
+    yard.spawn(id, move |_| {
+        started_tx.send(()).unwrap();
+        release.recv().ok();
+        Ok(())
+    })
+    .expect("a stubborn worker");
+    next(&started);
+    release_tx
+}
