@@ -204,3 +204,49 @@ async fn the_page_reports_unavailable_cpu_time_not_zero() {
         .starts_with("unavailable"));
     assert!(worker["busy_ms"].as_f64().unwrap() >= 0.0);
 }
+
+#[wasm_bindgen_test]
+async fn starting_past_the_pool_is_refused_not_queued() {
+    pool().await;
+    let yard = Threadyard::new(JsValue::UNDEFINED).unwrap();
+    let free = 6 - rust(yard.snapshot().unwrap())["live_threads"]
+        .as_u64()
+        .unwrap();
+    for i in 0..free {
+        yard.spawn(
+            &format!("w{i}"),
+            js(json!({"kind": "data-processor", "item_ms": 50})),
+        )
+        .unwrap();
+    }
+    let refused = yard.spawn(
+        "one-too-many",
+        js(json!({"kind": "data-processor", "item_ms": 50})),
+    );
+    let error = refused.unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.name()), "ControlError");
+    assert!(
+        String::from(error.message()).contains("threads are busy"),
+        "{:?}",
+        error.message()
+    );
+    // Not kept, and capacity comes back when a worker ends.
+    assert_eq!(
+        rust(yard.snapshot().unwrap())["workers"]
+            .as_array()
+            .unwrap()
+            .len() as u64,
+        free
+    );
+    yard.stop("w0").unwrap();
+    JsFuture::from(yard.join("w0".into(), 10_000.0))
+        .await
+        .unwrap();
+    yard.spawn(
+        "one-too-many",
+        js(json!({"kind": "data-processor", "item_ms": 50})),
+    )
+    .unwrap();
+    let report = rust(JsFuture::from(yard.shutdown(10_000.0)).await.unwrap());
+    assert_eq!(report["unresponsive"], json!([]));
+}
