@@ -74,6 +74,53 @@ pub fn wasm_bindgen_cli() -> Result<(), String> {
     )
 }
 
+/// Trunk, pinned. Trunk 0.22 declares rust-version 1.96, above the pinned
+/// stable, so it is built with the pinned nightly (about 15 min on 2 cores,
+/// once).
+pub fn trunk() -> Result<(), String> {
+    const TRUNK: &str = "0.22.1";
+    let have = output("trunk", &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(TRUNK) {
+        return Ok(());
+    }
+    println!(
+        "    installing trunk {TRUNK} (about 15 min on 2 cores, once; found {:?})",
+        have.trim()
+    );
+    status(
+        "trunk",
+        Command::new("cargo")
+            .env("RUSTUP_TOOLCHAIN", crate::NIGHTLY)
+            .args(["install", "trunk", "--version", TRUNK, "--locked"]),
+    )
+}
+
+/// The e2e tests' Node packages (playwright-core, which drives the system
+/// Chromium and never downloads a browser), from package-lock.json.
+pub fn e2e_packages() -> Result<(), String> {
+    let dir = crate::run::root().join("tests/e2e");
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
+        return Ok(());
+    }
+    if output("node", &["--version"]).is_err() {
+        return Err(
+            "the app's end-to-end tests need Node.js 18 or later and npm: \
+                    `apt-get install nodejs npm` (Debian), then run this again"
+                .into(),
+        );
+    }
+    println!("    installing the e2e tests' Node packages (npm ci)");
+    status(
+        "npm ci",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir),
+    )
+}
+
 /// Debian's Chromium and its driver; installs them with apt-get when root.
 /// Returns the driver's path.
 pub fn chromium() -> Result<PathBuf, String> {

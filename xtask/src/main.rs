@@ -9,12 +9,13 @@
 
 mod install;
 mod run;
+mod web;
 
 use std::env;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use run::{cargo, Tally};
+use run::{cargo, threads_cargo, Tally};
 
 /// The nightly that builds the browser side (std rebuilt with atomics).
 pub const NIGHTLY: &str = "nightly-2026-05-19";
@@ -25,6 +26,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
+        Some("serve") => web::serve(&args[1..]),
+        Some("build") => web::build(&args[1..]),
+        Some("build-threads") => web::build_threads(args[1..].iter().any(|a| a == "--release")),
         Some("test") => test(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
@@ -44,12 +48,16 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  serve [--dev]      build the app (release unless --dev) and serve it with Trunk,
+                     COOP/COEP set, at http://127.0.0.1:8080/
+  build [--release]  build the app into dist/
+  build-threads      build the threads module (Trunk runs this as its pre-build hook)
   demo [ARGS]        run the terminal demo: `threadyard seed` (try --speed 10 or --json)
   test [--native]    install what is missing, then formatting, clippy and every test,
                      natively and in headless Chromium (--native: skip the browser half)";
 
 fn demo(args: &[String]) -> Result<(), String> {
-    let mut cmd = cargo(None);
+    let mut cmd = cargo();
     cmd.args([
         "run",
         "--release",
@@ -71,19 +79,16 @@ fn test(args: &[String]) -> Result<(), String> {
     };
     let started = Instant::now();
     let mut tally = Tally::default();
-    let steps = if native_only { 3 } else { 6 };
+    let steps = if native_only { 3 } else { 7 };
     let step = |n: usize, what: &str| println!("==> [{n}/{steps}] {what}");
 
     install::stable_components(&["rustfmt", "clippy"])?;
     step(1, "format check");
-    run::status(
-        "format check",
-        cargo(None).args(["fmt", "--all", "--check"]),
-    )?;
+    run::status("format check", cargo().args(["fmt", "--all", "--check"]))?;
     step(2, "clippy, native");
     run::status(
         "clippy",
-        cargo(None).args([
+        cargo().args([
             "clippy",
             "--workspace",
             "--all-targets",
@@ -93,16 +98,18 @@ fn test(args: &[String]) -> Result<(), String> {
         ]),
     )?;
     step(3, "tests, native: core, conformance suite, CLI, doctests");
-    tally.run("native tests", cargo(None).args(["test", "--workspace"]))?;
+    tally.run("native tests", cargo().args(["test", "--workspace"]))?;
 
     if !native_only {
         step(
             4,
-            "browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium",
+            "browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium, Trunk, Node packages",
         );
         install::nightly(NIGHTLY, &["rust-src", "clippy"])?;
         install::wasm_bindgen_cli()?;
         let chromedriver = install::chromium()?;
+        install::trunk()?;
+        install::e2e_packages()?;
         let wasm_crates = [
             "-p",
             "threadyard",
@@ -111,13 +118,26 @@ fn test(args: &[String]) -> Result<(), String> {
             "-p",
             "threadyard-conformance",
         ];
-        step(5, "clippy, wasm32 (the browser-only code)");
+        step(5, "clippy, wasm32 (the threads module and the UI module)");
         run::status(
-            "clippy wasm32",
-            cargo(Some(NIGHTLY))
-                .args(["clippy", "--target", WASM, "--all-targets"])
+            "clippy wasm32, threads",
+            threads_cargo("clippy")
+                .args(["--target", WASM, "--all-targets"])
                 .args(wasm_crates)
                 .args(["--", "-D", "warnings"]),
+        )?;
+        run::status(
+            "clippy wasm32, UI",
+            cargo().args([
+                "clippy",
+                "--target",
+                WASM,
+                "-p",
+                "threadyard-app",
+                "--",
+                "-D",
+                "warnings",
+            ]),
         )?;
         step(
             6,
@@ -125,9 +145,8 @@ fn test(args: &[String]) -> Result<(), String> {
         );
         tally.run(
             "browser tests",
-            cargo(Some(NIGHTLY))
+            threads_cargo("test")
                 .args([
-                    "test",
                     "--target",
                     WASM,
                     "-p",
@@ -139,6 +158,24 @@ fn test(args: &[String]) -> Result<(), String> {
                 // A hung test fails after this many seconds instead of hanging CI.
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         )?;
+        step(
+            7,
+            "the app: release build with Trunk, then end-to-end tests in headless Chromium",
+        );
+        web::build(&["--release".to_owned()])?;
+        tally.run(
+            "app end-to-end tests",
+            std::process::Command::new("node")
+                .args([
+                    "--test",
+                    "--test-concurrency=1",
+                    "--test-reporter=tap",
+                    "app.test.mjs",
+                ])
+                .current_dir(run::root().join("tests/e2e"))
+                .env("THREADYARD_DIST", run::root().join("dist")),
+        )?;
+        println!("    screenshots of the app: tests/e2e/artifacts/");
     }
     println!("==> all checks passed in {:.0?}", started.elapsed());
     for (what, passed) in &tally.by_step {

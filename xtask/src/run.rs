@@ -1,23 +1,41 @@
 //! Running commands, timing them, and counting the tests they ran.
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// `cargo`, or `cargo +TOOLCHAIN`. The nightly is chosen with RUSTUP_TOOLCHAIN
-/// so it also reaches the cargo subprocesses the wasm test runner starts.
-pub fn cargo(toolchain: Option<&str>) -> Command {
-    match toolchain {
-        None => Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())),
-        Some(toolchain) => {
-            let mut cmd = Command::new("cargo");
-            cmd.env("RUSTUP_TOOLCHAIN", toolchain);
-            // Cargo run through rustup picks the toolchain from this variable;
-            // the outer `cargo xtask`'s own CARGO must not leak in.
-            cmd.env_remove("CARGO");
-            cmd
-        }
-    }
+/// The workspace root: every command runs there, wherever `cargo xtask` was
+/// started.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Stable `cargo` for native builds and the UI module.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// `cargo SUBCOMMAND` on the pinned nightly with the threads flags
+/// (`.cargo/wasm-threads.toml`), for the threads module and its tests. The
+/// toolchain is chosen with RUSTUP_TOOLCHAIN so it also reaches the cargo
+/// subprocesses the wasm test runner starts. `--config` goes after the
+/// subcommand: before it, cargo does not pass it on to an external one such
+/// as `cargo clippy`.
+pub fn threads_cargo(subcommand: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root())
+        .env("RUSTUP_TOOLCHAIN", crate::NIGHTLY)
+        // The outer `cargo xtask`'s own CARGO must not leak in.
+        .env_remove("CARGO")
+        .arg(subcommand)
+        .arg("--config")
+        .arg(root().join(".cargo/wasm-threads.toml"));
+    cmd
 }
 
 /// Runs `cmd`, failing with a message if it fails.
@@ -77,11 +95,13 @@ impl Tally {
     }
 }
 
-/// `N` from a line `test result: ok. N passed; ...`, else 0.
+/// Tests passed according to one line of output: `N` from cargo's
+/// `test result: ok. N passed; ...` or from node's `# pass N`; else 0.
 fn passed_in(line: &str) -> u64 {
-    line.trim()
-        .strip_prefix("test result: ok. ")
+    let line = line.trim();
+    line.strip_prefix("test result: ok. ")
         .and_then(|rest| rest.split(' ').next())
+        .or_else(|| line.strip_prefix("# pass "))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
@@ -99,5 +119,6 @@ mod test {
             0
         );
         assert_eq!(super::passed_in("running 3 tests"), 0);
+        assert_eq!(super::passed_in("# pass 7"), 7);
     }
 }

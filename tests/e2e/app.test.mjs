@@ -1,0 +1,226 @@
+// End-to-end tests of the built app (dist/) in headless Chromium: Debian's
+// browser driven by playwright-core, which never downloads one.
+//
+// Tests wait on what the page shows (Playwright re-checks on every frame),
+// never on a fixed sleep. Screenshots of the main states go to artifacts/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { chromium } from "playwright-core";
+import { serve } from "./serve.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DIST = process.env.THREADYARD_DIST ?? join(here, "../../dist");
+const ARTIFACTS = join(here, "artifacts");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const LONG = 30_000;
+
+let browser, isolated, plain;
+
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  isolated = await serve(DIST, { isolation: true });
+  plain = await serve(DIST, { isolation: false });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  isolated?.close();
+  plain?.close();
+});
+
+/** A fresh page on the app; records console errors and page errors. */
+async function open(t, { url = isolated.url, query = "" } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  t.after(async () => {
+    await page.close();
+    assert.deepEqual(problems, [], "no console errors");
+  });
+  await page.goto(url + query);
+  return page;
+}
+
+async function ready(page) {
+  await page.getByTestId("isolation-status").filter({ hasText: "cross-origin isolated" }).waitFor({ timeout: LONG });
+}
+
+const row = (page, id) => page.locator(`[data-testid="worker-row"][data-worker-id="${id}"]`);
+const stateOf = (page, id) => row(page, id).getByTestId("worker-state");
+const tasksOf = async (page, id) => Number(await row(page, id).getByTestId("worker-tasks").innerText());
+
+async function spawn(page, { count = 3, workload = "data-processor", param, name } = {}) {
+  await page.getByTestId("spawn-count").fill(String(count));
+  await page.getByTestId("spawn-workload").selectOption(workload);
+  if (param !== undefined) await page.getByTestId("spawn-param").fill(String(param));
+  await page.getByTestId("spawn-name").fill(name ?? "");
+  await page.getByTestId("spawn-button").click();
+}
+
+async function waitState(page, id, state) {
+  await stateOf(page, id).filter({ hasText: new RegExp(`^${state}$`) }).waitFor({ timeout: LONG });
+}
+
+/** Waits until worker `id` has completed more than `n` tasks. */
+async function waitTasksAbove(page, id, n) {
+  await page.waitForFunction(
+    ([id, n]) => Number(document.querySelector(`[data-worker-id="${id}"] [data-testid="worker-tasks"]`)?.textContent) > n,
+    [id, n],
+    { timeout: LONG },
+  );
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+test("the isolated page runs workers on real threads", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await spawn(page, { count: 3, param: 20 });
+  for (const id of ["worker_0", "worker_1", "worker_2"]) {
+    await waitState(page, id, "running");
+    await waitTasksAbove(page, id, 5);
+  }
+  assert.equal(await page.getByTestId("worker-row").count(), 3);
+  const realThreads = await page.evaluate(() => self.crossOriginIsolated && typeof SharedArrayBuffer === "function");
+  assert.equal(realThreads, true);
+  await page.getByTestId("timeline").locator('rect[data-state="running"]').first().waitFor({ timeout: LONG });
+  await shot(page, "running");
+});
+
+test("pause stops one counter while the others grow; resume restarts it", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await spawn(page, { count: 3, param: 20 });
+  await waitTasksAbove(page, "worker_1", 3);
+  await row(page, "worker_1").getByTestId("pause-button").click();
+  await waitState(page, "worker_1", "paused");
+  const frozen = await tasksOf(page, "worker_1");
+  const others = await tasksOf(page, "worker_0");
+  await waitTasksAbove(page, "worker_0", others + 20);
+  assert.equal(await tasksOf(page, "worker_1"), frozen, "a paused worker completes nothing");
+  await page.getByTestId("timeline").locator('rect[data-state="paused"]').first().waitFor({ timeout: LONG });
+  await shot(page, "paused");
+  await row(page, "worker_1").getByTestId("resume-button").click();
+  await waitState(page, "worker_1", "running");
+  await waitTasksAbove(page, "worker_1", frozen);
+});
+
+test("a message pauses a worker; a broadcast finishes them all", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await spawn(page, { count: 3, param: 20 });
+  await waitState(page, "worker_2", "running");
+  await page.getByTestId("message-target").selectOption("worker_2");
+  await page.getByTestId("message-text").fill("pause");
+  await page.getByTestId("send-button").click();
+  await waitState(page, "worker_2", "paused");
+  await page.getByTestId("broadcast-text").fill("shutdown");
+  await page.getByTestId("broadcast-button").click();
+  await waitState(page, "worker_0", "stopped");
+  await waitState(page, "worker_1", "stopped");
+  // A paused worker reads its mailbox only once resumed.
+  await waitState(page, "worker_2", "paused");
+  await row(page, "worker_2").getByTestId("resume-button").click();
+  await waitState(page, "worker_2", "stopped");
+  await shot(page, "broadcast");
+});
+
+test("shutdown reports who stopped, within its deadline", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await spawn(page, { count: 2, workload: "cpu-bound", param: 5000 });
+  await spawn(page, { count: 1, workload: "data-processor", param: 60000, name: "sleepy" });
+  await waitState(page, "worker_1", "running");
+  await row(page, "worker_0").getByTestId("pause-button").click();
+  await waitState(page, "worker_0", "paused");
+  await page.getByTestId("shutdown-button").click();
+  const report = page.getByTestId("shutdown-report");
+  await report.waitFor({ timeout: LONG });
+  const text = await report.innerText();
+  for (const id of ["worker_0", "worker_1", "sleepy"]) assert.match(text, new RegExp(id));
+  assert.match(text, /Did not stop in time\s+none/);
+  await waitState(page, "sleepy", "stopped");
+  await shot(page, "shutdown");
+  await page.getByTestId("remove-finished").click();
+  await page.getByTestId("worker-row").first().waitFor({ state: "detached", timeout: LONG });
+  await page.getByTestId("new-manager").click();
+  await spawn(page, { count: 1, param: 20 });
+  await waitState(page, "worker_0", "running");
+});
+
+test("every bad input is shown inline where it happened", async (t) => {
+  const page = await open(t, { query: "?threads=4" });
+  await ready(page);
+  const error = (scope) => scope.getByTestId("error");
+
+  await spawn(page, { count: 0 });
+  await error(page.locator("form", { has: page.getByTestId("spawn-button") })).filter({ hasText: "count from 1 to 64" }).waitFor();
+  await spawn(page, { count: 1, param: "abc" });
+  await error(page.locator("form", { has: page.getByTestId("spawn-button") })).filter({ hasText: "not a number" }).waitFor();
+
+  await spawn(page, { count: 1, name: "solo", param: 50 });
+  await waitState(page, "solo", "running");
+  await spawn(page, { count: 1, name: "solo", param: 50 });
+  await error(page.locator("form", { has: page.getByTestId("spawn-button") })).filter({ hasText: "already exists" }).waitFor();
+
+  await row(page, "solo").getByTestId("resume-button").click();
+  await page.getByTestId("error").filter({ hasText: "cannot resume worker `solo`" }).waitFor();
+
+  // Paused workers read nothing, so their mailbox fills (capacity 16).
+  await row(page, "solo").getByTestId("pause-button").click();
+  await waitState(page, "solo", "paused");
+  await page.getByTestId("message-target").selectOption("solo");
+  await page.getByTestId("message-text").fill("hello");
+  for (let i = 0; i < 17; i++) await page.getByTestId("send-button").click();
+  await error(page.locator("form", { has: page.getByTestId("send-button") })).filter({ hasText: "is full" }).waitFor();
+  await shot(page, "errors");
+
+  // Four threads in this page's pool: the fifth running worker is refused.
+  await spawn(page, { count: 4, param: 50, name: "many" });
+  await error(page.locator("form", { has: page.getByTestId("spawn-button") })).filter({ hasText: "threads are busy" }).waitFor();
+});
+
+test("the page keeps painting while workers are paused or blocked", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await spawn(page, { count: 2, param: 60000, name: "blocked" });
+  await spawn(page, { count: 2, workload: "cpu-bound", param: 100000, name: "busy" });
+  await spawn(page, { count: 2, param: 10, name: "paused" });
+  for (const id of ["paused_0", "paused_1"]) {
+    await waitState(page, id, "running");
+    await row(page, id).getByTestId("pause-button").click();
+    await waitState(page, id, "paused");
+  }
+  const frames = await page.evaluate(
+    () =>
+      new Promise((done) => {
+        let n = 0;
+        const start = performance.now();
+        const tick = () => (performance.now() - start < 1000 ? (n++, requestAnimationFrame(tick)) : done(n));
+        requestAnimationFrame(tick);
+      }),
+  );
+  assert.ok(frames >= 10, `only ${frames} frames painted in a second`);
+});
+
+test("without isolation the page says so and how to fix it", async (t) => {
+  const page = await open(t, { url: plain.url });
+  const status = page.getByTestId("isolation-status");
+  await status.filter({ hasText: "Threads are unavailable" }).waitFor({ timeout: LONG });
+  const text = await status.innerText();
+  assert.match(text, /Cross-Origin-Opener-Policy: same-origin/);
+  assert.match(text, /Cross-Origin-Embedder-Policy: require-corp/);
+  assert.match(text, /cargo xtask serve/);
+  assert.doesNotMatch(text, /cross-origin isolated/);
+  await shot(page, "not-isolated");
+});

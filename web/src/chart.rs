@@ -1,0 +1,34 @@
+//! Total throughput (tasks per second, all workers) over the last 20 seconds.
+
+use yew::prelude::*;
+
+use crate::app::Store;
+use crate::history::WINDOW_MS;
+
+const WIDTH: f64 = 1000.0;
+const HEIGHT: f64 = 140.0;
+
+#[function_component(Chart)]
+pub fn chart() -> Html {
+    let store = use_context::<Store>().expect("the store");
+    let points = store.history.throughput();
+    let now = store.snapshot.at_ms;
+    let peak = points.iter().map(|p| p.1).fold(1.0_f64, f64::max);
+    let path: Vec<String> = points
+        .iter()
+        .map(|(t, rate)| {
+            let x = ((t - (now - WINDOW_MS)) / WINDOW_MS).clamp(0.0, 1.0) * WIDTH;
+            let y = HEIGHT - rate / peak * (HEIGHT - 10.0);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let latest = points.last().map_or(0.0, |p| p.1);
+    html! {
+        <div class="chart" data-testid="throughput">
+            <p>{ format!("{latest:.0} tasks/s now; peak {peak:.0} tasks/s in view") }</p>
+            <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label="Total tasks per second over the last 20 seconds">
+                <polyline points={path.join(" ")} fill="none" stroke="#1971c2" stroke-width="2" />
+            </svg>
+        </div>
+    }
+}
