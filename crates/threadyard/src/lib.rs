@@ -87,6 +87,8 @@ mod events;
 mod id;
 mod mailbox;
 mod metrics;
+#[cfg(all(test, loom))]
+mod model;
 pub mod platform;
 mod policy;
 mod runner;

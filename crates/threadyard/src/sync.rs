@@ -8,14 +8,27 @@
 //! In the browser, `Atomics.wait` traps on the main thread, so there the locks
 //! come from `wasm_sync`, which spins on the main thread (every critical
 //! section of the core is a handful of field updates) and waits with atomics
-//! on Web Workers. Natively they are std's.
+//! on Web Workers. Natively they are std's. Under `--cfg loom` they are
+//! loom's, so the model tests (`model.rs`) explore every interleaving of the
+//! real code. `Arc` stays std's everywhere: reference counts are not part of
+//! any handshake.
 
+pub(crate) use std::sync::{Arc, Weak};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
+#[cfg(all(not(loom), not(target_arch = "wasm32")))]
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+#[cfg(all(not(loom), target_arch = "wasm32"))]
+pub(crate) use {
+    std::sync::MutexGuard,
+    wasm_sync::{Condvar, Mutex},
+};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+#[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-pub(crate) use std::sync::{Arc, MutexGuard, Weak};
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use std::sync::{Condvar, Mutex};
-#[cfg(target_arch = "wasm32")]
-pub(crate) use wasm_sync::{Condvar, Mutex};
 
 use std::sync::PoisonError;
 use web_time::Instant;

@@ -13,8 +13,7 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::WebSpawner;
 
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
+use crate::sync::{Arc, AtomicUsize};
 
 /// A job for a thread: runs one worker from start to end.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;

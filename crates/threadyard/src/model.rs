@@ -1,0 +1,150 @@
+//! loom models of the core's handshakes: every interleaving (up to the
+//! preemption bound) of the real code, with loom's locks, condition variables
+//! and atomics swapped in by `sync.rs`. loom fails a model on a deadlock, so
+//! a lost wakeup shows up as "deadlock" rather than as a hang.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p threadyard --release --lib model`
+//! (`cargo xtask test` does, with `LOOM_MAX_PREEMPTIONS=2`; raise it to search
+//! deeper).
+
+use loom::thread;
+
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::StopRequested;
+use crate::events::EventLog;
+use crate::id::WorkerId;
+use crate::policy::RestartPolicy;
+use crate::runner;
+use crate::slot::{Slot, SlotParts, Want};
+use crate::state::{Action, WorkerState};
+use crate::sync::Arc;
+use crate::threads::ThreadCounts;
+
+/// A started worker's slot, as `Yard::start` leaves it, with a mailbox of
+/// `capacity`.
+fn running_slot(capacity: usize) -> Arc<Slot<u32>> {
+    let clock = Clock::new();
+    let slot = Slot::new(SlotParts {
+        id: WorkerId::new("w").unwrap_or_else(|_| unreachable!()),
+        task: Box::new(|_| Ok(())),
+        mailbox_capacity: capacity,
+        restart: RestartPolicy::Never,
+        clock,
+        events: Arc::new(EventLog::new(64, clock)),
+        changes: Arc::new(Changes::default()),
+        threads: ThreadCounts::default(),
+        record_messages: false,
+    });
+    slot.threads
+        .reserve(None, None)
+        .unwrap_or_else(|_| unreachable!());
+    assert!(slot.transition(Action::Start, |_, _| {}).is_ok());
+    Arc::new(slot)
+}
+
+/// pause() and resume() race with the worker reaching its pause point: the
+/// worker never sleeps through the resume, and ends Running.
+#[test]
+fn pause_then_resume_racing_a_pause_point() {
+    loom::model(|| {
+        let slot = running_slot(4);
+        let worker = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.wait_at(Want::PastPause, None))
+        };
+        let _ = slot.control(Action::Pause);
+        // Refused only if the worker had not acknowledged yet and... never:
+        // Resume is allowed from both PauseRequested and Paused.
+        assert!(slot.control(Action::Resume).is_ok());
+        assert!(matches!(worker.join().unwrap(), Ok(None)));
+        assert_eq!(slot.state.load(), WorkerState::Running);
+    });
+}
+
+/// stop() races with a worker pausing itself: it always wakes with
+/// StopRequested.
+#[test]
+fn stop_racing_a_self_pause() {
+    loom::model(|| {
+        let slot = running_slot(4);
+        let worker = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.pause_self())
+        };
+        assert!(slot.control(Action::Stop).is_ok());
+        assert_eq!(worker.join().unwrap(), Err(StopRequested));
+    });
+}
+
+/// Two sends into a one-message mailbox (the second waits for room) race
+/// with the worker's two receives: both arrive, in order, and neither side
+/// sleeps through the other's wakeup.
+#[test]
+fn full_mailbox_sender_and_receiver() {
+    loom::model(|| {
+        let slot = running_slot(1);
+        let sender = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || {
+                for message in [1, 2] {
+                    assert!(slot.push(message, Some(None), None).is_ok());
+                }
+            })
+        };
+        let first = slot.wait_at(Want::Message, None);
+        let second = slot.wait_at(Want::Message, None);
+        sender.join().unwrap();
+        assert_eq!((first, second), (Ok(Some(1)), Ok(Some(2))));
+    });
+}
+
+/// Shutdown (stop, then close the mailbox) races with a worker blocked in a
+/// receive: it wakes with StopRequested, and a sender racing the close either
+/// delivers (the message is then counted as unread) or gets its message back.
+#[test]
+fn shutdown_racing_a_receive_and_a_send() {
+    loom::model(|| {
+        let slot = running_slot(4);
+        let worker = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || loop {
+                match slot.wait_at(Want::Message, None) {
+                    Ok(_) => continue,
+                    Err(stop) => return stop,
+                }
+            })
+        };
+        let sender = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.push(7, None, None).is_ok())
+        };
+        assert!(runner::stop(&slot).is_ok());
+        let unread = slot.close();
+        assert_eq!(worker.join().unwrap(), StopRequested);
+        let delivered = sender.join().unwrap();
+        let received = slot.mailbox.snapshot().received as usize;
+        assert_eq!(
+            delivered as usize,
+            received + unread.min(1),
+            "every accepted message is read or counted unread"
+        );
+    });
+}
+
+/// A joiner waiting for the final state races with the worker's end: it is
+/// always woken.
+#[test]
+fn join_racing_the_end_of_a_worker() {
+    loom::model(|| {
+        let slot = running_slot(4);
+        let ender = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || runner::finish(&slot, None))
+        };
+        let changes = Arc::clone(&slot.changes);
+        assert!(changes.wait(None, || slot.state.load().is_finished()));
+        ender.join().unwrap();
+        assert_eq!(slot.state.load(), WorkerState::Stopped);
+    });
+}
