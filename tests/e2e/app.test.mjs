@@ -185,6 +185,11 @@ test("every bad input is shown inline where it happened", async (t) => {
   await error(page.locator("form", { has: page.getByTestId("send-button") })).filter({ hasText: "is full" }).waitFor();
   await shot(page, "errors");
 
+  await page.getByTestId("shutdown-deadline").fill("-1");
+  await page.getByTestId("shutdown-button").click();
+  await error(page.locator("form", { has: page.getByTestId("shutdown-button") })).filter({ hasText: "not a deadline" }).waitFor();
+  assert.equal(await stateOf(page, "solo").innerText(), "paused", "a refused shutdown changed nothing");
+
   // Four threads in this page's pool: the fifth running worker is refused.
   await spawn(page, { count: 4, param: 50, name: "many" });
   await error(page.locator("form", { has: page.getByTestId("spawn-button") })).filter({ hasText: "threads are busy" }).waitFor();
@@ -211,6 +216,11 @@ test("the page keeps painting while workers are paused or blocked", async (t) =>
       }),
   );
   assert.ok(frames >= 10, `only ${frames} frames painted in a second`);
+});
+
+test("a bad pool size in the address is explained", async (t) => {
+  const page = await open(t, { query: "?threads=abc" });
+  await page.getByTestId("isolation-status").filter({ hasText: "is not a number from 1 to 64" }).waitFor({ timeout: LONG });
 });
 
 test("without isolation the page says so and how to fix it", async (t) => {

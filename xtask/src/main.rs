@@ -79,7 +79,7 @@ fn test(args: &[String]) -> Result<(), String> {
     };
     let started = Instant::now();
     let mut tally = Tally::default();
-    let steps = if native_only { 3 } else { 7 };
+    let steps = if native_only { 4 } else { 8 };
     let step = |n: usize, what: &str| println!("==> [{n}/{steps}] {what}");
 
     install::stable_components(&["rustfmt", "clippy"])?;
@@ -97,12 +97,32 @@ fn test(args: &[String]) -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    step(3, "tests, native: core, conformance suite, CLI, doctests");
+    step(
+        3,
+        "tests, native: core, conformance suite, state machine, faults, CLI, doctests",
+    );
     tally.run("native tests", cargo().args(["test", "--workspace"]))?;
+    step(
+        4,
+        "loom models of the pause/resume, mailbox and shutdown handshakes",
+    );
+    tally.run(
+        "loom models",
+        cargo()
+            .args(["test", "-p", "threadyard", "--lib", "--release", "model"])
+            // Native build only, so no config rustflags are being replaced.
+            .env("RUSTFLAGS", "--cfg loom")
+            .env("CARGO_TARGET_DIR", run::root().join("target/loom"))
+            // Bounded so the models fit in CI; raise it to search deeper.
+            .env(
+                "LOOM_MAX_PREEMPTIONS",
+                std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "2".into()),
+            ),
+    )?;
 
     if !native_only {
         step(
-            4,
+            5,
             "browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium, Trunk, Node packages",
         );
         install::nightly(NIGHTLY, &["rust-src", "clippy"])?;
@@ -118,7 +138,7 @@ fn test(args: &[String]) -> Result<(), String> {
             "-p",
             "threadyard-conformance",
         ];
-        step(5, "clippy, wasm32 (the threads module and the UI module)");
+        step(6, "clippy, wasm32 (the threads module and the UI module)");
         run::status(
             "clippy wasm32, threads",
             threads_cargo("clippy")
@@ -140,7 +160,7 @@ fn test(args: &[String]) -> Result<(), String> {
             ]),
         )?;
         step(
-            6,
+            7,
             "tests in headless Chromium: conformance suite (dedicated worker), main thread",
         );
         tally.run(
@@ -159,7 +179,7 @@ fn test(args: &[String]) -> Result<(), String> {
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         )?;
         step(
-            7,
+            8,
             "the app: release build with Trunk, then end-to-end tests in headless Chromium",
         );
         web::build(&["--release".to_owned()])?;

@@ -170,6 +170,37 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
         "OptionsError"
     );
 
+    // A message that is not a string travels as its JSON text: the data
+    // processor records what it does not understand, quoting it, and reads
+    // in order, so once "shutdown" has ended it the JSON has been recorded.
+    // (The chatty workers message every peer, so they stop first.)
+    for id in ["chatty_a", "chatty_b"] {
+        yard.stop(id).unwrap();
+        JsFuture::from(yard.join(id.into(), 10_000.0))
+            .await
+            .unwrap();
+    }
+    yard.spawn(
+        "json",
+        js(json!({"kind": "data-processor", "item_ms": 60000})),
+    )
+    .unwrap();
+    yard.send("json", js(json!({"colour": "red"}))).unwrap();
+    yard.send("json", JsValue::from_str("shutdown")).unwrap();
+    let joined = JsFuture::from(yard.join("json".into(), 10_000.0))
+        .await
+        .unwrap();
+    assert_eq!(joined.as_string().as_deref(), Some("stopped"));
+    let snapshot = rust(yard.snapshot().unwrap());
+    let json_worker = snapshot["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "json")
+        .unwrap();
+    let noted = json_worker["last_error"].as_str().unwrap();
+    assert!(noted.contains(r#"{\"colour\":\"red\"}"#), "{noted}");
+
     // Shutdown resolves through the event loop.
     let report = rust(JsFuture::from(yard.shutdown(10_000.0)).await.unwrap());
     let mut clean: Vec<&str> = report["clean"]
@@ -181,7 +212,14 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
     clean.sort_unstable();
     assert_eq!(
         clean,
-        ["chatty_a", "chatty_b", "hammer", "paused", "receiving"]
+        [
+            "chatty_a",
+            "chatty_b",
+            "hammer",
+            "json",
+            "paused",
+            "receiving"
+        ]
     );
     assert_eq!(report["unresponsive"], json!([]));
 }

@@ -76,6 +76,9 @@
 //!
 //! (The hidden line waits for the pause only so the example is deterministic;
 //! a real caller would watch events or the snapshot.)
+//!
+//! What the manager promises (order, delivery, pause, shutdown, panics, what
+//! it never does) and every bad input it was tried with: [`guarantees`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -90,6 +93,9 @@ mod metrics;
 #[cfg(all(test, loom))]
 mod model;
 pub mod platform;
+
+#[doc = include_str!("../GUARANTEES.md")]
+pub mod guarantees {}
 mod policy;
 mod runner;
 mod shutdown;

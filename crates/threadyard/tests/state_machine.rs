@@ -9,6 +9,8 @@
 //! 64 cases run by default; `PROPTEST_CASES=5000 cargo test -p threadyard
 //! --test state_machine` searches longer.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
