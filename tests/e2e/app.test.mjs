@@ -65,16 +65,35 @@ async function spawn(page, { count = 3, workload = "data-processor", param, name
   await page.getByTestId("spawn-button").click();
 }
 
+/** Runs `wait`; on failure saves a screenshot and the table's text, so a
+ * failure in CI explains itself. */
+async function explained(page, what, wait) {
+  try {
+    await wait();
+  } catch (error) {
+    const name = what.replace(/[^a-z0-9]+/gi, "-");
+    await page.screenshot({ path: join(ARTIFACTS, `failed-${name}.png`), fullPage: true }).catch(() => {});
+    const rows = await page.getByTestId("worker-row").allInnerTexts().catch(() => []);
+    const errors = await page.getByTestId("error").allInnerTexts().catch(() => []);
+    error.message += `\nwhile waiting for ${what}\nrows:\n${rows.join("\n")}\nerrors: ${JSON.stringify(errors)}`;
+    throw error;
+  }
+}
+
 async function waitState(page, id, state) {
-  await stateOf(page, id).filter({ hasText: new RegExp(`^${state}$`) }).waitFor({ timeout: LONG });
+  await explained(page, `${id} ${state}`, () =>
+    stateOf(page, id).filter({ hasText: new RegExp(`^${state}$`) }).waitFor({ timeout: LONG }),
+  );
 }
 
 /** Waits until worker `id` has completed more than `n` tasks. */
 async function waitTasksAbove(page, id, n) {
-  await page.waitForFunction(
-    ([id, n]) => Number(document.querySelector(`[data-worker-id="${id}"] [data-testid="worker-tasks"]`)?.textContent) > n,
-    [id, n],
-    { timeout: LONG },
+  await explained(page, `${id} above ${n} tasks`, () =>
+    page.waitForFunction(
+      ([id, n]) => Number(document.querySelector(`[data-worker-id="${id}"] [data-testid="worker-tasks"]`)?.textContent) > n,
+      [id, n],
+      { timeout: LONG },
+    ),
   );
 }
 
@@ -138,7 +157,8 @@ test("a message pauses a worker; a broadcast finishes them all", async (t) => {
 test("shutdown reports who stopped, within its deadline", async (t) => {
   const page = await open(t);
   await ready(page);
-  await spawn(page, { count: 2, workload: "cpu-bound", param: 5000 });
+  await spawn(page, { count: 1, workload: "cpu-bound", param: 5000 });
+  await spawn(page, { count: 1, workload: "data-processor", param: 50 });
   await spawn(page, { count: 1, workload: "data-processor", param: 60000, name: "sleepy" });
   await waitState(page, "worker_1", "running");
   await row(page, "worker_0").getByTestId("pause-button").click();

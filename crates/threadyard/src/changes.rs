@@ -41,7 +41,7 @@ impl Changes {
     }
 
     /// Waits until `done()` holds or `deadline` passes; returns `done()`.
-    pub(crate) fn wait(&self, deadline: Option<Instant>, done: impl Fn() -> bool) -> bool {
+    pub(crate) fn wait(&self, deadline: Option<Instant>, mut done: impl FnMut() -> bool) -> bool {
         let mut guard = lock(&self.generation);
         loop {
             if done() {

@@ -96,6 +96,12 @@ impl MailboxCounters {
         }
     }
 
+    /// Messages waiting, read without the lock: a hint for spinning, always
+    /// re-checked under the lock.
+    pub(crate) fn depth_hint(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+
     fn record_push(&self, depth: usize) {
         self.depth.store(depth, Ordering::Relaxed);
         self.high_water.fetch_max(depth, Ordering::Relaxed);

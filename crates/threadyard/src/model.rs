@@ -119,8 +119,8 @@ fn shutdown_racing_a_receive_and_a_send() {
             let slot = Arc::clone(&slot);
             thread::spawn(move || slot.push(7, None, None).is_ok())
         };
-        assert!(runner::stop(&slot).is_ok());
-        let unread = slot.close();
+        slot.stop_and_close();
+        let unread = slot.depth();
         assert_eq!(worker.join().unwrap(), StopRequested);
         let delivered = sender.join().unwrap();
         let received = slot.mailbox.snapshot().received as usize;

@@ -27,6 +27,28 @@ use crate::sync::{expired, lock, wait, wait_until, Arc, Condvar, Mutex, MutexGua
 use crate::threads::ThreadCounts;
 use crate::worker::Task;
 
+/// How long a receiver or a blocked sender spins on the mailbox's depth
+/// before sleeping. A stream of messages then costs no futex wakeup per
+/// message: without it, sender and receiver ping-pong through the kernel at a
+/// few hundred thousand messages a second (measured: 0.29x of `sync_channel`
+/// at one sender, 0.17x at four). Off under loom, where spinning only
+/// multiplies interleavings.
+#[cfg(not(loom))]
+const SPINS: u32 = 128;
+#[cfg(loom)]
+const SPINS: u32 = 0;
+
+/// Spins until `ready()` or the budget is spent; true if it became ready.
+fn spin_until(ready: impl Fn() -> bool) -> bool {
+    for _ in 0..SPINS {
+        if ready() {
+            return true;
+        }
+        std::hint::spin_loop();
+    }
+    false
+}
+
 /// What a worker waits for in [`Slot::wait_at`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Want {
@@ -101,11 +123,21 @@ impl<T> Slot<T> {
         action: Action,
         record: impl FnOnce(&mut EventWriter<'_>, Transition),
     ) -> Result<Transition, WorkerState> {
+        let moved = self.transition_quietly(action, record)?;
+        self.changes.notify();
+        Ok(moved)
+    }
+
+    /// [`transition`](Self::transition) without waking change waiters: for
+    /// shutdown, which moves every worker and then wakes them once.
+    fn transition_quietly(
+        &self,
+        action: Action,
+        record: impl FnOnce(&mut EventWriter<'_>, Transition),
+    ) -> Result<Transition, WorkerState> {
         let mut log = self.events.writer();
         let moved = self.state.apply(action)?;
         record(&mut log, moved);
-        drop(log);
-        self.changes.notify();
         Ok(moved)
     }
 
@@ -116,9 +148,43 @@ impl<T> Slot<T> {
     /// Applies a manager-side action, records it and wakes the worker so it
     /// reacts at once. Refused moves change nothing.
     pub(crate) fn control(&self, action: Action) -> Result<Transition, ControlError> {
+        let moved = self.record_control(action)?;
+        self.changes.notify();
+        self.wake_worker();
+        Ok(moved)
+    }
+
+    /// Shutdown's part for one worker, in one pass: ask it to stop, close its
+    /// mailbox, and wake it and its blocked senders only if they are waiting
+    /// (a running worker sees the stop at its next pause point at no cost).
+    /// Change waiters are not woken: shutdown does that once for everyone.
+    pub(crate) fn stop_and_close(&self) {
+        let moved = self.record_control(Action::Stop);
+        if matches!(moved, Ok(m) if m.to == WorkerState::Stopped) {
+            // Never started: nothing will run its task.
+            drop(lock(&self.task).take());
+        }
+        let mut lane = lock(&self.lane);
+        lane.closed = true;
+        // The worker waits on `worker_cv` only when paused or when waiting for
+        // a message, and it checks the state under this lock first.
+        let wake_worker =
+            lane.receiver_waiting || matches!(moved, Ok(m) if m.from == WorkerState::Paused);
+        let wake_senders = lane.senders_waiting > 0;
+        drop(lane);
+        if wake_worker {
+            self.worker_cv.notify_one();
+        }
+        if wake_senders {
+            self.sender_cv.notify_all();
+        }
+    }
+
+    /// Moves the state for a manager-side action and records it.
+    fn record_control(&self, action: Action) -> Result<Transition, ControlError> {
         let id = Some(self.id.clone());
         let moved = self
-            .transition(action, |log, moved| match action {
+            .transition_quietly(action, |log, moved| match action {
                 Action::Pause => {
                     Metrics::set(&self.metrics.pause_requested_at_us, self.clock.now_us());
                     log.push(id, EventKind::PauseRequested);
@@ -143,7 +209,6 @@ impl<T> Slot<T> {
                 state,
             })?;
         tracing::debug!(worker = %self.id, from = %moved.from, to = %moved.to, "{action}");
-        self.wake_worker();
         Ok(moved)
     }
 
@@ -191,6 +256,7 @@ impl<T> Slot<T> {
         deadline: Option<Instant>,
     ) -> Result<Option<T>, StopRequested> {
         let mut lane = lock(&self.lane);
+        let mut spun = false;
         loop {
             match self.state.load() {
                 WorkerState::Stopping => {
@@ -218,7 +284,16 @@ impl<T> Slot<T> {
             if expired(deadline) {
                 return Ok(None);
             }
+            if !spun {
+                // A message (or a control change) is often a moment away.
+                spun = true;
+                drop(lane);
+                spin_until(|| self.mailbox.depth_hint() > 0 || !self.state.is_running());
+                lane = lock(&self.lane);
+                continue;
+            }
             lane = self.wait_for_message(lane, deadline);
+            spun = false;
         }
     }
 
@@ -280,9 +355,19 @@ impl<T> Slot<T> {
                 Err(Refusal::Full(refused)) => match deadline {
                     Some(deadline) if !expired(deadline) => {
                         message = refused;
-                        lane.senders_waiting += 1;
-                        lane = wait_until(&self.sender_cv, lane, deadline);
-                        lane.senders_waiting -= 1;
+                        // Room is often a moment away: spin before sleeping.
+                        drop(lane);
+                        let capacity = self.mailbox.capacity;
+                        if !spin_until(|| self.mailbox.depth_hint() < capacity) {
+                            lane = lock(&self.lane);
+                            if lane.len() >= capacity && !lane.closed {
+                                lane.senders_waiting += 1;
+                                lane = wait_until(&self.sender_cv, lane, deadline);
+                                lane.senders_waiting -= 1;
+                            }
+                            continue;
+                        }
+                        lane = lock(&self.lane);
                     }
                     _ => {
                         Metrics::bump(&self.mailbox.rejected_full);

@@ -208,6 +208,13 @@ impl StateCell {
         WorkerState::from_u8(self.0.load(Ordering::Acquire))
     }
 
+    /// True while the worker is Running: the whole fast path of
+    /// `pause_point()`, one `Acquire` load and a byte compare.
+    #[inline(always)]
+    pub(crate) fn is_running(&self) -> bool {
+        self.0.load(Ordering::Acquire) == WorkerState::Running as u8
+    }
+
     /// Applies `action` atomically. On refusal returns the state that was found,
     /// and nothing changes.
     pub(crate) fn apply(&self, action: Action) -> Result<Transition, WorkerState> {

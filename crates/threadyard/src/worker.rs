@@ -43,9 +43,15 @@ impl<T: Send + 'static> Worker<T> {
     /// (without spinning or polling) until resumed or stopped.
     #[inline]
     pub fn pause_point(&self) -> Result<(), StopRequested> {
-        if self.slot.state.load() == WorkerState::Running {
+        if self.slot.state.is_running() {
             return Ok(());
         }
+        self.slow_pause_point()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn slow_pause_point(&self) -> Result<(), StopRequested> {
         self.slot.wait_at(Want::PastPause, None).map(|_| ())
     }
 

@@ -537,9 +537,10 @@ impl<T: Send + 'static> Yard<T> {
     pub fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         let began = Instant::now();
         shutdown::begin(&self.shared);
-        self.shared.changes.wait(deadline_after(timeout), || {
-            shutdown::all_finished(&self.shared)
-        });
+        let mut pending = shutdown::Pending::new(&self.shared);
+        self.shared
+            .changes
+            .wait(deadline_after(timeout), || pending.done());
         shutdown::report(&self.shared, elapsed_ms(began))
     }
 
@@ -549,11 +550,8 @@ impl<T: Send + 'static> Yard<T> {
     pub async fn shutdown_async<D: Future>(&self, deadline: D) -> ShutdownReport {
         let began = Instant::now();
         shutdown::begin(&self.shared);
-        changes::before(
-            self.until(|| shutdown::all_finished(&self.shared)),
-            deadline,
-        )
-        .await;
+        let mut pending = shutdown::Pending::new(&self.shared);
+        changes::before(self.until(|| pending.done()), deadline).await;
         shutdown::report(&self.shared, elapsed_ms(began))
     }
 
@@ -597,7 +595,7 @@ impl<T: Send + 'static> Yard<T> {
         Changed::new(&self.shared.changes)
     }
 
-    async fn until(&self, done: impl Fn() -> bool) {
+    async fn until(&self, mut done: impl FnMut() -> bool) {
         loop {
             // Made before the check, so a change in between is not missed.
             let changed = self.changed();
