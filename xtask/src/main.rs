@@ -7,6 +7,7 @@
 //!
 //! Std only, so it compiles in seconds on a fresh machine.
 
+mod bench;
 mod install;
 mod run;
 mod web;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("serve") => web::serve(&args[1..]),
+        Some("bench") => bench::bench(),
         Some("build") => web::build(&args[1..]),
         Some("build-threads") => web::build_threads(args[1..].iter().any(|a| a == "--release")),
         Some("test") => test(&args[1..]),
@@ -52,6 +54,7 @@ tasks:
                      COOP/COEP set, at http://127.0.0.1:8080/
   build [--release]  build the app into dist/
   build-threads      build the threads module (Trunk runs this as its pre-build hook)
+  bench              run the benchmarks (about a minute) and write BENCHMARKS.md
   demo [ARGS]        run the terminal demo: `threadyard seed` (try --speed 10 or --json)
   test [--native]    install what is missing, then formatting, clippy and every test,
                      natively and in headless Chromium (--native: skip the browser half)";
@@ -79,7 +82,7 @@ fn test(args: &[String]) -> Result<(), String> {
     };
     let started = Instant::now();
     let mut tally = Tally::default();
-    let steps = if native_only { 4 } else { 8 };
+    let steps = if native_only { 5 } else { 9 };
     let step = |n: usize, what: &str| println!("==> [{n}/{steps}] {what}");
 
     install::stable_components(&["rustfmt", "clippy"])?;
@@ -119,10 +122,26 @@ fn test(args: &[String]) -> Result<(), String> {
                 std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "2".into()),
             ),
     )?;
+    step(
+        5,
+        "benchmarks, quick mode (they run; cargo xtask bench measures)",
+    );
+    run::status(
+        "benchmarks, quick",
+        cargo().args([
+            "bench",
+            "-p",
+            "threadyard",
+            "--bench",
+            "overhead",
+            "--",
+            "--quick",
+        ]),
+    )?;
 
     if !native_only {
         step(
-            5,
+            6,
             "browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium, Trunk, Node packages",
         );
         install::nightly(NIGHTLY, &["rust-src", "clippy"])?;
@@ -138,7 +157,7 @@ fn test(args: &[String]) -> Result<(), String> {
             "-p",
             "threadyard-conformance",
         ];
-        step(6, "clippy, wasm32 (the threads module and the UI module)");
+        step(7, "clippy, wasm32 (the threads module and the UI module)");
         run::status(
             "clippy wasm32, threads",
             threads_cargo("clippy")
@@ -160,7 +179,7 @@ fn test(args: &[String]) -> Result<(), String> {
             ]),
         )?;
         step(
-            7,
+            8,
             "tests in headless Chromium: conformance suite (dedicated worker), main thread",
         );
         tally.run(
@@ -179,7 +198,7 @@ fn test(args: &[String]) -> Result<(), String> {
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         )?;
         step(
-            8,
+            9,
             "the app: release build with Trunk, then end-to-end tests in headless Chromium",
         );
         web::build(&["--release".to_owned()])?;

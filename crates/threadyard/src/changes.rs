@@ -20,6 +20,10 @@ struct Generation {
     count: u64,
     /// Async waiters for the next bump.
     wakers: Vec<Waker>,
+    /// Threads asleep on the condition variable. Every state move notifies,
+    /// and a condvar notification is a system call even when nobody sleeps,
+    /// so it is skipped when this is 0.
+    sleepers: usize,
 }
 
 #[derive(Debug, Default)]
@@ -31,12 +35,14 @@ pub(crate) struct Changes {
 impl Changes {
     /// A worker's state moved: wake every waiter, blocking or async.
     pub(crate) fn notify(&self) {
-        let wakers = {
+        let (wakers, sleepers) = {
             let mut generation = lock(&self.generation);
             generation.count += 1;
-            std::mem::take(&mut generation.wakers)
+            (std::mem::take(&mut generation.wakers), generation.sleepers)
         };
-        self.cv.notify_all();
+        if sleepers > 0 {
+            self.cv.notify_all();
+        }
         wakers.into_iter().for_each(Waker::wake);
     }
 
@@ -50,7 +56,9 @@ impl Changes {
             if expired(deadline) {
                 return false;
             }
+            guard.sleepers += 1;
             guard = wait_until(&self.cv, guard, deadline);
+            guard.sleepers -= 1;
         }
     }
 
