@@ -238,6 +238,22 @@ test("the page keeps painting while workers are paused or blocked", async (t) =>
   assert.ok(frames >= 10, `only ${frames} frames painted in a second`);
 });
 
+test("a click hits the worker it was aimed at while rows are being added", async (t) => {
+  // Unkeyed rows were once patched into other workers' rows as the list
+  // grew, so a click in that instant paused the wrong worker.
+  const page = await open(t);
+  await ready(page);
+  for (let round = 0; round < 4; round++) {
+    await spawn(page, { count: 1, param: 50, name: `aim_${round}` });
+    await waitState(page, `aim_${round}`, "running");
+    // A new row arrives while the click is on its way.
+    await spawn(page, { count: 1, param: 50, name: `extra_${round}` });
+    await row(page, `aim_${round}`).getByTestId("pause-button").click();
+    await waitState(page, `aim_${round}`, "paused");
+    await waitState(page, `extra_${round}`, "running");
+  }
+});
+
 test("a bad pool size in the address is explained", async (t) => {
   const page = await open(t, { query: "?threads=abc" });
   await page.getByTestId("isolation-status").filter({ hasText: "is not a number from 1 to 64" }).waitFor({ timeout: LONG });

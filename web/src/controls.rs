@@ -30,6 +30,21 @@ fn use_field(initial: &'static str) -> (UseStateHandle<String>, Callback<InputEv
     (field, on_input)
 }
 
+/// One labelled text field of a form.
+fn text_row(
+    id: &'static str,
+    label: &'static str,
+    value: &UseStateHandle<String>,
+    oninput: Callback<InputEvent>,
+) -> Html {
+    html! {
+        <div class="row">
+            <label for={id}>{ label }</label>
+            <input id={id} data-testid={id} type="text" value={(**value).clone()} {oninput} />
+        </div>
+    }
+}
+
 /// An inline error or note for `place`, if there is one.
 pub fn feedback(store: &Store, place: &str) -> Html {
     if let Some(error) = store.errors.get(place) {
@@ -221,10 +236,7 @@ fn message_form() -> Html {
                     { for store.snapshot.workers.iter().map(|w| html! { <option value={w.id.clone()}>{ w.id.clone() }</option> }) }
                 </select>
             </div>
-            <div class="row">
-                <label for="message-text">{ "Message" }</label>
-                <input id="message-text" data-testid="message-text" type="text" value={(*text).clone()} oninput={on_text} />
-            </div>
+                        { text_row("message-text", "Message", &text, on_text) }
             <button type="submit" data-testid="send-button">{ "Send" }</button>
             { feedback(&store, "message") }
         </form>
@@ -272,10 +284,7 @@ fn broadcast_form() -> Html {
         <form class="panel" novalidate=true onsubmit={on_broadcast} aria-labelledby="broadcast-title">
             <h2 id="broadcast-title">{ "Broadcast" }</h2>
             <p class="hint">{ "One copy into every live mailbox at once, with a report per worker." }</p>
-            <div class="row">
-                <label for="broadcast-text">{ "Message" }</label>
-                <input id="broadcast-text" data-testid="broadcast-text" type="text" value={(*text).clone()} oninput={on_text} />
-            </div>
+                        { text_row("broadcast-text", "Message", &text, on_text) }
             <button type="submit" data-testid="broadcast-button">{ "Broadcast" }</button>
             { feedback(&store, "broadcast") }
         </form>

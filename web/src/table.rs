@@ -23,6 +23,7 @@ pub fn table() -> Html {
                     <thead><tr>
                         <th scope="col">{ "Worker" }</th>
                         <th scope="col">{ "State" }</th>
+                        <th scope="col">{ "Actions" }</th>
                         <th scope="col" class="num">{ "Tasks" }</th>
                         <th scope="col" class="num">{ "Tasks/s" }</th>
                         <th scope="col" class="num">{ "Busy ms" }</th>
@@ -31,11 +32,11 @@ pub fn table() -> Html {
                         <th scope="col" class="num">{ "Errors" }</th>
                         <th scope="col" class="num">{ "Restarts" }</th>
                         <th scope="col" class="num">{ "Pause requested" }</th>
-                        <th scope="col">{ "Actions" }</th>
                     </tr></thead>
-                    <tbody>
-                        { for workers.iter().map(|w| row(&store, w)) }
-                    </tbody>
+                    // One keyed <tbody> per worker: keyed by id, a row is never
+                    // patched into another worker's row when the list changes
+                    // (unkeyed, a click during such a patch hit the wrong worker).
+                    { for workers.iter().map(|w| row(&store, w)) }
                 </table>
                 </div>
             }
@@ -84,18 +85,12 @@ fn row(store: &Store, w: &WorkerView) -> Html {
     };
     let title = w.last_error.clone().unwrap_or_default();
     html! {
-        <>
+        <tbody key={w.id.clone()}>
         <tr data-testid="worker-row" data-worker-id={w.id.clone()}>
             <th scope="row">{ w.id.clone() }</th>
             <td><span class={classes!("state", w.state.clone())} data-testid="worker-state">{ w.state.clone() }</span></td>
-            <td class="num" data-testid="worker-tasks">{ w.tasks_completed }</td>
-            <td class="num">{ rate }</td>
-            <td class="num">{ format!("{:.0}", w.busy_ms) }</td>
-            <td class="num" data-testid="worker-mailbox">{ format!("{} / {} / {}", w.mailbox.depth, w.mailbox.high_water, w.mailbox.capacity) }</td>
-            <td class="num">{ w.mailbox.received }</td>
-            <td class="num" title={title}>{ w.errors }</td>
-            <td class="num">{ w.restarts }</td>
-            <td class="num">{ pending }</td>
+            // Beside the name, not after the counters: numbers gaining a digit
+            // must not move the buttons under the pointer.
             <td class="actions">
                 if w.finished() {
                     <button data-testid="remove-button" aria-label={format!("remove {}", w.id)} onclick={remove}>{ "Remove" }</button>
@@ -105,10 +100,18 @@ fn row(store: &Store, w: &WorkerView) -> Html {
                     <button data-testid="stop-button" aria-label={format!("stop {}", w.id)} onclick={act(store, &w.id, Threadyard::stop)}>{ "Stop" }</button>
                 }
             </td>
+            <td class="num" data-testid="worker-tasks">{ w.tasks_completed }</td>
+            <td class="num">{ rate }</td>
+            <td class="num">{ format!("{:.0}", w.busy_ms) }</td>
+            <td class="num" data-testid="worker-mailbox">{ format!("{} / {} / {}", w.mailbox.depth, w.mailbox.high_water, w.mailbox.capacity) }</td>
+            <td class="num">{ w.mailbox.received }</td>
+            <td class="num" title={title}>{ w.errors }</td>
+            <td class="num">{ w.restarts }</td>
+            <td class="num">{ pending }</td>
         </tr>
         if store.errors.contains_key(&format!("row:{}", w.id)) {
             <tr class="row-error"><td colspan="11">{ feedback(store, &format!("row:{}", w.id)) }</td></tr>
         }
-        </>
+        </tbody>
     }
 }

@@ -50,7 +50,7 @@ pub fn timeline() -> Html {
                 { for lanes.iter().enumerate().map(|(i, lane)| {
                     let y = i as f64 * LANE;
                     html! {
-                        <g class="lane" data-worker-id={lane.id.clone()}>
+                        <g key={lane.id.clone()} class="lane" data-worker-id={lane.id.clone()}>
                             <text x="0" y={(y + 15.0).to_string()} class="lane-label">{ lane.id.clone() }</text>
                             { for lane.segments.iter().filter(|s| s.to_ms.is_none_or(|to| to >= start)).map(|s| {
                                 let (a, b) = (x(s.from_ms), x(s.to_ms.unwrap_or(now)));

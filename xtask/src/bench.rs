@@ -41,23 +41,17 @@ issue's note.
   on either side of a target (the resume and fast-path rows moved by 2x between runs).
 ";
 
+/// `cargo bench` of the benchmark binary; its own flags follow.
+pub fn command() -> Command {
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "threadyard", "--bench", "overhead", "--"]);
+    cmd
+}
+
 /// Runs the benchmarks (all rows, full length) and writes BENCHMARKS.md.
 pub fn bench() -> Result<(), String> {
     let table = root().join("target/bench-table.md");
-    status(
-        "benchmarks",
-        cargo()
-            .args([
-                "bench",
-                "-p",
-                "threadyard",
-                "--bench",
-                "overhead",
-                "--",
-                "--markdown",
-            ])
-            .arg(&table),
-    )?;
+    status("benchmarks", command().arg("--markdown").arg(&table))?;
     let table = std::fs::read_to_string(&table).map_err(|e| format!("reading the table: {e}"))?;
     let doc = format!(
         "# Benchmarks\n\nThe manager's overhead beside raw threads and channels, natively. Each figure sits beside a \

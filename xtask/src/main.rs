@@ -126,18 +126,7 @@ fn test(args: &[String]) -> Result<(), String> {
         5,
         "benchmarks, quick mode (they run; cargo xtask bench measures)",
     );
-    run::status(
-        "benchmarks, quick",
-        cargo().args([
-            "bench",
-            "-p",
-            "threadyard",
-            "--bench",
-            "overhead",
-            "--",
-            "--quick",
-        ]),
-    )?;
+    run::status("benchmarks, quick", bench::command().arg("--quick"))?;
 
     if !native_only {
         step(
@@ -161,7 +150,8 @@ fn test(args: &[String]) -> Result<(), String> {
         run::status(
             "clippy wasm32, threads",
             threads_cargo("clippy")
-                .args(["--target", WASM, "--all-targets"])
+                // Library and tests: the benchmarks are native-only.
+                .args(["--target", WASM, "--lib", "--tests"])
                 .args(wasm_crates)
                 .args(["--", "-D", "warnings"]),
         )?;
