@@ -1,0 +1,277 @@
+//! The browser half of the benchmarks: the manager on Web Workers beside
+//! baselines measured in the same run, in headless Chromium.
+//!
+//! Runs in a dedicated worker, where blocking is allowed. The baselines are
+//! the raw primitives the browser offers: `std::thread::park`/`unpark` and
+//! `std::sync::mpsc` between two Web Workers compile, on wasm32 with atomics,
+//! to `memory.atomic.wait32`/`notify` on the shared memory, that is
+//! `Atomics.wait`/`Atomics.notify` on a SharedArrayBuffer; a job handed to an
+//! idle pool worker is the pool's own dispatch.
+//!
+//! The test command runs it in quick mode (it checks that it runs);
+//! `cargo xtask bench` builds it with THREADYARD_BENCH=full and reads the
+//! table from the runner's output (`-- --nocapture`).
+
+#![cfg(target_arch = "wasm32")]
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use threadyard::{WorkerState, Yard};
+use wasm_bindgen_test::*;
+use web_time::Instant;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+const LONG: Duration = Duration::from_secs(30);
+
+fn full() -> bool {
+    option_env!("THREADYARD_BENCH") == Some("full")
+}
+
+fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort_unstable();
+    samples[((samples.len() - 1) as f64 * q).round() as usize]
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn spin_until(ready: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        std::hint::spin_loop();
+        assert!(start.elapsed() < LONG, "benchmark stuck");
+    }
+}
+
+/// Round trip between this (dedicated) worker and a pool Web Worker through
+/// park/unpark: two atomic waits and two notifies.
+fn park_round_trip(samples: usize) -> Vec<Duration> {
+    let me = thread::current();
+    let go = Arc::new(AtomicBool::new(false));
+    let back = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    {
+        let (go, back) = (Arc::clone(&go), Arc::clone(&back));
+        rayon::spawn(move || {
+            tx.send(thread::current()).unwrap();
+            for _ in 0..samples {
+                while !go.swap(false, Ordering::AcqRel) {
+                    thread::park();
+                }
+                back.store(true, Ordering::Release);
+                me.unpark();
+            }
+        });
+    }
+    let other = rx.recv().unwrap();
+    let mut out = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let t = Instant::now();
+        go.store(true, Ordering::Release);
+        other.unpark();
+        while !back.swap(false, Ordering::AcqRel) {
+            thread::park();
+        }
+        out.push(t.elapsed());
+    }
+    out
+}
+
+/// unpark of a parked pool worker until it is seen running.
+fn unpark_to_running(samples: usize) -> Vec<Duration> {
+    let seq = Arc::new(AtomicUsize::new(0));
+    let parked = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    {
+        let (seq, parked) = (Arc::clone(&seq), Arc::clone(&parked));
+        rayon::spawn(move || {
+            tx.send(thread::current()).unwrap();
+            for i in 1..=samples {
+                parked.store(true, Ordering::Release);
+                while seq.load(Ordering::Acquire) < 2 * i - 1 {
+                    thread::park();
+                }
+                seq.store(2 * i, Ordering::Release);
+            }
+        });
+    }
+    let other = rx.recv().unwrap();
+    let mut out = Vec::with_capacity(samples);
+    for i in 1..=samples {
+        spin_until(|| parked.swap(false, Ordering::AcqRel));
+        thread::sleep(Duration::from_micros(500));
+        let t = Instant::now();
+        seq.store(2 * i - 1, Ordering::Release);
+        other.unpark();
+        spin_until(|| seq.load(Ordering::Acquire) == 2 * i);
+        out.push(t.elapsed());
+    }
+    out
+}
+
+fn row(what: &str, ours: String, baseline: String, ratio: f64, target: &str, met: bool) -> String {
+    format!(
+        "| {what} | {ours} | {baseline} | {ratio:.2}x | {target} | {} |",
+        if met { "yes" } else { "**no**" }
+    )
+}
+
+async fn pool() {
+    wasm_bindgen_futures::JsFuture::from(wasm_bindgen_rayon::init_thread_pool(4))
+        .await
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn browser_benchmarks() {
+    pool().await;
+    let samples = if full() { 300 } else { 10 };
+    let messages: u64 = if full() { 300_000 } else { 3_000 };
+    let mut rows = vec![
+        "| what (in a dedicated worker, workers on pool Web Workers) | threadyard | baseline (same run) | ratio | target | met |".to_owned(),
+        "|---|---|---|---|---|---|".to_owned(),
+    ];
+
+    // Pause and resume latency of a worker calling pause points in a tight loop.
+    let yard = Yard::<u64>::new();
+    let passes = Arc::new(AtomicU64::new(0));
+    {
+        let passes = Arc::clone(&passes);
+        yard.spawn("tight", move |w| loop {
+            w.pause_point()?;
+            passes.fetch_add(1, Ordering::Release);
+        })
+        .unwrap();
+    }
+    let (mut pause, mut resume) = (Vec::new(), Vec::new());
+    for _ in 0..samples {
+        let t = Instant::now();
+        yard.pause("tight").unwrap();
+        yard.wait_for_state("tight", LONG, |s| s == WorkerState::Paused)
+            .unwrap();
+        pause.push(t.elapsed());
+        thread::sleep(Duration::from_micros(500));
+        let before = passes.load(Ordering::Acquire);
+        let t = Instant::now();
+        yard.resume("tight").unwrap();
+        spin_until(|| passes.load(Ordering::Acquire) != before);
+        resume.push(t.elapsed());
+    }
+    yard.stop("tight").unwrap();
+    yard.join("tight", LONG).unwrap();
+    let mut rt = park_round_trip(samples);
+    let mut one_way = unpark_to_running(samples);
+    let (p50, r50) = (percentile(&mut pause, 0.5), percentile(&mut resume, 0.5));
+    let (rt50, ow50) = (percentile(&mut rt, 0.5), percentile(&mut one_way, 0.5));
+    let ratio = p50.as_secs_f64() / rt50.as_secs_f64();
+    rows.push(row(
+        "pause requested → worker reports Paused (p50)",
+        us(p50),
+        format!(
+            "Atomics.wait/notify round trip between two Web Workers: {}",
+            us(rt50)
+        ),
+        ratio,
+        "p50 ≤ 3x",
+        ratio <= 3.0,
+    ));
+    let ratio = r50.as_secs_f64() / ow50.as_secs_f64();
+    rows.push(row(
+        "resume → worker running again (p50)",
+        us(r50),
+        format!("Atomics.notify → waiting Web Worker running: {}", us(ow50)),
+        ratio,
+        "p50 ≤ 3x",
+        ratio <= 3.0,
+    ));
+
+    // Messages per second, one sender (this worker) to one worker.
+    let received = Arc::new(AtomicU64::new(0));
+    {
+        let received = Arc::clone(&received);
+        yard.spawn("rx", move |w| loop {
+            black_box(w.recv()?);
+            received.fetch_add(1, Ordering::Release);
+        })
+        .unwrap();
+    }
+    let sender = yard.sender("rx").unwrap();
+    let t = Instant::now();
+    for i in 0..messages {
+        sender.send_timeout(i, LONG).unwrap();
+    }
+    spin_until(|| received.load(Ordering::Acquire) == messages);
+    let ours = messages as f64 / t.elapsed().as_secs_f64();
+    let (tx, rx) = mpsc::sync_channel::<u64>(64);
+    let (done_tx, done) = mpsc::channel();
+    rayon::spawn(move || {
+        for _ in 0..messages {
+            black_box(rx.recv().unwrap());
+        }
+        done_tx.send(()).unwrap();
+    });
+    let t = Instant::now();
+    for i in 0..messages {
+        tx.send(i).unwrap();
+    }
+    done.recv().unwrap();
+    let raw = messages as f64 / t.elapsed().as_secs_f64();
+    let ratio = ours / raw;
+    rows.push(row(
+        "messages/s, 1 sender → 1 worker",
+        format!("{:.2} M/s", ours / 1e6),
+        format!(
+            "`sync_channel(64)` between two Web Workers: {:.2} M/s",
+            raw / 1e6
+        ),
+        ratio,
+        "≥ 0.8x",
+        ratio >= 0.8,
+    ));
+
+    // Spawn + join on a warm pool, against handing a job to an idle pool
+    // worker and hearing back.
+    let (mut spawn, mut dispatch) = (Vec::new(), Vec::new());
+    for i in 0..samples {
+        let id = format!("s{i}");
+        let t = Instant::now();
+        yard.spawn(&id, |_| Ok(())).unwrap();
+        yard.join(&id, LONG).unwrap();
+        spawn.push(t.elapsed());
+        yard.remove(&id).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let t = Instant::now();
+        rayon::spawn(move || tx.send(()).unwrap());
+        rx.recv().unwrap();
+        dispatch.push(t.elapsed());
+    }
+    let (s50, d50) = (percentile(&mut spawn, 0.5), percentile(&mut dispatch, 0.5));
+    let ratio = s50.as_secs_f64() / d50.as_secs_f64();
+    rows.push(row(
+        "spawn + start + join on a warm pool (p50)",
+        us(s50),
+        format!("a job to an idle pool Web Worker and back: {}", us(d50)),
+        ratio,
+        "(recorded)",
+        true,
+    ));
+    yard.shutdown(LONG);
+    for line in &rows {
+        console_log!("{line}");
+    }
+    console_log!(
+        "browser benchmarks: {} rows{}",
+        rows.len() - 2,
+        if full() {
+            ""
+        } else {
+            " (quick mode: figures not meaningful)"
+        }
+    );
+}
