@@ -15,7 +15,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
@@ -26,93 +26,17 @@ use web_time::Instant;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
-const LONG: Duration = Duration::from_secs(30);
+#[path = "../../threadyard/benches/common/baselines.rs"]
+mod baselines;
+
+use baselines::{park_round_trip, percentile, spin_until, unpark_to_running, us, LONG};
+
+fn pool_spawn(job: Box<dyn FnOnce() + Send>) {
+    rayon::spawn(job);
+}
 
 fn full() -> bool {
     option_env!("THREADYARD_BENCH") == Some("full")
-}
-
-fn percentile(samples: &mut [Duration], q: f64) -> Duration {
-    samples.sort_unstable();
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
-}
-
-fn us(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
-}
-
-fn spin_until(ready: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        std::hint::spin_loop();
-        assert!(start.elapsed() < LONG, "benchmark stuck");
-    }
-}
-
-/// Round trip between this (dedicated) worker and a pool Web Worker through
-/// park/unpark: two atomic waits and two notifies.
-fn park_round_trip(samples: usize) -> Vec<Duration> {
-    let me = thread::current();
-    let go = Arc::new(AtomicBool::new(false));
-    let back = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    {
-        let (go, back) = (Arc::clone(&go), Arc::clone(&back));
-        rayon::spawn(move || {
-            tx.send(thread::current()).unwrap();
-            for _ in 0..samples {
-                while !go.swap(false, Ordering::AcqRel) {
-                    thread::park();
-                }
-                back.store(true, Ordering::Release);
-                me.unpark();
-            }
-        });
-    }
-    let other = rx.recv().unwrap();
-    let mut out = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        let t = Instant::now();
-        go.store(true, Ordering::Release);
-        other.unpark();
-        while !back.swap(false, Ordering::AcqRel) {
-            thread::park();
-        }
-        out.push(t.elapsed());
-    }
-    out
-}
-
-/// unpark of a parked pool worker until it is seen running.
-fn unpark_to_running(samples: usize) -> Vec<Duration> {
-    let seq = Arc::new(AtomicUsize::new(0));
-    let parked = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    {
-        let (seq, parked) = (Arc::clone(&seq), Arc::clone(&parked));
-        rayon::spawn(move || {
-            tx.send(thread::current()).unwrap();
-            for i in 1..=samples {
-                parked.store(true, Ordering::Release);
-                while seq.load(Ordering::Acquire) < 2 * i - 1 {
-                    thread::park();
-                }
-                seq.store(2 * i, Ordering::Release);
-            }
-        });
-    }
-    let other = rx.recv().unwrap();
-    let mut out = Vec::with_capacity(samples);
-    for i in 1..=samples {
-        spin_until(|| parked.swap(false, Ordering::AcqRel));
-        thread::sleep(Duration::from_micros(500));
-        let t = Instant::now();
-        seq.store(2 * i - 1, Ordering::Release);
-        other.unpark();
-        spin_until(|| seq.load(Ordering::Acquire) == 2 * i);
-        out.push(t.elapsed());
-    }
-    out
 }
 
 fn row(what: &str, ours: String, baseline: String, ratio: f64, target: &str, met: bool) -> String {
@@ -165,8 +89,8 @@ async fn browser_benchmarks() {
     }
     yard.stop("tight").unwrap();
     yard.join("tight", LONG).unwrap();
-    let mut rt = park_round_trip(samples);
-    let mut one_way = unpark_to_running(samples);
+    let mut rt = park_round_trip(samples, pool_spawn);
+    let mut one_way = unpark_to_running(samples, pool_spawn, Duration::from_micros(500));
     let (p50, r50) = (percentile(&mut pause, 0.5), percentile(&mut resume, 0.5));
     let (rt50, ow50) = (percentile(&mut rt, 0.5), percentile(&mut one_way, 0.5));
     let ratio = p50.as_secs_f64() / rt50.as_secs_f64();

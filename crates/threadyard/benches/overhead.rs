@@ -12,7 +12,7 @@
 //! business: it times wakeups, so it must not add one of its own.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -24,7 +24,14 @@ use threadyard::{WorkerState, Yard};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
-const LONG: Duration = Duration::from_secs(30);
+#[path = "common/baselines.rs"]
+mod baselines;
+
+use baselines::{park_round_trip, percentile, spin_until, unpark_to_running, us, LONG};
+
+fn std_spawn(job: Box<dyn FnOnce() + Send>) {
+    thread::spawn(job);
+}
 
 struct Scale {
     samples: usize,
@@ -43,26 +50,9 @@ struct Row {
     met: bool,
 }
 
-fn percentile(samples: &mut [Duration], q: f64) -> Duration {
-    samples.sort_unstable();
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn us(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
-}
-
-fn spin_until(flag: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !flag() {
-        std::hint::spin_loop();
-        assert!(start.elapsed() < LONG, "benchmark stuck");
-    }
 }
 
 /// `pause_point()` with no pause requested, against one Acquire load.
@@ -106,67 +96,6 @@ fn pause_point_fast_path(scale: &Scale) -> Row {
 #[derive(Default)]
 struct AtomicU8Like(std::sync::atomic::AtomicU8);
 
-/// std park/unpark round trip: main unparks the other thread, which unparks
-/// main back.
-fn park_round_trip(samples: usize) -> Vec<Duration> {
-    let main = thread::current();
-    let go = Arc::new(AtomicBool::new(false));
-    let back = Arc::new(AtomicBool::new(false));
-    let (g, b) = (Arc::clone(&go), Arc::clone(&back));
-    let other = thread::spawn(move || {
-        for _ in 0..samples {
-            while !g.swap(false, Ordering::AcqRel) {
-                thread::park();
-            }
-            b.store(true, Ordering::Release);
-            main.unpark();
-        }
-    });
-    let mut out = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        let t = Instant::now();
-        go.store(true, Ordering::Release);
-        other.thread().unpark();
-        while !back.swap(false, Ordering::AcqRel) {
-            thread::park();
-        }
-        out.push(t.elapsed());
-    }
-    other.join().unwrap();
-    out
-}
-
-/// unpark of a parked thread until it is seen running (main spins on a flag
-/// the woken thread sets).
-fn unpark_to_running(samples: usize) -> Vec<Duration> {
-    let seq = Arc::new(AtomicUsize::new(0));
-    let parked = Arc::new(AtomicBool::new(false));
-    let (s, p) = (Arc::clone(&seq), Arc::clone(&parked));
-    let other = thread::spawn(move || {
-        for i in 1..=samples {
-            p.store(true, Ordering::Release);
-            while s.load(Ordering::Acquire) < 2 * i - 1 {
-                thread::park();
-            }
-            s.store(2 * i, Ordering::Release);
-        }
-    });
-    let mut out = Vec::with_capacity(samples);
-    for i in 1..=samples {
-        spin_until(|| parked.swap(false, Ordering::AcqRel));
-        // Let it reach park() (a spurious early unpark only shortens a sample
-        // of the baseline, which errs against us).
-        thread::sleep(Duration::from_micros(200));
-        let t = Instant::now();
-        seq.store(2 * i - 1, Ordering::Release);
-        other.thread().unpark();
-        spin_until(|| seq.load(Ordering::Acquire) == 2 * i);
-        out.push(t.elapsed());
-    }
-    other.join().unwrap();
-    out
-}
-
 /// pause requested -> worker reports Paused (the requester woken by the
 /// change), and resume -> worker running again (seen through a flag it sets
 /// as soon as its pause point returns), the worker calling pause points in a
@@ -195,8 +124,8 @@ fn pause_and_resume(scale: &Scale) -> (Row, Row) {
         spin_until(|| passes.load(Ordering::Acquire) != before);
         resume.push(t.elapsed());
     }
-    let mut rt = park_round_trip(scale.samples);
-    let mut one_way = unpark_to_running(scale.samples);
+    let mut rt = park_round_trip(scale.samples, std_spawn);
+    let mut one_way = unpark_to_running(scale.samples, std_spawn, Duration::from_micros(200));
     let (rt50, rt99) = (percentile(&mut rt, 0.5), percentile(&mut rt, 0.99));
     let (ow50, ow99) = (
         percentile(&mut one_way, 0.5),

@@ -1,0 +1,108 @@
+//! Baselines and helpers shared by the native benchmarks (`benches/overhead.rs`)
+//! and the browser ones (`crates/threadyard-web/tests/bench.rs`): the same
+//! code measures the raw primitives on both, given a way to start the other
+//! thread (a std thread natively, a pool Web Worker in the browser, where
+//! park/unpark compile to Atomics.wait/notify on the shared memory).
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use web_time::Instant;
+
+/// Only reached when a benchmark is broken.
+pub const LONG: Duration = Duration::from_secs(30);
+
+/// A way to run a job on another thread.
+pub type Spawn = fn(Box<dyn FnOnce() + Send>);
+
+pub fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort_unstable();
+    samples[((samples.len() - 1) as f64 * q).round() as usize]
+}
+
+pub fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Spins on `ready`: the benchmarks time wakeups, so waiting for one must not
+/// add one of its own.
+pub fn spin_until(ready: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        std::hint::spin_loop();
+        assert!(start.elapsed() < LONG, "benchmark stuck");
+    }
+}
+
+/// park/unpark round trip: this thread unparks the other, which unparks this
+/// one back.
+pub fn park_round_trip(samples: usize, spawn: Spawn) -> Vec<Duration> {
+    let me = thread::current();
+    let go = Arc::new(AtomicBool::new(false));
+    let back = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    {
+        let (go, back) = (Arc::clone(&go), Arc::clone(&back));
+        spawn(Box::new(move || {
+            tx.send(thread::current()).unwrap();
+            for _ in 0..samples {
+                while !go.swap(false, Ordering::AcqRel) {
+                    thread::park();
+                }
+                back.store(true, Ordering::Release);
+                me.unpark();
+            }
+        }));
+    }
+    let other = rx.recv().unwrap();
+    let mut out = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let t = Instant::now();
+        go.store(true, Ordering::Release);
+        other.unpark();
+        while !back.swap(false, Ordering::AcqRel) {
+            thread::park();
+        }
+        out.push(t.elapsed());
+    }
+    out
+}
+
+/// unpark of a parked thread until it is seen running (this thread spins on
+/// a flag the woken one sets). `settle` lets it reach `park` first.
+pub fn unpark_to_running(samples: usize, spawn: Spawn, settle: Duration) -> Vec<Duration> {
+    let seq = Arc::new(AtomicUsize::new(0));
+    let parked = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    {
+        let (seq, parked) = (Arc::clone(&seq), Arc::clone(&parked));
+        spawn(Box::new(move || {
+            tx.send(thread::current()).unwrap();
+            for i in 1..=samples {
+                parked.store(true, Ordering::Release);
+                while seq.load(Ordering::Acquire) < 2 * i - 1 {
+                    thread::park();
+                }
+                seq.store(2 * i, Ordering::Release);
+            }
+        }));
+    }
+    let other = rx.recv().unwrap();
+    let mut out = Vec::with_capacity(samples);
+    for i in 1..=samples {
+        spin_until(|| parked.swap(false, Ordering::AcqRel));
+        // A spurious early unpark only shortens a sample of the baseline,
+        // which errs against the manager.
+        thread::sleep(settle);
+        let t = Instant::now();
+        seq.store(2 * i - 1, Ordering::Release);
+        other.unpark();
+        spin_until(|| seq.load(Ordering::Acquire) == 2 * i);
+        out.push(t.elapsed());
+    }
+    out
+}
