@@ -23,6 +23,23 @@ pub fn stable_components(components: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// A target for the pinned stable (rust-toolchain.toml lists wasm32 for the UI
+/// module; an older rustup, or a toolchain installed before that line, may
+/// lack it).
+pub fn stable_target(target: &str) -> Result<(), String> {
+    let installed = output("rustup", &["target", "list", "--installed"])?;
+    if installed.lines().any(|line| line.trim() == target) {
+        return Ok(());
+    }
+    println!("    adding the {target} target to the pinned stable");
+    status(
+        target,
+        Command::new("rustup")
+            .args(["target", "add", target])
+            .current_dir(crate::run::root()),
+    )
+}
+
 /// The pinned nightly with `components` (rust-src lets `-Z build-std`
 /// rebuild std with atomics; no prebuilt wasm32 std is needed).
 pub fn nightly(toolchain: &str, components: &[&str]) -> Result<(), String> {

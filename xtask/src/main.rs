@@ -137,6 +137,7 @@ fn test(args: &[String]) -> Result<(), String> {
         install::wasm_bindgen_cli()?;
         let chromedriver = install::chromium()?;
         install::trunk()?;
+        install::stable_target(WASM)?;
         install::e2e_packages()?;
         let wasm_crates = [
             "-p",

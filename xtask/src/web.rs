@@ -93,5 +93,6 @@ fn prepare() -> Result<(), String> {
     install::nightly(NIGHTLY, &["rust-src"])?;
     install::wasm_bindgen_cli()?;
     install::trunk()?;
+    install::stable_target(WASM)?;
     status("cargo fetch", crate::run::cargo().arg("fetch"))
 }
