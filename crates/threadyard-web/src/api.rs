@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use serde::{Deserialize, Serialize};
-use threadyard::workloads::Workload;
-use threadyard::{WorkerState, Yard};
+use threadyard::workloads::{BoxedTask, Workload};
+use threadyard::{SpawnError, WorkerState, Yard};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -60,13 +60,8 @@ impl Threadyard {
     /// (`{kind: "data-processor", item_ms}`, `{kind: "cpu-bound", work_per_item}`,
     /// `{kind: "chatty", item_ms}`) in the Created state.
     pub fn create(&self, id: &str, workload: JsValue) -> Result<(), JsValue> {
-        let workload: Workload =
-            serde_wasm_bindgen::from_value(workload).map_err(|e| error("WorkloadError", e))?;
-        let task = workload
-            .task::<String>()
-            .map_err(|e| error("WorkloadError", e))?;
         self.yard
-            .create(id, task)
+            .create(id, task(workload)?)
             .map(drop)
             .map_err(|e| error("CreateError", e))
     }
@@ -78,11 +73,13 @@ impl Threadyard {
 
     /// `create` then `start`; a worker that cannot start is not kept.
     pub fn spawn(&self, id: &str, workload: JsValue) -> Result<(), JsValue> {
-        self.create(id, workload)?;
-        self.start(id).inspect_err(|_| {
-            // Only a Created worker is here, so removal cannot be refused.
-            let _ = self.yard.stop(id).and_then(|()| self.yard.remove(id));
-        })
+        self.yard
+            .spawn(id, task(workload)?)
+            .map(drop)
+            .map_err(|e| match e {
+                SpawnError::Create(e) => error("CreateError", e),
+                SpawnError::Start(e) => error("ControlError", e),
+            })
     }
 
     /// Asks a worker to pause at its next pause point.
@@ -184,6 +181,13 @@ impl Threadyard {
             Ok(JsValue::UNDEFINED)
         }))
     }
+}
+
+/// The task for a workload spec (`{kind: ..., ...}`), read through JSON so a
+/// misspelt field is refused.
+fn task(workload: JsValue) -> Result<BoxedTask<String>, JsValue> {
+    let workload: Workload = from_js(workload).map_err(|e| error("WorkloadError", e))?;
+    workload.task().map_err(|e| error("WorkloadError", e))
 }
 
 /// A JS `Error` whose `name` is the kind and whose message is `what`.

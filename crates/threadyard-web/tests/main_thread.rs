@@ -155,6 +155,11 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
     );
     let bad = yard.spawn("bad", js(json!({"kind": "data-processor", "item_ms": 0})));
     assert_eq!(error_name(bad.unwrap_err()), "WorkloadError");
+    let misspelt = yard.spawn(
+        "bad",
+        js(json!({"kind": "data-processor", "item_ms": 5, "itemMs": 5})),
+    );
+    assert_eq!(error_name(misspelt.unwrap_err()), "WorkloadError");
     let unknown = yard.spawn("bad", js(json!({"kind": "juggler"})));
     assert_eq!(error_name(unknown.unwrap_err()), "WorkloadError");
     assert_eq!(

@@ -329,7 +329,11 @@ impl<T: Send + 'static> Yard<T> {
     {
         let id = self.create_with(id, options, task)?;
         if let Err(error) = self.start(id.as_str()) {
-            lock(&self.shared.registry).shift_remove(id.as_str());
+            // Its Created event is followed by Removed, so a reader of the log
+            // (the page's timeline) does not keep a worker that is not there.
+            if let Some(slot) = lock(&self.shared.registry).shift_remove(id.as_str()) {
+                slot.event(EventKind::Removed);
+            }
             return Err(error.into());
         }
         Ok(id)

@@ -127,6 +127,15 @@ pub fn capacity_is_enforced_and_released() {
     // spawn is all or nothing: a refused one is not kept.
     assert!(yard.spawn("third", |_| Ok(())).is_err());
     assert!(yard.state("third").is_err());
+    // ...and the log says so: its Created is followed by Removed.
+    let third: Vec<EventKind> = yard
+        .events_since(0)
+        .events
+        .into_iter()
+        .filter(|e| e.worker.as_ref().is_some_and(|w| w.as_str() == "third"))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(third, [EventKind::Created, EventKind::Removed]);
 
     gate_tx.send(()).unwrap();
     yard.join("first", LONG).unwrap();
