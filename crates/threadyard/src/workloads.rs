@@ -112,6 +112,33 @@ fn control<T: AsRef<str> + Send + 'static>(
     }
 }
 
+/// The loop of the paced workloads: `tick` every `every`, scheduled against
+/// deadlines so a slow wakeup does not make the worker fall behind; between
+/// ticks it reads messages, obeys the seed's two, and hands the others to
+/// `other`. After a pause the schedule starts afresh instead of catching up.
+fn paced<T: AsRef<str> + Send + 'static>(
+    w: &Worker<T>,
+    every: Duration,
+    mut other: impl FnMut(&Worker<T>, &T),
+    mut tick: impl FnMut(&Worker<T>),
+) -> Result<(), TaskError> {
+    let mut due = Instant::now() + every;
+    loop {
+        w.pause_point()?;
+        let wait = due.saturating_duration_since(Instant::now());
+        let Some(message) = w.recv_timeout(wait)? else {
+            tick(w);
+            due += every;
+            continue;
+        };
+        match control(w, &message)? {
+            Control::Finish => return Ok(()),
+            Control::Resumed => due = Instant::now() + every,
+            Control::Other => other(w, &message),
+        }
+    }
+}
+
 fn unknown<T: AsRef<str> + Send + 'static>(w: &Worker<T>, message: &T) {
     w.record_error(format_args!(
         "unknown message {:?}: expected \"pause\" or \"shutdown\"",
@@ -123,32 +150,13 @@ fn unknown<T: AsRef<str> + Send + 'static>(w: &Worker<T>, message: &T) {
 /// on the message `"pause"`, finishes on `"shutdown"`, and records any other
 /// message as an error.
 ///
-/// Items are scheduled against deadlines, so a slow wakeup does not make the
-/// worker fall behind; after a pause the schedule starts afresh instead of
-/// catching up on the items it missed.
 pub fn data_processor<T>(
     item: Duration,
 ) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
 where
     T: AsRef<str> + Send + 'static,
 {
-    move |w| {
-        let mut due = Instant::now() + item;
-        loop {
-            w.pause_point()?;
-            let wait = due.saturating_duration_since(Instant::now());
-            let Some(message) = w.recv_timeout(wait)? else {
-                w.task_done();
-                due += item;
-                continue;
-            };
-            match control(w, &message)? {
-                Control::Finish => return Ok(()),
-                Control::Resumed => due = Instant::now() + item,
-                Control::Other => unknown(w, &message),
-            }
-        }
-    }
+    move |w| paced(w, item, unknown, Worker::task_done)
 }
 
 /// CPU-bound work: `work_per_item` rounds of arithmetic per item with a pause
@@ -190,31 +198,24 @@ where
     T: AsRef<str> + From<String> + Send + 'static,
 {
     move |w| {
-        let mut due = Instant::now() + item;
         let mut turn = 0usize;
-        loop {
-            w.pause_point()?;
-            let wait = due.saturating_duration_since(Instant::now());
-            if let Some(message) = w.recv_timeout(wait)? {
-                match control(w, &message)? {
-                    Control::Finish => return Ok(()),
-                    Control::Resumed => due = Instant::now() + item,
-                    // Chatter from peers is what this workload is for.
-                    Control::Other => {}
+        // Chatter from peers is what this workload is for: nothing to do.
+        paced(
+            w,
+            item,
+            |_, _| {},
+            |w| {
+                let peers = w.peers();
+                if let Some(peer) = peers.get(turn % peers.len().max(1)) {
+                    turn = turn.wrapping_add(1);
+                    if w.send_to(peer.as_str(), T::from(format!("hello from {}", w.id())))
+                        .is_ok()
+                    {
+                        w.task_done();
+                    }
                 }
-                continue;
-            }
-            due += item;
-            let peers = w.peers();
-            if let Some(peer) = peers.get(turn % peers.len().max(1)) {
-                turn = turn.wrapping_add(1);
-                if w.send_to(peer.as_str(), T::from(format!("hello from {}", w.id())))
-                    .is_ok()
-                {
-                    w.task_done();
-                }
-            }
-        }
+            },
+        )
     }
 }
 
