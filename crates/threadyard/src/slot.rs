@@ -483,8 +483,8 @@ pub struct WorkerSnapshot {
     pub ended_at_ms: Option<f64>,
     /// From start to end (or to now).
     pub wall_ms: f64,
-    /// CPU time of its thread, as last sampled by the worker (at each
-    /// `task_done`, pause, wait and at the end); `None` where the platform
+    /// CPU time of its thread, as last sampled by the worker (at every 64th
+    /// `task_done`, at each pause and wait, and at the end); `None` where the platform
     /// has no per-thread clock, see `cpu_clock`.
     pub cpu_time_ms: Option<f64>,
     /// What `cpu_time_ms` measures on this platform.
