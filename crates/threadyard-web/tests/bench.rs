@@ -17,10 +17,9 @@
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::thread;
 use std::time::Duration;
 
-use threadyard::{WorkerState, Yard};
+use threadyard::Yard;
 use wasm_bindgen_test::*;
 use web_time::Instant;
 
@@ -63,32 +62,7 @@ async fn browser_benchmarks() {
     ];
 
     // Pause and resume latency of a worker calling pause points in a tight loop.
-    let yard = Yard::<u64>::new();
-    let passes = Arc::new(AtomicU64::new(0));
-    {
-        let passes = Arc::clone(&passes);
-        yard.spawn("tight", move |w| loop {
-            w.pause_point()?;
-            passes.fetch_add(1, Ordering::Release);
-        })
-        .unwrap();
-    }
-    let (mut pause, mut resume) = (Vec::new(), Vec::new());
-    for _ in 0..samples {
-        let t = Instant::now();
-        yard.pause("tight").unwrap();
-        yard.wait_for_state("tight", LONG, |s| s == WorkerState::Paused)
-            .unwrap();
-        pause.push(t.elapsed());
-        thread::sleep(Duration::from_micros(500));
-        let before = passes.load(Ordering::Acquire);
-        let t = Instant::now();
-        yard.resume("tight").unwrap();
-        spin_until(|| passes.load(Ordering::Acquire) != before);
-        resume.push(t.elapsed());
-    }
-    yard.stop("tight").unwrap();
-    yard.join("tight", LONG).unwrap();
+    let (mut pause, mut resume) = baselines::pause_and_resume(samples, Duration::from_micros(500));
     let mut rt = park_round_trip(samples, pool_spawn);
     let mut one_way = unpark_to_running(samples, pool_spawn, Duration::from_micros(500));
     let (p50, r50) = (percentile(&mut pause, 0.5), percentile(&mut resume, 0.5));
@@ -116,6 +90,7 @@ async fn browser_benchmarks() {
     ));
 
     // Messages per second, one sender (this worker) to one worker.
+    let yard = Yard::<u64>::new();
     let received = Arc::new(AtomicU64::new(0));
     {
         let received = Arc::clone(&received);

@@ -101,29 +101,8 @@ struct AtomicU8Like(std::sync::atomic::AtomicU8);
 /// as soon as its pause point returns), the worker calling pause points in a
 /// tight loop.
 fn pause_and_resume(scale: &Scale) -> (Row, Row) {
-    let yard = Yard::<()>::new();
-    let passes = Arc::new(AtomicU64::new(0));
-    let p = Arc::clone(&passes);
-    yard.spawn("tight", move |w| loop {
-        w.pause_point()?;
-        p.fetch_add(1, Ordering::Release);
-    })
-    .unwrap();
-    let (mut pause, mut resume) = (Vec::new(), Vec::new());
-    for _ in 0..scale.samples {
-        let t = Instant::now();
-        yard.pause("tight").unwrap();
-        yard.wait_for_state("tight", LONG, |s| s == WorkerState::Paused)
-            .unwrap();
-        pause.push(t.elapsed());
-        // Let the worker get to its wait: we time a wakeup from sleep.
-        thread::sleep(Duration::from_micros(200));
-        let before = passes.load(Ordering::Acquire);
-        let t = Instant::now();
-        yard.resume("tight").unwrap();
-        spin_until(|| passes.load(Ordering::Acquire) != before);
-        resume.push(t.elapsed());
-    }
+    let (mut pause, mut resume) =
+        baselines::pause_and_resume(scale.samples, Duration::from_micros(200));
     let mut rt = park_round_trip(scale.samples, std_spawn);
     let mut one_way = unpark_to_running(scale.samples, std_spawn, Duration::from_micros(200));
     let (rt50, rt99) = (percentile(&mut rt, 0.5), percentile(&mut rt, 0.99));

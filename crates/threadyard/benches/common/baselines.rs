@@ -1,16 +1,18 @@
-//! Baselines and helpers shared by the native benchmarks (`benches/overhead.rs`)
-//! and the browser ones (`crates/threadyard-web/tests/bench.rs`): the same
-//! code measures the raw primitives on both, given a way to start the other
-//! thread (a std thread natively, a pool Web Worker in the browser, where
-//! park/unpark compile to Atomics.wait/notify on the shared memory).
+//! Measurements shared by the native benchmarks (`benches/overhead.rs`) and
+//! the browser ones (`crates/threadyard-web/tests/bench.rs`): the manager's
+//! pause and resume latency, and the raw primitives beside them, given a way
+//! to start the other thread (a std thread natively, a pool Web Worker in the
+//! browser, where park/unpark compile to Atomics.wait/notify on the shared
+//! memory).
 
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
+use threadyard::{WorkerState, Yard};
 use web_time::Instant;
 
 /// Only reached when a benchmark is broken.
@@ -105,4 +107,39 @@ pub fn unpark_to_running(samples: usize, spawn: Spawn, settle: Duration) -> Vec<
         out.push(t.elapsed());
     }
     out
+}
+
+/// The manager's pause and resume latency, `samples` of each, for a worker
+/// calling pause points in a tight loop: pause requested until the requester
+/// sees Paused, and resume until the worker is seen running (it bumps a
+/// counter as each pause point returns). `settle` lets it reach its wait, so
+/// a resume times a wakeup from sleep.
+pub fn pause_and_resume(samples: usize, settle: Duration) -> (Vec<Duration>, Vec<Duration>) {
+    let yard = Yard::<()>::new();
+    let passes = Arc::new(AtomicU64::new(0));
+    {
+        let passes = Arc::clone(&passes);
+        yard.spawn("tight", move |w| loop {
+            w.pause_point()?;
+            passes.fetch_add(1, Ordering::Release);
+        })
+        .unwrap();
+    }
+    let (mut pause, mut resume) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    for _ in 0..samples {
+        let t = Instant::now();
+        yard.pause("tight").unwrap();
+        yard.wait_for_state("tight", LONG, |s| s == WorkerState::Paused)
+            .unwrap();
+        pause.push(t.elapsed());
+        thread::sleep(settle);
+        let before = passes.load(Ordering::Acquire);
+        let t = Instant::now();
+        yard.resume("tight").unwrap();
+        spin_until(|| passes.load(Ordering::Acquire) != before);
+        resume.push(t.elapsed());
+    }
+    yard.stop("tight").unwrap();
+    yard.join("tight", LONG).unwrap();
+    (pause, resume)
 }
