@@ -48,15 +48,20 @@ async fn pool() {
     }
 }
 
-fn state(yard: &Threadyard, id: &str) -> String {
+/// Worker `id` in a fresh snapshot.
+fn worker(yard: &Threadyard, id: &str) -> Value {
     let snapshot = rust(yard.snapshot().unwrap());
     snapshot["workers"]
         .as_array()
         .unwrap()
         .iter()
         .find(|w| w["id"] == id)
-        .map(|w| w["state"].as_str().unwrap().to_owned())
-        .unwrap()
+        .cloned()
+        .unwrap_or_else(|| panic!("no worker {id} in the snapshot"))
+}
+
+fn state(yard: &Threadyard, id: &str) -> String {
+    worker(yard, id)["state"].as_str().unwrap().to_owned()
 }
 
 fn error_name(error: JsValue) -> String {
@@ -196,13 +201,7 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
         .await
         .unwrap();
     assert_eq!(joined.as_string().as_deref(), Some("stopped"));
-    let snapshot = rust(yard.snapshot().unwrap());
-    let json_worker = snapshot["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["id"] == "json")
-        .unwrap();
+    let json_worker = worker(&yard, "json");
     let noted = json_worker["last_error"].as_str().unwrap();
     assert!(noted.contains(r#"{\"colour\":\"red\"}"#), "{noted}");
 
