@@ -8,7 +8,7 @@ use crate::{install, NIGHTLY, WASM};
 const READING: &str = "\
 ## Reading
 
-Natively, three rows miss their targets; what bounds each, and what was tried, is below.
+Natively, two rows miss their targets and a third sits on its edge; what bounds each, and what was tried, is below.
 
 - **`pause_point()` with no pause requested** is one Acquire load and a byte compare, plus
   one more load than the baseline: the pointer to the worker's record. 1.3x to 1.5x across
@@ -54,7 +54,7 @@ const BROWSER_READING: &str = "
   steps of 5 µs.
 - Pause meets its target. Resume sits on the 3x target (2.5x to 4x across runs), as natively,
   for the same reason: the bookkeeping before the wakeup and the re-lock after it.
-- One sender to one worker runs below `sync_channel` here (0.5x to 0.6x), unlike natively (2.5x).
+- One sender to one worker runs below `sync_channel` here (0.3x to 0.6x across runs), unlike natively (2.5x).
   Not profiled in the browser yet; the likely cause is that the brief spin before sleeping pays off
   less when each wakeup goes through the browser's atomic wait. A miss, left open.
 - The browser suite runs once per `cargo xtask bench` (the native one three times).
