@@ -102,15 +102,20 @@ impl MailboxCounters {
         self.depth.load(Ordering::Relaxed)
     }
 
+    // Written only under the lane lock, so plain loads and stores suffice:
+    // no read-modify-write (a locked instruction natively, a compare-exchange
+    // loop for `fetch_max` on wasm32) lengthens the critical section.
     fn record_push(&self, depth: usize) {
         self.depth.store(depth, Ordering::Relaxed);
-        self.high_water.fetch_max(depth, Ordering::Relaxed);
-        self.sent.fetch_add(1, Ordering::Relaxed);
+        if depth > self.high_water.load(Ordering::Relaxed) {
+            self.high_water.store(depth, Ordering::Relaxed);
+        }
+        bump_locked(&self.sent);
     }
 
     fn record_pop(&self, depth: usize) {
         self.depth.store(depth, Ordering::Relaxed);
-        self.received.fetch_add(1, Ordering::Relaxed);
+        bump_locked(&self.received);
     }
 
     pub(crate) fn snapshot(&self) -> MailboxSnapshot {
@@ -123,6 +128,11 @@ impl MailboxCounters {
             rejected_full: self.rejected_full.load(Ordering::Relaxed),
         }
     }
+}
+
+/// Adds one to a counter whose only writers hold the lane lock.
+fn bump_locked(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 /// A worker's mailbox figures at one moment.

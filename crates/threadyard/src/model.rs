@@ -7,6 +7,8 @@
 //! (`cargo xtask test` does, with `LOOM_MAX_PREEMPTIONS=2`; raise it to search
 //! deeper).
 
+use std::time::Duration;
+
 use loom::thread;
 
 use crate::changes::Changes;
@@ -88,7 +90,7 @@ fn full_mailbox_sender_and_receiver() {
             let slot = Arc::clone(&slot);
             thread::spawn(move || {
                 for message in [1, 2] {
-                    assert!(slot.push(message, Some(None), None).is_ok());
+                    assert!(slot.push(message, Some(Duration::MAX), None).is_ok());
                 }
             })
         };

@@ -380,7 +380,7 @@ impl<T: Send + 'static> Yard<T> {
         timeout: Duration,
     ) -> Result<(), SendError<T>> {
         match self.shared.slot(id) {
-            Ok(slot) => slot.push(message, Some(deadline_after(timeout)), None),
+            Ok(slot) => slot.push(message, Some(timeout), None),
             Err(_) => Err(SendError::UnknownWorker {
                 id: id.to_owned(),
                 message,
@@ -665,7 +665,7 @@ impl<T> WorkerSender<T> {
 
     /// As [`Yard::send_timeout`].
     pub fn send_timeout(&self, message: T, timeout: Duration) -> Result<(), SendError<T>> {
-        self.slot.push(message, Some(deadline_after(timeout)), None)
+        self.slot.push(message, Some(timeout), None)
     }
 }
 
