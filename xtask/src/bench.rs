@@ -20,16 +20,23 @@ Natively, two rows miss their targets and a third sits on its edge; what bounds 
   before it the resuming thread records the move (the event-log lock, the event) and
   notifies change waiters, and after it the worker re-takes its lock: the lock that makes
   the handshake lose no wakeup (see the loom models). Skipping the condvar notification
-  when nobody waits was done; issuing the worker's wakeup before the bookkeeping is next.
+  when nobody waits was done, and the worker is now woken before change waiters are
+  notified; neither moved the ratio beyond the noise (4.8x before, 5.4x after, 3x to 5x
+  across runs). What is left is the event-log lock and the lane lock, both kept on
+  purpose: the first keeps the log in the order the moves happened, the second is the
+  lost-wakeup guard.
 - **One sender to one worker streams faster than `sync_channel`**: receivers and blocked
   senders spin briefly on the mailbox depth before sleeping, so a stream pays no futex call
   per message.
-- **Four senders to one worker misses (0.3x to 0.4x).** The mailbox is a mutex-guarded
+- **Four senders to one worker misses (0.3x to 0.45x).** The mailbox is a mutex-guarded
   queue; five threads on two cores convoy on it (`perf`: 18% in `Mutex::lock_contended`,
   13% in context switches). A lock-free queue (crossbeam's `ArrayQueue`) was tried and did
   not help (0.43x): each send still made four contended read-modify-writes on shared cache
   lines (in-flight count twice, sent count, high-water mark) where `sync_channel` makes one,
-  so it was reverted. Batching that bookkeeping per sender is the next attempt.
+  so it was reverted. What did help: the mailbox counters, written only under the lock, are
+  now plain loads and stores instead of locked read-modify-writes (0.29x to 0.45x here,
+  and one sender to one worker 2.8x to 5.6x). A lock-free queue with that bookkeeping
+  batched per sender is the next attempt.
 - **Shutdown of 1,000 workers** stops and closes each in one pass, wakes only workers that
   wait, and tracks only the ones still pending (it took 271 ms before). When a third of
   them busy-spin on two cores, the thread shutting down gets about one core in 167, which
@@ -52,11 +59,17 @@ SharedArrayBuffer. Source: `crates/threadyard-web/tests/bench.rs` (300 samples, 
 const BROWSER_READING: &str = "
 - Chromium rounds `performance.now()` to 5 µs in cross-origin isolated pages, so latencies come in
   steps of 5 µs.
-- Pause meets its target. Resume sits on the 3x target (2.5x to 4x across runs), as natively,
+- Pause meets its target. Resume sits around the 3x target (3x to 4x across runs), as natively,
   for the same reason: the bookkeeping before the wakeup and the re-lock after it.
-- One sender to one worker runs below `sync_channel` here (0.3x to 0.6x across runs), unlike natively (2.5x).
-  Not profiled in the browser yet; the likely cause is that the brief spin before sleeping pays off
-  less when each wakeup goes through the browser's atomic wait. A miss, left open.
+- One sender to one worker misses (0.4x to 0.56x across runs). Measured with the worker's own
+  counters: over 300,000 messages it slept only 112 to 260 times and its mailbox sat at its
+  capacity, so neither wakeups nor the spin bound it: the per-message lock hand-off between
+  two threads does (`sync_channel` is a lock-free array, one compare-exchange per side). Two
+  fixes came out of it: std's mutex spins with `spin_loop()`, a no-op on wasm32, so a
+  contended lock went straight to `Atomics.wait`; the core now tries the lock a thousand
+  times first (0.44 to 1.19 M/s before, 1.24 to 1.41 M/s after; pause latency 55 to 95 µs
+  before, 15 to 25 µs after). And `send_timeout` reads the clock (a call out to JavaScript
+  here) only once the mailbox is full. The rest is the same bound as four senders natively.
 - The browser suite runs once per `cargo xtask bench` (the native one three times).
 - The spawn baseline is a job handed to an idle pool Web Worker and back, the pool's own dispatch,
   not a `postMessage` to a fresh Web Worker: the manager spawns onto the pool, never a new Worker.

@@ -1,13 +1,17 @@
 //! `threadyard`: the terminal front end of the threadyard thread manager.
 //!
-//! `threadyard seed` replays the seed's usage example on real threads.
+//! `threadyard seed` replays the seed's usage example on real threads;
+//! `threadyard scenario ID` runs one of the teaching scenarios (`threadyard
+//! scenario --help` lists them). Both can write a Chrome trace (`--trace`).
 
 mod render;
-mod seed;
+mod scenario;
 
 use std::process::ExitCode;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
+use threadyard::scenarios;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -26,7 +30,16 @@ enum Command {
     /// Replay the seed's example: three data processors; worker_1 pauses
     /// itself on a message at 5 s and is resumed at 8 s; "shutdown" is
     /// broadcast at 15 s; then the metrics and the shutdown report.
-    Seed(seed::SeedArgs),
+    Seed(scenario::RunArgs),
+    /// Run a teaching scenario: seed, pause-points, back-pressure,
+    /// supervision or unresponsive.
+    Scenario {
+        /// Which one.
+        #[arg(value_parser = PossibleValuesParser::new(scenarios::all().iter().map(|s| s.id)))]
+        id: String,
+        #[command(flatten)]
+        run: scenario::RunArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -38,9 +51,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Seed(args) => seed::run(&args),
+    let (id, args) = match &cli.command {
+        Command::Seed(args) => ("seed", args),
+        Command::Scenario { id, run } => (id.as_str(), run),
     };
+    let result = scenarios::find(id)
+        .ok_or_else(|| format!("no scenario called {id:?}"))
+        .and_then(|s| scenario::run(&s, args));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -77,7 +77,7 @@ impl Live {
         }
     }
 
-    pub fn finish(self, workers: &[WorkerSnapshot], report: &ShutdownReport) {
+    pub fn finish(self, workers: &[WorkerSnapshot], report: Option<&ShutdownReport>) {
         if let Some((_, bars)) = &self.bars {
             bars.iter().for_each(ProgressBar::finish);
         }
@@ -112,6 +112,9 @@ impl Live {
             );
         }
         println!();
+        let Some(report) = report else {
+            return;
+        };
         let ids = |ids: &[threadyard::WorkerId]| {
             ids.iter()
                 .map(|i| i.as_str())

@@ -9,15 +9,29 @@ fn threadyard(args: &[&str]) -> std::process::Output {
         .expect("the threadyard binary runs")
 }
 
-#[test]
-fn seed_json_reports_the_seed_story() {
-    let out = threadyard(&["seed", "--speed", "20", "--json"]);
+/// Runs `args` (ending in `--json`) and reads the one JSON document printed.
+fn outcome(args: &[&str]) -> serde_json::Value {
+    let out = threadyard(args);
     assert!(
         out.status.success(),
-        "{}",
+        "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+fn worker<'a>(doc: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    doc["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == id)
+        .unwrap_or_else(|| panic!("{id} missing: {doc}"))
+}
+
+#[test]
+fn seed_json_reports_the_seed_story() {
+    let doc = outcome(&["seed", "--speed", "20", "--json"]);
     let workers = doc["workers"].as_array().unwrap();
     let tasks = |i: usize| workers[i]["tasks_completed"].as_u64().unwrap();
     let ids: Vec<&str> = workers.iter().map(|w| w["id"].as_str().unwrap()).collect();
@@ -60,16 +74,118 @@ fn seed_text_tells_the_story_in_order() {
     assert!(at("worker_1: paused itself") < at("worker_1: resumed"));
     assert!(at("worker_1: resumed") < at("broadcast \"shutdown\""));
     assert!(at("clean:        worker_0, worker_1, worker_2") > at("worker     state"));
+    assert!(at("look for: worker_1 ends") > at("clean:"));
+}
+
+#[test]
+fn seed_writes_a_chrome_trace_with_one_track_per_worker() {
+    let dir = std::env::temp_dir().join(format!("threadyard-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("seed.json");
+    let doc = outcome(&[
+        "seed",
+        "--speed",
+        "20",
+        "--json",
+        "--trace",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(doc["shutdown"]["clean"].as_array().unwrap().len(), 3);
+    let trace: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).expect("the trace is JSON");
+    let events = trace["traceEvents"].as_array().unwrap();
+    let mut tracks: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    tracks.sort_unstable();
+    assert_eq!(tracks, ["manager", "worker_0", "worker_1", "worker_2"]);
+    // worker_1's track holds one paused slice; every slice has a length.
+    let tid = |name: &str| {
+        events
+            .iter()
+            .find(|e| e["name"] == "thread_name" && e["args"]["name"] == name)
+            .unwrap()["tid"]
+            .clone()
+    };
+    let paused: Vec<_> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "paused" && e["tid"] == tid("worker_1"))
+        .collect();
+    assert_eq!(paused.len(), 1, "{paused:?}");
+    assert!(events
+        .iter()
+        .filter(|e| e["ph"] == "X")
+        .all(|e| e["dur"].as_f64().is_some_and(|d| d >= 0.0)));
+    // The script's messages and the broadcast are in it.
+    assert!(events.iter().any(|e| e["name"] == "broadcast"));
+    assert!(events
+        .iter()
+        .any(|e| e["name"] == "message" && e["tid"] == tid("worker_1")));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn each_teaching_scenario_shows_its_point() {
+    // A pause waits for the next pause point: batch's items have none.
+    let doc = outcome(&["scenario", "pause-points", "--speed", "20", "--json"]);
+    assert_eq!(worker(&doc, "quick")["pause_count"], 1);
+    assert_eq!(worker(&doc, "batch")["pause_count"], 1);
+    assert_eq!(doc["shutdown"]["clean"].as_array().unwrap().len(), 2);
+
+    // A full mailbox holds the producer to the consumer's pace, the broadcast
+    // cannot enter it, and shutdown counts what was left unread.
+    let doc = outcome(&["scenario", "back-pressure", "--speed", "20", "--json"]);
+    let consumer = worker(&doc, "consumer");
+    assert_eq!(consumer["mailbox"]["high_water"], 8);
+    let produced = worker(&doc, "producer")["tasks_completed"]
+        .as_u64()
+        .unwrap();
+    assert!(produced <= consumer["mailbox"]["received"].as_u64().unwrap() + 9);
+    assert_eq!(
+        doc["broadcasts"][0]["recipients"][0]["outcome"],
+        "mailbox-full"
+    );
+    assert!(doc["shutdown"]["undelivered_messages"].as_u64().unwrap() > 0);
+
+    // The panicking worker is restarted three times, then fails; the others
+    // go on and stop cleanly. (Its fourth panic comes at 4 s of the 8 s
+    // script; speed 10 leaves that margin even on a loaded machine.)
+    let doc = outcome(&["scenario", "supervision", "--speed", "10", "--json"]);
+    let flaky = worker(&doc, "flaky");
+    assert_eq!(flaky["state"], "failed");
+    assert_eq!(flaky["restarts"], 3);
+    assert!(flaky["last_error"].as_str().unwrap().contains("malformed"));
+    assert_eq!(
+        doc["shutdown"]["clean"],
+        serde_json::json!(["steady_0", "steady_1"])
+    );
+
+    // A worker deep in an item without pause points misses the deadline.
+    let doc = outcome(&["scenario", "unresponsive", "--speed", "20", "--json"]);
+    assert_eq!(
+        doc["shutdown"]["unresponsive"],
+        serde_json::json!(["stubborn"])
+    );
+    assert_eq!(
+        doc["shutdown"]["clean"],
+        serde_json::json!(["worker_0", "worker_1"])
+    );
 }
 
 #[test]
 fn bad_flags_are_refused_clearly() {
     for (args, expect) in [
-        (&["seed", "--speed", "0"][..], "0 is not in 1..=100"),
-        (&["seed", "--speed", "101"][..], "101 is not in 1..=100"),
-        (&["seed", "--speed", "abc"][..], "invalid digit"),
+        (&["seed", "--speed", "0"][..], "0 is out of range: use 0.01"),
+        (&["seed", "--speed", "101"][..], "101 is out of range"),
+        (&["seed", "--speed", "abc"][..], "\"abc\" is not a number"),
         (&["seed", "--fast"][..], "unexpected argument '--fast'"),
         (&["replay"][..], "unrecognized subcommand 'replay'"),
+        (
+            &["scenario", "juggling"][..],
+            "[possible values: seed, pause-points, back-pressure, supervision, unresponsive]",
+        ),
     ] {
         let out = threadyard(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -77,4 +193,13 @@ fn bad_flags_are_refused_clearly() {
         assert!(err.contains(expect), "{args:?}: {err}");
         assert!(out.stdout.is_empty());
     }
+    let out = threadyard(&[
+        "seed",
+        "--trace",
+        "/nonexistent-dir/t.json",
+        "--speed",
+        "50",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not write the trace to"));
 }

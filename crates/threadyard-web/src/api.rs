@@ -6,8 +6,10 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use serde::{Deserialize, Serialize};
-use threadyard::workloads::{BoxedTask, Workload};
-use threadyard::{SpawnError, WorkerState, Yard};
+use std::time::Duration;
+
+use threadyard::workloads::{BoxedTask, Pace, Workload};
+use threadyard::{scenarios, RestartPolicy, SpawnError, WorkerOptions, WorkerState, Yard};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -19,17 +21,31 @@ struct Options {
     event_capacity: Option<usize>,
     max_threads: Option<usize>,
     record_messages: Option<bool>,
+    speed: Option<f64>,
+}
+
+/// Per-worker options for `spawn(id, workload, options)`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SpawnOptions {
+    mailbox_capacity: Option<usize>,
+    /// Restarts allowed after a failure (panic or error) ...
+    max_restarts: Option<u32>,
+    /// ... within this sliding window (default: one minute).
+    restart_window_ms: Option<f64>,
 }
 
 /// A thread manager whose workers run on the page's Web Worker pool.
 #[wasm_bindgen]
 pub struct Threadyard {
     yard: Rc<Yard<String>>,
+    /// The speed of every ready-made workload this manager spawns.
+    pace: Pace,
 }
 
 #[wasm_bindgen]
 impl Threadyard {
-    /// `new Threadyard({ mailboxCapacity, eventCapacity, maxThreads, recordMessages })`.
+    /// `new Threadyard({ mailboxCapacity, eventCapacity, maxThreads, recordMessages, speed })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Threadyard, JsValue> {
         let options: Options = if options.is_undefined() || options.is_null() {
@@ -50,10 +66,36 @@ impl Threadyard {
         if let Some(on) = options.record_messages {
             builder = builder.record_messages(on);
         }
+        let pace = Pace::new(options.speed.unwrap_or(1.0)).map_err(|e| error("OptionsError", e))?;
         let yard = builder.build().map_err(|e| error("OptionsError", e))?;
         Ok(Threadyard {
             yard: Rc::new(yard),
+            pace,
         })
+    }
+
+    /// Every built-in scenario (the seed's example first), as plain data:
+    /// `[{id, title, teaches, look_for, mailbox_capacity, cast, script}]`.
+    pub fn scenarios() -> Result<JsValue, JsValue> {
+        to_js(&scenarios::all())
+    }
+
+    /// Sets the speed of this manager's ready-made workloads, from 0.01 (slow
+    /// motion) to 100; running workers follow from their next item.
+    #[wasm_bindgen(js_name = setSpeed)]
+    pub fn set_speed(&self, speed: f64) -> Result<(), JsValue> {
+        self.pace.set(speed).map_err(|e| error("SpeedError", e))
+    }
+
+    /// The speed of this manager's ready-made workloads.
+    pub fn speed(&self) -> f64 {
+        self.pace.speed()
+    }
+
+    /// The event log as Chrome Trace Event JSON text (one track per worker,
+    /// states as slices), for Perfetto or chrome://tracing.
+    pub fn trace(&self) -> Result<String, JsValue> {
+        serde_json::to_string(&self.yard.trace()).map_err(|e| error("SerializeError", e))
     }
 
     /// Registers a worker running `workload`
@@ -61,7 +103,7 @@ impl Threadyard {
     /// `{kind: "chatty", item_ms}`) in the Created state.
     pub fn create(&self, id: &str, workload: JsValue) -> Result<(), JsValue> {
         self.yard
-            .create(id, task(workload)?)
+            .create(id, self.task(workload)?)
             .map(drop)
             .map_err(|e| error("CreateError", e))
     }
@@ -72,9 +114,11 @@ impl Threadyard {
     }
 
     /// `create` then `start`; a worker that cannot start is not kept.
-    pub fn spawn(&self, id: &str, workload: JsValue) -> Result<(), JsValue> {
+    /// `options` (optional): `{mailboxCapacity, maxRestarts, restartWindowMs}`.
+    pub fn spawn(&self, id: &str, workload: JsValue, options: JsValue) -> Result<(), JsValue> {
+        let options = worker_options(options)?;
         self.yard
-            .spawn(id, task(workload)?)
+            .spawn_with(id, options, self.task(workload)?)
             .map(drop)
             .map_err(|e| match e {
                 SpawnError::Create(e) => error("CreateError", e),
@@ -183,11 +227,48 @@ impl Threadyard {
     }
 }
 
-/// The task for a workload spec (`{kind: ..., ...}`), read through JSON so a
-/// misspelt field is refused.
-fn task(workload: JsValue) -> Result<BoxedTask<String>, JsValue> {
-    let workload: Workload = from_js(workload).map_err(|e| error("WorkloadError", e))?;
-    workload.task().map_err(|e| error("WorkloadError", e))
+impl Threadyard {
+    /// The task for a workload spec (`{kind: ..., ...}`), read through JSON
+    /// so a misspelt field is refused, paced by this manager's speed.
+    fn task(&self, workload: JsValue) -> Result<BoxedTask<String>, JsValue> {
+        let workload: Workload = from_js(workload).map_err(|e| error("WorkloadError", e))?;
+        workload
+            .task_paced(&self.pace)
+            .map_err(|e| error("WorkloadError", e))
+    }
+}
+
+/// Reads `spawn`'s options (absent means the defaults).
+fn worker_options(options: JsValue) -> Result<WorkerOptions, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(WorkerOptions::new());
+    }
+    let options: SpawnOptions = from_js(options).map_err(|e| error("OptionsError", e))?;
+    let mut out = WorkerOptions::new();
+    if let Some(capacity) = options.mailbox_capacity {
+        out = out.mailbox_capacity(capacity);
+    }
+    if let Some(max_restarts) = options.max_restarts {
+        let window_ms = options.restart_window_ms.unwrap_or(60_000.0);
+        if !(window_ms.is_finite() && window_ms > 0.0) {
+            return Err(error(
+                "OptionsError",
+                format_args!(
+                    "restartWindowMs {window_ms} must be a positive number of milliseconds"
+                ),
+            ));
+        }
+        out = out.restart(RestartPolicy::OnFailure {
+            max_restarts,
+            window: Duration::from_secs_f64(window_ms / 1e3),
+        });
+    } else if options.restart_window_ms.is_some() {
+        return Err(error(
+            "OptionsError",
+            "restartWindowMs needs maxRestarts: say how many restarts the window allows",
+        ));
+    }
+    Ok(out)
 }
 
 /// A JS `Error` whose `name` is the kind and whose message is `what`.

@@ -64,6 +64,11 @@ fn state(yard: &Threadyard, id: &str) -> String {
     worker(yard, id)["state"].as_str().unwrap().to_owned()
 }
 
+/// `spawn` with the default options.
+fn spawn(yard: &Threadyard, id: &str, workload: JsValue) -> Result<(), JsValue> {
+    yard.spawn(id, workload, JsValue::UNDEFINED)
+}
+
 fn error_name(error: JsValue) -> String {
     error.dyn_into::<js_sys::Error>().unwrap().name().into()
 }
@@ -77,23 +82,34 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
     pool().await;
     let yard = Threadyard::new(js(json!({"mailboxCapacity": 8}))).unwrap();
 
-    yard.spawn(
+    spawn(
+        &yard,
         "paused",
         js(json!({"kind": "data-processor", "item_ms": 1})),
     )
     .unwrap();
-    yard.spawn(
+    spawn(
+        &yard,
         "receiving",
         js(json!({"kind": "data-processor", "item_ms": 60000})),
     )
     .unwrap();
-    yard.spawn("chatty_a", js(json!({"kind": "chatty", "item_ms": 0.1})))
-        .unwrap();
-    yard.spawn("chatty_b", js(json!({"kind": "chatty", "item_ms": 0.1})))
-        .unwrap();
+    spawn(
+        &yard,
+        "chatty_a",
+        js(json!({"kind": "chatty", "item_ms": 0.1})),
+    )
+    .unwrap();
+    spawn(
+        &yard,
+        "chatty_b",
+        js(json!({"kind": "chatty", "item_ms": 0.1})),
+    )
+    .unwrap();
     // Reads its mailbox after every tiny item: its mailbox lock is hammered
     // by it and by the main thread's sends below.
-    yard.spawn(
+    spawn(
+        &yard,
         "hammer",
         js(json!({"kind": "cpu-bound", "work_per_item": 1})),
     )
@@ -128,8 +144,12 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
         yard.pause("chatty_a").unwrap();
         yard.resume("chatty_a").unwrap();
         if round % 25 == 0 {
-            yard.spawn("extra", js(json!({"kind": "data-processor", "item_ms": 5})))
-                .unwrap();
+            spawn(
+                &yard,
+                "extra",
+                js(json!({"kind": "data-processor", "item_ms": 5})),
+            )
+            .unwrap();
             yard.stop("extra").unwrap();
             let joined = JsFuture::from(yard.join("extra".into(), 10_000.0))
                 .await
@@ -149,7 +169,8 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
         "ControlError"
     );
     assert_eq!(error_name(yard.pause("ghost").unwrap_err()), "ControlError");
-    let duplicate = yard.spawn(
+    let duplicate = spawn(
+        &yard,
         "paused",
         js(json!({"kind": "data-processor", "item_ms": 1})),
     );
@@ -158,14 +179,19 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
         error_name(yard.send("ghost", JsValue::from_str("x")).unwrap_err()),
         "SendError"
     );
-    let bad = yard.spawn("bad", js(json!({"kind": "data-processor", "item_ms": 0})));
+    let bad = spawn(
+        &yard,
+        "bad",
+        js(json!({"kind": "data-processor", "item_ms": 0})),
+    );
     assert_eq!(error_name(bad.unwrap_err()), "WorkloadError");
-    let misspelt = yard.spawn(
+    let misspelt = spawn(
+        &yard,
         "bad",
         js(json!({"kind": "data-processor", "item_ms": 5, "itemMs": 5})),
     );
     assert_eq!(error_name(misspelt.unwrap_err()), "WorkloadError");
-    let unknown = yard.spawn("bad", js(json!({"kind": "juggler"})));
+    let unknown = spawn(&yard, "bad", js(json!({"kind": "juggler"})));
     assert_eq!(error_name(unknown.unwrap_err()), "WorkloadError");
     assert_eq!(
         error_name(
@@ -190,7 +216,8 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
             .await
             .unwrap();
     }
-    yard.spawn(
+    spawn(
+        &yard,
         "json",
         js(json!({"kind": "data-processor", "item_ms": 60000})),
     )
@@ -232,8 +259,12 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
 async fn the_page_reports_unavailable_cpu_time_not_zero() {
     pool().await;
     let yard = Threadyard::new(JsValue::UNDEFINED).unwrap();
-    yard.spawn("w", js(json!({"kind": "cpu-bound", "work_per_item": 1000})))
-        .unwrap();
+    spawn(
+        &yard,
+        "w",
+        js(json!({"kind": "cpu-bound", "work_per_item": 1000})),
+    )
+    .unwrap();
     yard.send("w", JsValue::from_str("shutdown")).unwrap();
     JsFuture::from(yard.join("w".into(), 10_000.0))
         .await
@@ -255,13 +286,15 @@ async fn starting_past_the_pool_is_refused_not_queued() {
         .as_u64()
         .unwrap();
     for i in 0..free {
-        yard.spawn(
+        spawn(
+            &yard,
             &format!("w{i}"),
             js(json!({"kind": "data-processor", "item_ms": 50})),
         )
         .unwrap();
     }
-    let refused = yard.spawn(
+    let refused = spawn(
+        &yard,
         "one-too-many",
         js(json!({"kind": "data-processor", "item_ms": 50})),
     );
@@ -284,11 +317,73 @@ async fn starting_past_the_pool_is_refused_not_queued() {
     JsFuture::from(yard.join("w0".into(), 10_000.0))
         .await
         .unwrap();
-    yard.spawn(
+    spawn(
+        &yard,
         "one-too-many",
         js(json!({"kind": "data-processor", "item_ms": 50})),
     )
     .unwrap();
     let report = rust(JsFuture::from(yard.shutdown(10_000.0)).await.unwrap());
     assert_eq!(report["unresponsive"], json!([]));
+}
+
+#[wasm_bindgen_test]
+async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
+    pool().await;
+    let scenarios = rust(Threadyard::scenarios().unwrap());
+    let scenarios = scenarios.as_array().unwrap();
+    assert!(scenarios.len() >= 4);
+    assert!(scenarios[0]["title"].as_str().unwrap().contains("Seed"));
+    assert_eq!(scenarios[0]["script"][0]["command"]["do"], "send");
+
+    let yard = Threadyard::new(js(json!({"speed": 4, "recordMessages": true}))).unwrap();
+    assert_eq!(yard.speed(), 4.0);
+    assert_eq!(error_name(yard.set_speed(0.0).unwrap_err()), "SpeedError");
+    assert_eq!(yard.speed(), 4.0, "a refused speed changes nothing");
+    yard.set_speed(10.0).unwrap();
+    assert_eq!(
+        error_name(Threadyard::new(js(json!({"speed": 500}))).err().unwrap()),
+        "OptionsError"
+    );
+
+    let flaky = js(json!({"kind": "flaky", "item_ms": 1, "fail_every": 2}));
+    for bad in [json!({"maxRestart": 1}), json!({"restartWindowMs": 5})] {
+        let refused = yard.spawn("flaky", flaky.clone(), js(bad));
+        assert_eq!(error_name(refused.unwrap_err()), "OptionsError");
+    }
+    yard.spawn("flaky", flaky, js(json!({"maxRestarts": 1})))
+        .unwrap();
+    let end = JsFuture::from(yard.join("flaky".into(), 10_000.0))
+        .await
+        .unwrap();
+    assert_eq!(end.as_string().as_deref(), Some("failed"));
+    assert_eq!(worker(&yard, "flaky")["restarts"], 1);
+
+    spawn(
+        &yard,
+        "steady",
+        js(json!({"kind": "data-processor", "item_ms": 5})),
+    )
+    .unwrap();
+    yard.send("steady", JsValue::from_str("shutdown")).unwrap();
+    JsFuture::from(yard.join("steady".into(), 10_000.0))
+        .await
+        .unwrap();
+    let trace: Value = serde_json::from_str(&yard.trace().unwrap()).unwrap();
+    let mut tracks: Vec<&str> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    tracks.sort_unstable();
+    assert_eq!(tracks, ["flaky", "manager", "steady"]);
+    let restarted = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "restarted")
+        .count();
+    assert_eq!(restarted, 1);
 }

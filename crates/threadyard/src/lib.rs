@@ -22,7 +22,8 @@
 //! * **Metrics and events.** [`Yard::snapshot`] gives every worker's state and
 //!   figures (thread CPU time, busy time, tasks, errors, restarts, pauses,
 //!   mailbox), serializable with serde; finished workers stay visible until
-//!   [`Yard::remove`]. [`Yard::events_since`] pages through timestamped events.
+//!   [`Yard::remove`]. [`Yard::events_since`] pages through timestamped events;
+//!   [`Yard::trace`] turns them into a Chrome Trace Event file ([`trace`]).
 //! * **Failures.** A task that panics or returns an error makes its worker
 //!   Failed with the message kept; the others go on. A [`RestartPolicy`] can
 //!   run it again.
@@ -77,6 +78,11 @@
 //! (The hidden line waits for the pause only so the example is deterministic;
 //! a real caller would watch events or the snapshot.)
 //!
+//! For teaching: [`workloads`] has ready-made tasks whose speed follows a
+//! shared dial ([`workloads::Pace`]), and [`scenarios`] scripts the seed's
+//! example and demos of pause points, back-pressure, supervision and
+//! shutdown, run by the web app and by `threadyard scenario` in a terminal.
+//!
 //! What the manager promises (order, delivery, pause, shutdown, panics, what
 //! it never does) and every bad input it was tried with: [`guarantees`].
 
@@ -98,11 +104,13 @@ pub mod platform;
 pub mod guarantees {}
 mod policy;
 mod runner;
+pub mod scenarios;
 mod shutdown;
 mod slot;
 mod state;
 mod sync;
 mod threads;
+pub mod trace;
 mod worker;
 pub mod workloads;
 mod yard;

@@ -116,8 +116,30 @@ impl<T: Send + 'static> Worker<T> {
         self.slot.event(EventKind::ErrorRecorded { error });
     }
 
-    /// Sends a message to another worker of the same manager.
+    /// Sends a message to another worker of the same manager; fails at once
+    /// if its mailbox is full.
     pub fn send_to(&self, id: &str, message: T) -> Result<(), SendError<T>> {
+        self.send_to_within(id, message, None)
+    }
+
+    /// As [`send_to`](Self::send_to), but waits up to `timeout` for room in
+    /// a full mailbox (the sender feels back-pressure). Not a pause point:
+    /// keep `timeout` short in a worker that must answer pause and stop.
+    pub fn send_to_timeout(
+        &self,
+        id: &str,
+        message: T,
+        timeout: Duration,
+    ) -> Result<(), SendError<T>> {
+        self.send_to_within(id, message, Some(timeout))
+    }
+
+    fn send_to_within(
+        &self,
+        id: &str,
+        message: T,
+        wait: Option<Duration>,
+    ) -> Result<(), SendError<T>> {
         let Some(yard) = self.yard.upgrade() else {
             return Err(SendError::UnknownWorker {
                 id: id.to_owned(),
@@ -125,7 +147,7 @@ impl<T: Send + 'static> Worker<T> {
             });
         };
         match yard.slot(id) {
-            Ok(slot) => slot.push(message, None, Some(&self.slot.id)),
+            Ok(slot) => slot.push(message, wait, Some(&self.slot.id)),
             Err(_) => Err(SendError::UnknownWorker {
                 id: id.to_owned(),
                 message,

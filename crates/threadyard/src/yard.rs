@@ -455,6 +455,12 @@ impl<T: Send + 'static> Yard<T> {
         self.shared.events.since(from)
     }
 
+    /// The whole event log (what its capacity kept) as a Chrome Trace Event
+    /// file: one track per worker, states as slices. See [`crate::trace`].
+    pub fn trace(&self) -> crate::trace::Trace {
+        crate::trace::chrome_trace(&self.events_since(0), self.shared.clock.now_us())
+    }
+
     /// Waits until worker `id` has finished, at most `timeout`; returns its
     /// final state (Stopped or Failed).
     pub fn join(&self, id: &str, timeout: Duration) -> Result<WorkerState, ControlError> {

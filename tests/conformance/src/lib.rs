@@ -83,7 +83,10 @@ macro_rules! for_each_case {
             bad_input::huge_and_zero_timeouts,
             workloads::every_workload_obeys_the_seed_messages,
             workloads::cpu_bound_completes_items_and_chatty_talks_to_peers,
-            workloads::workload_specs_are_checked,
+                        workloads::workload_specs_are_checked,
+            workloads::producer_waits_for_room_and_drops_nothing,
+            workloads::flaky_panics_and_is_restarted_by_its_policy,
+            workloads::pace_is_checked_and_shared,
         }
     };
 }

@@ -1,7 +1,7 @@
 //! The ready-made workloads behave like the seed's worker.
 
-use threadyard::workloads::{Workload, WorkloadError};
-use threadyard::{WorkerState, Yard};
+use threadyard::workloads::{Pace, Workload, WorkloadError};
+use threadyard::{RestartPolicy, WorkerOptions, WorkerState, Yard};
 
 use crate::support::*;
 
@@ -18,6 +18,10 @@ pub fn every_workload_obeys_the_seed_messages() {
         r#"{"kind":"data-processor","item_ms":0.5}"#,
         r#"{"kind":"cpu-bound","work_per_item":1000}"#,
         r#"{"kind":"chatty","item_ms":0.5}"#,
+        r#"{"kind":"batch","item_ms":0.5}"#,
+        r#"{"kind":"producer","item_ms":0.5}"#,
+        r#"{"kind":"consumer","item_ms":0.5}"#,
+        r#"{"kind":"flaky","item_ms":0.5,"fail_every":1000000}"#,
     ] {
         let yard = Yard::<String>::new();
         spawn(&yard, "w", spec);
@@ -113,4 +117,92 @@ pub fn workload_specs_are_checked() {
         parse(r#"{"kind":"cpu-bound","work_per_item":-1}"#).is_err(),
         "negative work"
     );
+    assert_eq!(
+        check(r#"{"kind":"flaky","item_ms":5,"fail_every":0}"#),
+        Err(WorkloadError::NoFailure)
+    );
+    assert_eq!(
+        check(r#"{"kind":"batch","item_ms":0}"#),
+        Err(WorkloadError::ItemTime(0.0))
+    );
+    assert!(
+        parse(r#"{"kind":"flaky","item_ms":5}"#).is_err(),
+        "missing fail_every"
+    );
+}
+
+/// The producer sends its items in order and drops none: while its consumer
+/// does not read, it waits, so it never has more accepted than were read
+/// plus the mailbox's capacity.
+pub fn producer_waits_for_room_and_drops_nothing() {
+    let yard = Yard::<String>::builder()
+        .mailbox_capacity(2)
+        .build()
+        .unwrap();
+    let (gate, gate_rx) = channel::<()>();
+    let (heard_tx, heard) = channel();
+    yard.spawn("sink", move |w| loop {
+        if gate_rx.recv().is_err() {
+            return Ok(());
+        }
+        heard_tx.send(w.recv()?).ok();
+    })
+    .unwrap();
+    spawn(&yard, "producer", r#"{"kind":"producer","item_ms":0.2}"#);
+    for i in 1..=10 {
+        gate.send(()).unwrap();
+        assert_eq!(next(&heard), format!("item {i} from producer"));
+        let accepted = yard.worker("producer").unwrap().tasks_completed;
+        assert!(
+            accepted <= i + 2,
+            "{accepted} accepted, {i} read, room for 2"
+        );
+    }
+    drop(gate);
+    let report = yard.shutdown(LONG);
+    assert_eq!(report.clean.len(), 2);
+}
+
+/// The flaky workload panics every `fail_every` items; a restart policy
+/// brings it back until its budget is spent.
+pub fn flaky_panics_and_is_restarted_by_its_policy() {
+    let yard = Yard::<String>::new();
+    let task = serde_json::from_str::<Workload>(r#"{"kind":"flaky","item_ms":0.2,"fail_every":3}"#)
+        .unwrap()
+        .task()
+        .unwrap();
+    let policy = RestartPolicy::OnFailure {
+        max_restarts: 2,
+        window: LONG,
+    };
+    yard.spawn_with("flaky", WorkerOptions::new().restart(policy), task)
+        .unwrap();
+    assert_eq!(yard.join("flaky", LONG).unwrap(), WorkerState::Failed);
+    let s = yard.worker("flaky").unwrap();
+    assert_eq!(s.restarts, 2);
+    assert_eq!(s.tasks_completed, 6, "two good items per run, three runs");
+    assert!(s.last_error.unwrap().contains("item 9 was malformed"));
+}
+
+/// A pace shared by several workers' tasks is checked and can be turned
+/// while they run; a worker made at a high speed still obeys its messages.
+pub fn pace_is_checked_and_shared() {
+    for bad in [0.0, -1.0, 1000.0, f64::NAN] {
+        assert!(
+            matches!(Pace::new(bad), Err(WorkloadError::Speed(_))),
+            "{bad}"
+        );
+    }
+    let pace = Pace::new(100.0).unwrap();
+    let yard = Yard::<String>::new();
+    let spec = Workload::DataProcessor { item_ms: 50.0 };
+    yard.spawn("w", spec.task_paced(&pace).unwrap()).unwrap();
+    pace.set(50.0).unwrap();
+    assert!(pace.set(0.001).is_err());
+    assert!(
+        (pace.speed() - 50.0).abs() < f64::EPSILON,
+        "a refused speed changes nothing"
+    );
+    yard.send("w", "shutdown".into()).unwrap();
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
 }

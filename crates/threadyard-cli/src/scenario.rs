@@ -1,0 +1,178 @@
+//! Runs a scenario's script against a scaled clock: the seed's example or a
+//! teaching demo, on real threads.
+
+use std::fs;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::thread;
+use std::time::Duration;
+
+use clap::Args;
+use serde::Serialize;
+use threadyard::scenarios::{Command, Scenario};
+use threadyard::workloads::{Pace, MAX_SPEED, MIN_SPEED};
+use threadyard::{
+    BroadcastReport, RestartPolicy, ShutdownReport, WorkerOptions, WorkerSnapshot, Yard,
+};
+use web_time::Instant;
+
+use crate::render::Live;
+
+/// How long a restart policy's window is: the whole of any scenario.
+const RESTART_WINDOW: Duration = Duration::from_secs(600);
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Run this many times faster than written, from 0.01 (slow motion) to
+    /// 100; scales the script's clock and the workers' item times.
+    #[arg(long, default_value_t = 1.0, value_parser = speed)]
+    speed: f64,
+    /// Print one JSON document at the end instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the run's timeline to FILE as Chrome Trace Event JSON
+    /// (open it in https://ui.perfetto.dev or chrome://tracing).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+}
+
+fn speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if (MIN_SPEED..=MAX_SPEED).contains(&speed) {
+        Ok(speed)
+    } else {
+        Err(format!(
+            "{speed} is out of range: use {MIN_SPEED} (slow motion) to {MAX_SPEED} (fast)"
+        ))
+    }
+}
+
+#[derive(Serialize)]
+struct Outcome<'a> {
+    scenario: &'a str,
+    speed: f64,
+    workers: Vec<WorkerSnapshot>,
+    broadcasts: Vec<BroadcastReport>,
+    /// Workers still running when a wait-all step gave up.
+    late: Vec<String>,
+    shutdown: Option<ShutdownReport>,
+}
+
+pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
+    let pace = Pace::new(args.speed).map_err(|e| e.to_string())?;
+    let scale = |ms: f64| pace.scale(Duration::from_secs_f64(ms / 1e3));
+    let yard = Yard::<String>::builder()
+        .mailbox_capacity(scenario.mailbox_capacity)
+        // Every message becomes a mark in the trace; only when asked.
+        .record_messages(args.trace.is_some())
+        .build()
+        .map_err(|e| e.to_string())?;
+    for cast in &scenario.cast {
+        let mut options = WorkerOptions::new();
+        if let Some(max_restarts) = cast.max_restarts {
+            options = options.restart(RestartPolicy::OnFailure {
+                max_restarts,
+                window: RESTART_WINDOW,
+            });
+        }
+        let task = cast.workload.task_paced(&pace).map_err(|e| e.to_string())?;
+        yard.spawn_with(cast.id, options, task)
+            .map_err(|e| e.to_string())?;
+    }
+    let mut live = (!args.json).then(|| Live::new(io::stdout().is_terminal()));
+    if let Some(live) = live.as_mut() {
+        live.note(Duration::ZERO, scenario.title);
+    }
+    let mut outcome = Outcome {
+        scenario: scenario.id,
+        speed: args.speed,
+        workers: Vec::new(),
+        broadcasts: Vec::new(),
+        late: Vec::new(),
+        shutdown: None,
+    };
+    let began = Instant::now();
+    for step in &scenario.script {
+        wait_until(began + scale(step.at_ms), &yard, live.as_mut());
+        let said = match step.command {
+            Command::Send { to, message } => yard
+                .send(to, message.to_owned())
+                .map(|()| format!("sent {message:?} to {to}"))
+                .map_err(|e| e.to_string()),
+            Command::Pause { worker } => yard
+                .pause(worker)
+                .map(|()| format!("asked {worker} to pause"))
+                .map_err(|e| e.to_string()),
+            Command::Resume { worker } => yard
+                .resume(worker)
+                .map(|()| format!("resumed {worker}"))
+                .map_err(|e| e.to_string()),
+            Command::Broadcast { message } => {
+                let report = yard.broadcast(message.to_owned());
+                let said = format!(
+                    "broadcast {message:?}: {} of {} mailboxes took it",
+                    report.count(threadyard::Delivery::Delivered),
+                    report.recipients.len()
+                );
+                outcome.broadcasts.push(report);
+                Ok(said)
+            }
+            Command::WaitAll { timeout_ms } => {
+                let late = yard.join_all(scale(timeout_ms));
+                outcome.late = late.iter().map(ToString::to_string).collect();
+                Ok(if late.is_empty() {
+                    "every worker finished by itself".to_owned()
+                } else {
+                    format!("still running after the wait: {}", outcome.late.join(", "))
+                })
+            }
+            Command::Shutdown { timeout_ms } => {
+                let report = yard.shutdown(scale(timeout_ms));
+                let said = format!("shut down in {:.1} ms", report.elapsed_ms);
+                outcome.shutdown = Some(report);
+                Ok(said)
+            }
+        }?;
+        if let Some(live) = live.as_mut() {
+            live.refresh(&yard);
+            live.note(began.elapsed(), &said);
+        }
+    }
+    if let Some(path) = &args.trace {
+        let text = serde_json::to_string(&yard.trace()).map_err(|e| e.to_string())?;
+        fs::write(path, text)
+            .map_err(|e| format!("could not write the trace to {}: {e}", path.display()))?;
+    }
+    outcome.workers = yard.snapshot().workers;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?
+        );
+    } else if let Some(live) = live {
+        live.finish(&outcome.workers, outcome.shutdown.as_ref());
+        println!("\nlook for: {}", scenario.look_for);
+        if let Some(path) = &args.trace {
+            println!("trace written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Sleeps until `until`, refreshing the live view meanwhile. This is the
+/// script's clock, not a wait for an event: scripts happen at times.
+fn wait_until(until: Instant, yard: &Yard<String>, mut live: Option<&mut Live>) {
+    const FRAME: Duration = Duration::from_millis(100);
+    loop {
+        if let Some(live) = live.as_deref_mut() {
+            live.refresh(yard);
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        thread::sleep(left.min(FRAME));
+    }
+}

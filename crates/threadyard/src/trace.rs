@@ -1,0 +1,396 @@
+//! The event log as a Chrome Trace Event file, for Perfetto
+//! (<https://ui.perfetto.dev>) and `chrome://tracing`.
+//!
+//! One track per worker (plus one for the manager), the worker's states as
+//! slices on it, and instants for what happened to it: failures, restarts,
+//! recorded errors, messages (with a flow arrow from the sending worker when
+//! another worker sent it). Broadcasts and shutdown sit on the manager's
+//! track. Times are the manager's clock, in microseconds.
+//!
+//! ```
+//! use std::time::Duration;
+//! use threadyard::Yard;
+//!
+//! let yard = Yard::<String>::new();
+//! yard.spawn("w", |w| { w.recv()?; Ok(()) })?;
+//! yard.send("w", "go".into())?;
+//! yard.join("w", Duration::from_secs(10))?;
+//! let trace = yard.trace();
+//! let tracks: Vec<_> = trace.trace_events.iter()
+//!     .filter(|e| e.name == "thread_name")
+//!     .collect();
+//! assert_eq!(tracks.len(), 2); // the manager and "w"
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Serialize the [`Trace`] with any serde JSON writer to get the file.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::events::{Event, EventKind, EventPage};
+
+/// A trace file: `{"traceEvents": [...], ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trace {
+    /// The events, metadata first.
+    pub trace_events: Vec<TraceEvent>,
+    /// How viewers show times: `"ms"`.
+    pub display_time_unit: &'static str,
+    /// What made the file and what it could not include.
+    pub other_data: OtherData,
+}
+
+/// Facts about the trace itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtherData {
+    /// `"threadyard"`.
+    pub source: &'static str,
+    /// Events the log had already overwritten (its capacity was reached);
+    /// the trace starts after them.
+    pub events_missed: u64,
+}
+
+/// One entry of `traceEvents`, in the Trace Event Format.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceEvent {
+    /// What it is: a state, `"message"`, `"thread_name"`...
+    pub name: String,
+    /// Category: `"state"`, `"message"`, `"control"`, `"failure"`, `"manager"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cat: Option<&'static str>,
+    /// Phase: `X` complete slice, `i` instant, `s`/`f` flow start/end, `M` metadata.
+    pub ph: &'static str,
+    /// Microseconds.
+    pub ts: f64,
+    /// Length of an `X` slice, in microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dur: Option<f64>,
+    /// Always 1: one manager, one process.
+    pub pid: u32,
+    /// The track: 0 for the manager, then one per worker.
+    pub tid: u32,
+    /// Scope of an instant: `t` (its track) or `p` (the whole process).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s: Option<&'static str>,
+    /// Pairs a flow's start with its end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// Flow binding point: `e` (the enclosing slice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bp: Option<&'static str>,
+    /// Details.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<&'static str, Arg>,
+}
+
+/// A value in `args`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Arg {
+    /// Text.
+    Text(String),
+    /// A count or an index.
+    Number(u64),
+}
+
+const PID: u32 = 1;
+const MANAGER: u32 = 0;
+
+fn base(name: impl Into<String>, ph: &'static str, ts: f64, tid: u32) -> TraceEvent {
+    TraceEvent {
+        name: name.into(),
+        cat: None,
+        ph,
+        ts,
+        dur: None,
+        pid: PID,
+        tid,
+        s: None,
+        id: None,
+        bp: None,
+        args: BTreeMap::new(),
+    }
+}
+
+fn metadata(name: &'static str, tid: u32, key: &'static str, value: Arg) -> TraceEvent {
+    let mut e = base(name, "M", 0.0, tid);
+    e.args.insert(key, value);
+    e
+}
+
+fn instant(name: impl Into<String>, cat: &'static str, ts: f64, tid: u32) -> TraceEvent {
+    let mut e = base(name, "i", ts, tid);
+    e.cat = Some(cat);
+    e.s = Some(if tid == MANAGER { "p" } else { "t" });
+    e
+}
+
+/// A track's open slice.
+struct Open {
+    name: &'static str,
+    since: f64,
+}
+
+/// Builds the trace; `end_us` closes the slices still open (now).
+struct Builder {
+    events: Vec<TraceEvent>,
+    tracks: Vec<String>,
+    open: BTreeMap<u32, Open>,
+    flows: u64,
+}
+
+impl Builder {
+    fn track(&mut self, id: &str) -> u32 {
+        let index = match self.tracks.iter().position(|t| t == id) {
+            Some(i) => i,
+            None => {
+                self.tracks.push(id.to_owned());
+                self.tracks.len() - 1
+            }
+        };
+        u32::try_from(index + 1).unwrap_or(u32::MAX)
+    }
+
+    fn close(&mut self, tid: u32, at: f64) {
+        if let Some(open) = self.open.remove(&tid) {
+            let mut e = base(open.name, "X", open.since, tid);
+            e.cat = Some(if tid == MANAGER { "manager" } else { "state" });
+            e.dur = Some((at - open.since).max(0.0));
+            self.events.push(e);
+        }
+    }
+
+    fn enter(&mut self, tid: u32, name: &'static str, at: f64) {
+        self.close(tid, at);
+        self.open.insert(tid, Open { name, since: at });
+    }
+
+    fn record(&mut self, event: &Event) {
+        let at = event.at_us as f64;
+        let Some(worker) = event.worker.as_ref() else {
+            match &event.kind {
+                EventKind::Broadcast { delivered, full } => {
+                    let mut e = instant("broadcast", "message", at, MANAGER);
+                    e.args.insert("delivered", Arg::Number(*delivered as u64));
+                    e.args.insert("mailbox_full", Arg::Number(*full as u64));
+                    self.events.push(e);
+                }
+                EventKind::ShutdownStarted => self.enter(MANAGER, "shutdown", at),
+                EventKind::ShutdownFinished { unresponsive } => {
+                    self.close(MANAGER, at);
+                    let mut e = instant("shutdown finished", "manager", at, MANAGER);
+                    e.args
+                        .insert("unresponsive", Arg::Number(*unresponsive as u64));
+                    self.events.push(e);
+                }
+                _ => {}
+            }
+            return;
+        };
+        let tid = self.track(worker.as_str());
+        match &event.kind {
+            EventKind::Created => self.enter(tid, "created", at),
+            EventKind::Started | EventKind::Resumed => self.enter(tid, "running", at),
+            EventKind::PauseRequested => self.enter(tid, "pause-requested", at),
+            EventKind::Paused { by_itself } => {
+                self.enter(tid, "paused", at);
+                if *by_itself {
+                    self.events
+                        .push(instant("paused itself", "control", at, tid));
+                }
+            }
+            EventKind::StopRequested => self.enter(tid, "stopping", at),
+            EventKind::Stopped | EventKind::Removed => self.close(tid, at),
+            EventKind::Failed { error } => {
+                self.close(tid, at);
+                let mut e = instant("failed", "failure", at, tid);
+                e.args.insert("error", Arg::Text(error.clone()));
+                self.events.push(e);
+            }
+            EventKind::Restarted { error } => {
+                let mut e = instant("restarted", "failure", at, tid);
+                e.args.insert("error", Arg::Text(error.clone()));
+                self.events.push(e);
+                self.enter(tid, "running", at);
+            }
+            EventKind::ErrorRecorded { error } => {
+                let mut e = instant("error", "failure", at, tid);
+                e.args.insert("error", Arg::Text(error.clone()));
+                self.events.push(e);
+            }
+            EventKind::MessageSent { from } => {
+                let mut e = instant("message", "message", at, tid);
+                if let Some(from) = from {
+                    e.args.insert("from", Arg::Text(from.to_string()));
+                    self.flows += 1;
+                    let sender = self.track(from.as_str());
+                    let mut start = base("message", "s", at, sender);
+                    start.cat = Some("message");
+                    start.id = Some(self.flows);
+                    let mut end = base("message", "f", at, tid);
+                    end.cat = Some("message");
+                    end.id = Some(self.flows);
+                    end.bp = Some("e");
+                    self.events.push(start);
+                    self.events.push(end);
+                }
+                self.events.push(e);
+            }
+            // Manager-wide kinds never name a worker.
+            EventKind::Broadcast { .. }
+            | EventKind::ShutdownStarted
+            | EventKind::ShutdownFinished { .. } => {}
+        }
+    }
+
+    fn finish(mut self, end: f64, missed: u64) -> Trace {
+        let open: Vec<u32> = self.open.keys().copied().collect();
+        for tid in open {
+            self.close(tid, end);
+        }
+        let mut meta = vec![
+            metadata(
+                "process_name",
+                MANAGER,
+                "name",
+                Arg::Text("threadyard".into()),
+            ),
+            metadata("thread_name", MANAGER, "name", Arg::Text("manager".into())),
+            metadata("thread_sort_index", MANAGER, "sort_index", Arg::Number(0)),
+        ];
+        for (i, id) in self.tracks.iter().enumerate() {
+            let tid = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            meta.push(metadata("thread_name", tid, "name", Arg::Text(id.clone())));
+            meta.push(metadata(
+                "thread_sort_index",
+                tid,
+                "sort_index",
+                Arg::Number(u64::from(tid)),
+            ));
+        }
+        meta.append(&mut self.events);
+        Trace {
+            trace_events: meta,
+            display_time_unit: "ms",
+            other_data: OtherData {
+                source: "threadyard",
+                events_missed: missed,
+            },
+        }
+    }
+}
+
+/// The trace of `page` (read from position 0 for a whole run); slices still
+/// open are closed at `end_us`.
+pub fn chrome_trace(page: &EventPage, end_us: u64) -> Trace {
+    let mut builder = Builder {
+        events: Vec::with_capacity(page.events.len() * 2),
+        tracks: Vec::new(),
+        open: BTreeMap::new(),
+        flows: 0,
+    };
+    for event in &page.events {
+        builder.record(event);
+    }
+    builder.finish(end_us as f64, page.missed)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::id::WorkerId;
+
+    fn event(seq: u64, at_us: u64, worker: Option<&str>, kind: EventKind) -> Event {
+        Event {
+            seq,
+            at_us,
+            worker: worker.map(|w| WorkerId::new(w).unwrap()),
+            kind,
+        }
+    }
+
+    #[test]
+    fn states_become_back_to_back_slices_on_one_track_per_worker() {
+        let events = vec![
+            event(0, 0, Some("a"), EventKind::Created),
+            event(1, 10, Some("b"), EventKind::Created),
+            event(2, 20, Some("a"), EventKind::Started),
+            event(3, 30, Some("a"), EventKind::PauseRequested),
+            event(4, 40, Some("a"), EventKind::Paused { by_itself: false }),
+            event(5, 50, Some("a"), EventKind::Resumed),
+            event(
+                6,
+                55,
+                Some("b"),
+                EventKind::MessageSent {
+                    from: Some(WorkerId::new("a").unwrap()),
+                },
+            ),
+            event(
+                7,
+                60,
+                None,
+                EventKind::Broadcast {
+                    delivered: 2,
+                    full: 0,
+                },
+            ),
+            event(8, 70, Some("a"), EventKind::Stopped),
+        ];
+        let page = EventPage {
+            events,
+            missed: 0,
+            next: 9,
+        };
+        let trace = chrome_trace(&page, 100);
+        let names: Vec<_> = trace
+            .trace_events
+            .iter()
+            .filter(|e| e.name == "thread_name")
+            .map(|e| e.args["name"].clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Arg::Text("manager".into()),
+                Arg::Text("a".into()),
+                Arg::Text("b".into())
+            ]
+        );
+        let slices: Vec<_> = trace
+            .trace_events
+            .iter()
+            .filter(|e| e.ph == "X" && e.tid == 1)
+            .map(|e| (e.name.as_str(), e.ts, e.dur.unwrap()))
+            .collect();
+        assert_eq!(
+            slices,
+            [
+                ("created", 0.0, 20.0),
+                ("running", 20.0, 10.0),
+                ("pause-requested", 30.0, 10.0),
+                ("paused", 40.0, 10.0),
+                ("running", 50.0, 20.0),
+            ]
+        );
+        // b is still "created" at the end: closed at end_us.
+        assert!(trace
+            .trace_events
+            .iter()
+            .any(|e| e.ph == "X" && e.tid == 2 && e.ts == 10.0 && e.dur == Some(90.0)));
+        let flow: Vec<_> = trace
+            .trace_events
+            .iter()
+            .filter(|e| e.ph == "s" || e.ph == "f")
+            .map(|e| (e.ph, e.tid, e.id))
+            .collect();
+        assert_eq!(flow, [("s", 1, Some(1)), ("f", 2, Some(1))]);
+        assert!(trace
+            .trace_events
+            .iter()
+            .any(|e| e.name == "broadcast" && e.tid == 0 && e.s == Some("p")));
+    }
+}

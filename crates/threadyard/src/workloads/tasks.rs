@@ -1,0 +1,312 @@
+//! The tasks behind [`Workload`](super::Workload), usable directly.
+
+use std::time::Duration;
+
+use web_time::Instant;
+
+use super::Pace;
+use crate::error::{SendError, StopRequested, TaskError};
+use crate::worker::Worker;
+
+/// What a message turned out to be.
+enum Control {
+    /// `"pause"`: the worker paused itself and has been resumed.
+    Resumed,
+    /// `"shutdown"`: the worker should finish.
+    Finish,
+    /// Anything else: the workload's own business.
+    Other,
+}
+
+/// Handles the seed's control messages.
+fn control<T: AsRef<str> + Send + 'static>(
+    w: &Worker<T>,
+    message: &T,
+) -> Result<Control, StopRequested> {
+    match message.as_ref() {
+        "pause" => {
+            w.pause_self()?;
+            Ok(Control::Resumed)
+        }
+        "shutdown" => Ok(Control::Finish),
+        _ => Ok(Control::Other),
+    }
+}
+
+/// Obeys a message for a workload that expects no other: true on
+/// `"shutdown"`, anything unknown is recorded as an error.
+fn obey<T: AsRef<str> + Send + 'static>(w: &Worker<T>, message: &T) -> Result<bool, StopRequested> {
+    match control(w, message)? {
+        Control::Finish => Ok(true),
+        Control::Resumed => Ok(false),
+        Control::Other => {
+            unknown(w, message);
+            Ok(false)
+        }
+    }
+}
+
+/// Obeys every message already waiting without blocking; true on
+/// `"shutdown"`. For workloads that look at their mailbox between items.
+fn drain<T: AsRef<str> + Send + 'static>(w: &Worker<T>) -> Result<bool, StopRequested> {
+    while let Some(message) = w.try_recv() {
+        if obey(w, &message)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The loop of the paced workloads: `tick` every `every` (at the pace's
+/// speed), scheduled against deadlines so a slow wakeup does not make the
+/// worker fall behind; between ticks it reads messages, obeys the seed's
+/// two, and hands the others to `other`. After a pause, or when the speed
+/// changes, the schedule starts afresh instead of catching up.
+fn paced<T: AsRef<str> + Send + 'static>(
+    w: &Worker<T>,
+    every: Duration,
+    pace: &Pace,
+    mut other: impl FnMut(&Worker<T>, &T),
+    mut tick: impl FnMut(&Worker<T>),
+) -> Result<(), TaskError> {
+    let mut speed = pace.speed();
+    let mut due = Instant::now() + pace.scale(every);
+    loop {
+        w.pause_point()?;
+        let wait = due.saturating_duration_since(Instant::now());
+        let Some(message) = w.recv_timeout(wait)? else {
+            tick(w);
+            let now_speed = pace.speed();
+            if now_speed == speed {
+                due += pace.scale(every);
+            } else {
+                speed = now_speed;
+                due = Instant::now() + pace.scale(every);
+            }
+            continue;
+        };
+        match control(w, &message)? {
+            Control::Finish => return Ok(()),
+            Control::Resumed => due = Instant::now() + pace.scale(every),
+            Control::Other => other(w, &message),
+        }
+    }
+}
+
+fn unknown<T: AsRef<str> + Send + 'static>(w: &Worker<T>, message: &T) {
+    w.record_error(format_args!(
+        "unknown message {:?}: expected \"pause\" or \"shutdown\"",
+        message.as_ref()
+    ));
+}
+
+/// The seed's data processor: processes one item every `item`, pauses itself
+/// on the message `"pause"`, finishes on `"shutdown"`, and records any other
+/// message as an error.
+pub fn data_processor<T>(
+    item: Duration,
+    pace: Pace,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + Send + 'static,
+{
+    move |w| paced(w, item, &pace, unknown, Worker::task_done)
+}
+
+/// CPU-bound work: `work_per_item` rounds of arithmetic per item with a pause
+/// point between items, never waiting; control messages are picked up between
+/// items without blocking.
+pub fn cpu_bound<T>(
+    work_per_item: u32,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + Send + 'static,
+{
+    move |w| {
+        let mut acc = 0x9E37_79B9_7F4A_7C15_u64;
+        loop {
+            w.pause_point()?;
+            for round in 0..work_per_item {
+                acc = (acc ^ u64::from(round))
+                    .wrapping_mul(0x0100_0000_01B3)
+                    .rotate_left(5);
+            }
+            std::hint::black_box(acc);
+            w.task_done();
+            if drain(w)? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Every `item`, sends `"hello from ID"` to the next peer in turn (a full
+/// mailbox is skipped, not waited on); counts each message sent as a task;
+/// reads what others send it.
+pub fn chatty<T>(
+    item: Duration,
+    pace: Pace,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + From<String> + Send + 'static,
+{
+    move |w| {
+        let mut turn = 0usize;
+        // Chatter from peers is what this workload is for: nothing to do.
+        paced(
+            w,
+            item,
+            &pace,
+            |_, _| {},
+            |w| {
+                let peers = w.peers();
+                if let Some(peer) = peers.get(turn % peers.len().max(1)) {
+                    turn = turn.wrapping_add(1);
+                    if w.send_to(peer.as_str(), T::from(format!("hello from {}", w.id())))
+                        .is_ok()
+                    {
+                        w.task_done();
+                    }
+                }
+            },
+        )
+    }
+}
+
+/// Items of `item` done in one piece: the thread sleeps through each one, as
+/// it would in a blocking call, with a pause point only between items. So a
+/// pause request waits (Pause requested) until the item ends.
+pub fn batch<T>(
+    item: Duration,
+    pace: Pace,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + Send + 'static,
+{
+    move |w| loop {
+        w.pause_point()?;
+        std::thread::sleep(pace.scale(item));
+        w.task_done();
+        if drain(w)? {
+            return Ok(());
+        }
+    }
+}
+
+/// How long a producer waits for room at a time before it looks at its own
+/// mailbox and its pause point again.
+const ROOM_WAIT: Duration = Duration::from_millis(20);
+
+/// Makes an item every `item` and sends it (`"item N from ID"`) to its first
+/// peer; while that mailbox is full it waits for room, checking its own
+/// mailbox and pause point every 20 ms, so it slows to the pace of its
+/// consumer instead of dropping items. Finishes when its peer has finished.
+pub fn producer<T>(
+    item: Duration,
+    pace: Pace,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + From<String> + Send + 'static,
+{
+    move |w| {
+        let mut made = 0u64;
+        let mut pending: Option<T> = None;
+        loop {
+            w.pause_point()?;
+            if drain(w)? {
+                return Ok(());
+            }
+            let message = match pending.take() {
+                Some(message) => message,
+                None => {
+                    // Making the item: a wait that still hears control messages.
+                    if let Some(message) = w.recv_timeout(pace.scale(item))? {
+                        if obey(w, &message)? {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    made += 1;
+                    T::from(format!("item {made} from {}", w.id()))
+                }
+            };
+            let Some(peer) = w.peers().into_iter().next() else {
+                pending = Some(message);
+                if let Some(message) = w.recv_timeout(ROOM_WAIT)? {
+                    if obey(w, &message)? {
+                        return Ok(());
+                    }
+                }
+                continue;
+            };
+            match w.send_to_timeout(peer.as_str(), message, ROOM_WAIT) {
+                Ok(()) => w.task_done(),
+                Err(SendError::Full { message, .. }) => pending = Some(message),
+                // Its consumer is gone: nothing left to produce for.
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Takes one message at a time and works `item` on it (with pause points
+/// every few milliseconds), counting each as a task. The seed's `"pause"` and
+/// `"shutdown"` are obeyed; every other message is work.
+pub fn consumer<T>(
+    item: Duration,
+    pace: Pace,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + Send + 'static,
+{
+    move |w| loop {
+        let message = w.recv()?;
+        match control(w, &message)? {
+            Control::Finish => return Ok(()),
+            Control::Resumed => {}
+            Control::Other => {
+                work(w, pace.scale(item))?;
+                w.task_done();
+            }
+        }
+    }
+}
+
+/// Works (sleeps) for `length`, with a pause point every few milliseconds.
+fn work<T: Send + 'static>(w: &Worker<T>, length: Duration) -> Result<(), StopRequested> {
+    const SLICE: Duration = Duration::from_millis(5);
+    let end = Instant::now() + length;
+    loop {
+        w.pause_point()?;
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(SLICE));
+    }
+}
+
+/// The data processor, except that every `fail_every`-th item panics. The
+/// count goes on across restarts, so under a restart policy the worker fails
+/// again every `fail_every` items.
+pub fn flaky<T>(
+    item: Duration,
+    fail_every: u32,
+    pace: Pace,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + Send + 'static,
+{
+    let mut items = 0u64;
+    move |w| {
+        paced(w, item, &pace, unknown, |w| {
+            items += 1;
+            if items % u64::from(fail_every.max(1)) == 0 {
+                panic!(
+                    "item {items} was malformed (this worker panics on every {fail_every}th item)"
+                );
+            }
+            w.task_done();
+        })
+    }
+}
