@@ -5,7 +5,7 @@
 // never on a fixed sleep. Screenshots of the main states go to artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
@@ -35,14 +35,16 @@ after(async () => {
   plain?.close();
 });
 
-/** A fresh page on the app; records console errors and page errors. */
-async function open(t, { url = isolated.url, query = "" } = {}) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+/** A fresh page on the app, in a context of its own (service workers do not
+ * carry over); records console errors and page errors. */
+async function open(t, { url = isolated.url, query = "", context: extra = {} } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true, ...extra });
+  const page = await context.newPage();
   const problems = [];
   page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  t.after(async () => {
-    await page.close();
+    t.after(async () => {
+    await context.close();
     assert.deepEqual(problems, [], "no console errors");
   });
   await page.goto(url + query);
@@ -80,9 +82,17 @@ async function explained(page, what, wait) {
   }
 }
 
+/** Waits until worker `id` shows `state`. Checked on every frame: at 10x a
+ * state can last 300 ms, and a locator's wait re-checks with back-off (up
+ * to every 500 ms), which can miss it. */
 async function waitState(page, id, state) {
   await explained(page, `${id} ${state}`, () =>
-    stateOf(page, id).filter({ hasText: new RegExp(`^${state}$`) }).waitFor({ timeout: LONG }),
+    page.waitForFunction(
+      ([id, state]) =>
+        document.querySelector(`[data-testid="worker-row"][data-worker-id="${id}"] [data-testid="worker-state"]`)?.textContent === state,
+      [id, state],
+      { timeout: LONG },
+    ),
   );
 }
 
@@ -259,8 +269,8 @@ test("a bad pool size in the address is explained", async (t) => {
   await page.getByTestId("isolation-status").filter({ hasText: "is not a number from 1 to 64" }).waitFor({ timeout: LONG });
 });
 
-test("without isolation the page says so and how to fix it", async (t) => {
-  const page = await open(t, { url: plain.url });
+test("without isolation (and no service worker allowed) the page says so and how to fix it", async (t) => {
+  const page = await open(t, { url: plain.url, context: { serviceWorkers: "block" } });
   const status = page.getByTestId("isolation-status");
   await status.filter({ hasText: "Threads are unavailable" }).waitFor({ timeout: LONG });
   const text = await status.innerText();
@@ -269,4 +279,167 @@ test("without isolation the page says so and how to fix it", async (t) => {
   assert.match(text, /cargo xtask serve/);
   assert.doesNotMatch(text, /cross-origin isolated/);
   await shot(page, "not-isolated");
+});
+
+// Teaching mode.
+
+const narration = (page) => page.getByTestId("narration");
+
+/** Waits until the narration shows a line matching `pattern`. */
+async function narrated(page, pattern) {
+  await explained(page, `narration ${pattern}`, () =>
+    narration(page).locator("li").filter({ hasText: pattern }).first().waitFor({ timeout: LONG }),
+  );
+}
+
+/** Picks scenario `id`, sets the speed, runs it and waits for its end. */
+async function runScenario(page, id, { speed = 10, midway } = {}) {
+  await page.getByTestId("scenario-select").selectOption(id);
+  await page.getByTestId("speed").fill(String(speed));
+  await page.getByTestId("scenario-run").click();
+  if (midway) await midway();
+  await explained(page, `${id} to finish`, () =>
+    page.getByTestId("scenario-status").filter({ hasText: "Finished" }).waitFor({ timeout: LONG }),
+  );
+  await narrated(page, /Scenario finished/);
+}
+
+const report = (page, label) =>
+  page.getByTestId("shutdown-report").locator(`dt:text-is("${label}") + dd`).innerText();
+
+test("the seed scenario at 10x: worker_1 falls behind, all stop cleanly, narrated and exported", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  const seedLabel = await page.getByTestId("scenario-select").locator("option").first().innerText();
+  assert.match(seedLabel, /Seed/);
+  await runScenario(page, "seed", {
+    midway: async () => {
+      await waitState(page, "worker_1", "paused");
+      await shot(page, "seed-paused");
+    },
+  });
+  for (const id of ["worker_0", "worker_1", "worker_2"]) await waitState(page, id, "stopped");
+  const [w0, w1, w2] = [await tasksOf(page, "worker_0"), await tasksOf(page, "worker_1"), await tasksOf(page, "worker_2")];
+  assert.ok(w1 < w0 && w1 < w2, `worker_1 (${w1}) behind worker_0 (${w0}) and worker_2 (${w2})`);
+  assert.equal(await report(page, "Stopped cleanly"), "worker_0, worker_1, worker_2");
+  assert.equal(await report(page, "Did not stop in time"), "none");
+  assert.equal(await report(page, "Failed"), "none");
+  const told = await narration(page).innerText();
+  assert.match(told, /worker_1 read "pause" from its mailbox and paused itself/);
+  assert.match(told, /worker_1 is resumed/);
+  assert.ok(told.indexOf("paused itself") < told.indexOf("worker_1 is resumed"), "pause told before resume");
+
+  // A narration line marks its moment on the timeline.
+  await narration(page).locator("li").filter({ hasText: "worker_1 is resumed" }).click();
+    // (A vertical line has an empty bounding box: Playwright calls it hidden.)
+  await page.getByTestId("timeline-marker").waitFor({ state: "attached", timeout: LONG });
+  await shot(page, "seed-end");
+
+  // The trace: Chrome Trace Event JSON, one track per worker.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-trace").click()]);
+  assert.equal(download.suggestedFilename(), "threadyard-trace.json");
+  const trace = JSON.parse(await readFile(await download.path(), "utf8"));
+  assert.ok(Array.isArray(trace.traceEvents));
+  const tracks = trace.traceEvents.filter((e) => e.ph === "M" && e.name === "thread_name");
+  const tid = Object.fromEntries(tracks.map((e) => [e.args.name, e.tid]));
+  for (const id of ["worker_0", "worker_1", "worker_2"]) {
+    assert.equal(tracks.filter((e) => e.args.name === id).length, 1, `one track for ${id}`);
+    const slices = trace.traceEvents.filter((e) => e.ph === "X" && e.tid === tid[id]);
+    assert.ok(slices.some((e) => e.name === "running"), `${id} has running slices`);
+    assert.ok(slices.every((e) => typeof e.ts === "number" && e.dur >= 0 && e.pid === 1));
+  }
+  assert.equal(new Set(Object.values(tid)).size, tracks.length, "every track its own tid");
+  const paused = trace.traceEvents.filter((e) => e.ph === "X" && e.name === "paused");
+  assert.deepEqual(paused.map((e) => e.tid), [tid.worker_1], "only worker_1 paused, once");
+  assert.ok(trace.traceEvents.some((e) => e.ph === "i" && e.name === "broadcast"));
+
+  const [snap] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-snapshot").click()]);
+  const snapshot = JSON.parse(await readFile(await snap.path(), "utf8"));
+  assert.deepEqual(snapshot.workers.map((w) => w.state), ["stopped", "stopped", "stopped"]);
+});
+
+test("every teaching scenario runs to its end and shows what it teaches", async (t) => {
+  const page = await open(t);
+  await ready(page);
+
+  await runScenario(page, "pause-points");
+  await narrated(page, /batch paused .* after the request: it was inside work with no pause point/);
+  await narrated(page, /quick reached a pause point and paused/);
+  const batchLane = page.getByTestId("timeline").locator('[data-worker-id="batch"]');
+  assert.ok((await batchLane.locator('rect[data-state="pause-requested"]').count()) > 0, "batch waited, orange");
+  assert.equal(await report(page, "Stopped cleanly"), "quick, batch");
+  await shot(page, "scenario-pause-points");
+
+  await runScenario(page, "back-pressure");
+  await narrated(page, /consumer's mailbox is full \(8 of 8\)/);
+  await narrated(page, /1 full one\(s\) refused it/);
+  assert.ok(Number(await report(page, "Undelivered messages")) > 0, "shutdown counts what was never read");
+  await shot(page, "scenario-back-pressure");
+
+  await runScenario(page, "supervision");
+  await narrated(page, /flaky failed .*restart 3\)/);
+  await narrated(page, /flaky failed: panicked: item \d+ was malformed/);
+  await waitState(page, "flaky", "failed");
+  assert.match(await report(page, "Failed"), /^flaky \(panicked: item \d+ was malformed/);
+  assert.equal(await report(page, "Stopped cleanly"), "steady_0, steady_1");
+  await shot(page, "scenario-supervision");
+
+  await runScenario(page, "unresponsive");
+  await narrated(page, /did not stop by the deadline and are reported unresponsive/);
+  assert.equal(await report(page, "Did not stop in time"), "stubborn");
+  assert.equal(await report(page, "Stopped cleanly"), "worker_0, worker_1");
+  // It still stops, by itself, when its long item ends.
+  await waitState(page, "stubborn", "stopped");
+  await shot(page, "scenario-unresponsive");
+});
+
+test("hold and step drive the script; speed is checked", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await page.getByTestId("scenario-select").selectOption("seed");
+  await page.getByTestId("speed").fill("0.1");
+  await page.getByTestId("scenario-run").click();
+  await page.getByTestId("scenario-hold").click();
+  await page.getByTestId("scenario-status").filter({ hasText: "held" }).waitFor({ timeout: LONG });
+  // Slow motion and held: only "Next step now" moves the script on.
+  await page.getByTestId("scenario-step").click();
+  await waitState(page, "worker_1", "paused");
+  await page.getByTestId("scenario-status").filter({ hasText: "step 1 of 5" }).waitFor({ timeout: LONG });
+  await page.getByTestId("scenario-step").click();
+  await waitState(page, "worker_1", "running");
+  await page.getByTestId("speed").fill("50");
+  await page.getByTestId("error").filter({ hasText: "is not a speed from 0.1 to 10" }).waitFor({ timeout: LONG });
+  await page.getByTestId("speed").fill("10");
+  await page.getByTestId("scenario-hold").click();
+  await page.getByTestId("scenario-status").filter({ hasText: "Finished" }).waitFor({ timeout: LONG });
+  assert.equal(await report(page, "Stopped cleanly"), "worker_0, worker_1, worker_2");
+});
+
+test("the reading pages: the ideas, and what the seed got wrong", async (t) => {
+  const page = await open(t);
+  await page.getByTestId("nav-seed").click();
+  const seedPage = page.getByTestId("seed-page");
+  await seedPage.waitFor({ timeout: LONG });
+  const text = await seedPage.innerText();
+  for (const topic of [/without a lock/, /polls once a second/, /CPU time never measured/, /splits its timeout/, /throws away queue and history/]) {
+    assert.match(text, topic);
+  }
+  await page.getByTestId("nav-learn").click();
+  const learn = await page.getByTestId("learn-page").innerText();
+  for (const topic of [/Pause points/, /Mailboxes and back-pressure/, /Broadcast/, /Supervision/, /Shutdown/]) {
+    assert.match(learn, topic);
+  }
+  assert.equal(await page.getByTestId("seed-page").isVisible(), false);
+  await page.goBack();
+  await seedPage.waitFor({ state: "visible", timeout: LONG });
+});
+
+test("served without COOP/COEP, the service worker makes the page isolated and threads run", async (t) => {
+  const page = await open(t, { url: plain.url });
+  await ready(page);
+  const controlled = await page.evaluate(() => Boolean(navigator.serviceWorker.controller) && self.crossOriginIsolated);
+  assert.equal(controlled, true);
+  await spawn(page, { count: 2, param: 10 });
+  await waitTasksAbove(page, "worker_0", 5);
+  await waitTasksAbove(page, "worker_1", 5);
 });

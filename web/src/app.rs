@@ -11,8 +11,11 @@ use yew::prelude::*;
 use crate::chart::Chart;
 use crate::controls::Controls;
 use crate::history::History;
-use crate::model::{read, EventPage, Report, Snapshot};
+use crate::learn::{Learn, SeedNotes};
+use crate::model::{read, EventPage, Report, ScenarioView, Snapshot};
+use crate::narration::{LineKind, Narrator};
 use crate::table::Table;
+use crate::teach::{NarrationPanel, ScenarioPanel};
 use crate::threads::{self, Threadyard};
 use crate::timeline::Timeline;
 
@@ -47,6 +50,32 @@ impl PartialEq for Yard {
     }
 }
 
+/// The page shown: the yard itself, or one of the reading pages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Yard,
+    Learn,
+    Seed,
+}
+
+impl Page {
+    /// The page a location hash names (`#/learn`, `#/seed`); the yard otherwise.
+    fn from_hash(hash: &str) -> Self {
+        match hash.trim_start_matches('#').trim_start_matches('/') {
+            "learn" => Self::Learn,
+            "seed" => Self::Seed,
+            _ => Self::Yard,
+        }
+    }
+}
+
+fn current_page() -> Page {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    Page::from_hash(&hash)
+}
+
 #[derive(Clone, PartialEq)]
 pub enum Phase {
     Starting,
@@ -68,6 +97,16 @@ pub struct AppState {
     pub report: Option<Report>,
     /// Workers spawned with an automatic name so far.
     pub auto_named: usize,
+    pub narrator: Narrator,
+    /// Speed of the workloads and of a scenario's script.
+    pub speed: f64,
+    /// A moment picked in the narration, shown on the timeline.
+    pub marker: Option<f64>,
+    /// The scenario running or last run on this manager.
+    pub scenario: Option<ScenarioView>,
+    /// The scenario finished; its lessons are told at the next refresh.
+    pub lesson_due: bool,
+    pub page: Page,
 }
 
 pub enum Action {
@@ -81,6 +120,15 @@ pub enum Action {
     Report(Report),
     AutoNamed(usize),
     NewManager(Yard),
+    /// A narration line: at (manager ms), kind, text.
+    Say(f64, LineKind, String),
+    SetSpeed(f64),
+    Mark(Option<f64>),
+    ScenarioStarted(Yard, ScenarioView),
+    /// The script's last step is done: its lessons follow the events that
+    /// the next refresh brings (the shutdown's own, among them).
+    ScenarioFinished,
+    Page(Page),
 }
 
 impl Reducible for AppState {
@@ -99,10 +147,28 @@ impl Reducible for AppState {
             Action::Refresh(snapshot, page) => {
                 for event in &page.events {
                     next.history.record(event);
+                    next.narrator.event(event);
                 }
                 next.history.sample(&snapshot);
+                next.narrator.sample(&snapshot);
+                if std::mem::take(&mut next.lesson_due) {
+                    next.finish_scenario(&snapshot);
+                }
                 next.snapshot = snapshot;
             }
+            Action::Say(at, kind, text) => next.narrator.say(at, kind, text),
+            Action::SetSpeed(speed) => {
+                next.errors.remove("speed");
+                next.speed = speed;
+                next.narrator.speed = speed;
+            }
+            Action::Mark(at) => next.marker = at,
+            Action::ScenarioStarted(yard, scenario) => {
+                next.reset(yard);
+                next.scenario = Some(scenario);
+            }
+            Action::ScenarioFinished => next.lesson_due = true,
+            Action::Page(page) => next.page = page,
             Action::Error(place, message) => {
                 next.notes.remove(&place);
                 next.errors.insert(place, message);
@@ -118,16 +184,85 @@ impl Reducible for AppState {
             Action::Report(report) => next.report = Some(report),
             Action::AutoNamed(n) => next.auto_named += n,
             Action::NewManager(yard) => {
-                next.yard = Some(yard);
-                next.report = None;
-                next.history = History::default();
-                next.snapshot = Snapshot::default();
-                next.errors.clear();
-                next.notes.clear();
-                next.auto_named = 0;
+                next.reset(yard);
+                next.scenario = None;
             }
         }
         Rc::new(next)
+    }
+}
+
+impl AppState {
+    /// A fresh manager: what the page showed of the old one goes.
+    fn reset(&mut self, yard: Yard) {
+        self.yard = Some(yard);
+        self.report = None;
+        self.history = History::default();
+        self.snapshot = Snapshot::default();
+        self.errors.clear();
+        self.notes.clear();
+        self.auto_named = 0;
+        self.narrator = Narrator::at_speed(self.speed);
+        self.marker = None;
+        self.lesson_due = false;
+    }
+
+    /// The lesson lines at the end of a scenario: what to look for, and the
+    /// figures that show it.
+    fn finish_scenario(&mut self, last: &Snapshot) {
+        let Some(scenario) = &self.scenario else {
+            return;
+        };
+        let counts: Vec<String> = last
+            .workers
+            .iter()
+            .map(|w| {
+                let mut s = format!("{} {} tasks ({})", w.id, w.tasks_completed, w.state);
+                if w.restarts > 0 {
+                    s += &format!(", {} restarts", w.restarts);
+                }
+                if w.pause_count > 0 {
+                    s += &format!(", paused {:.1} s", w.paused_ms / 1e3);
+                }
+                s
+            })
+            .collect();
+        let at = last.at_ms;
+        self.narrator.say(
+            at,
+            LineKind::Lesson,
+            format!(
+                "Final figures (real time, the script ran at {}x): {}.",
+                self.speed,
+                counts.join("; ")
+            ),
+        );
+        if let Some(r) = &self.report {
+            let list = |ids: &[String]| {
+                if ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ids.join(", ")
+                }
+            };
+            let failed: Vec<String> = r.failed.iter().map(|f| f.id.clone()).collect();
+            self.narrator.say(
+                at,
+                LineKind::Lesson,
+                format!(
+                    "Shutdown report: stopped cleanly: {}; failed: {}; did not stop in time: {}; messages never read: {}.",
+                    list(&r.clean),
+                    list(&failed),
+                    list(&r.unresponsive),
+                    r.undelivered_messages
+                ),
+            );
+        }
+        self.narrator.say(
+            at,
+            LineKind::Lesson,
+            format!("Scenario finished. Look for: {}", scenario.look_for),
+        );
     }
 }
 
@@ -152,6 +287,24 @@ fn pool_size() -> Result<usize, String> {
     Ok(cores.max(MIN_POOL))
 }
 
+/// True while the page's service worker (registered by index.html) has not
+/// yet taken control: the page will reload isolated.
+fn service_worker_pending() -> bool {
+    let get =
+        |target: &JsValue, key: &str| js_sys::Reflect::get(target, &JsValue::from_str(key)).ok();
+    let Some(window) = web_sys::window().map(JsValue::from) else {
+        return false;
+    };
+    let secure = get(&window, "isSecureContext").and_then(|v| v.as_bool()) == Some(true);
+    let container = get(&window, "navigator")
+        .and_then(|n| get(&n, "serviceWorker"))
+        .filter(|c| !c.is_undefined() && !c.is_null());
+    let uncontrolled = container
+        .and_then(|c| get(&c, "controller"))
+        .is_some_and(|c| c.is_null() || c.is_undefined());
+    secure && uncontrolled
+}
+
 fn isolated() -> bool {
     web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("crossOriginIsolated")).ok())
@@ -159,12 +312,23 @@ fn isolated() -> bool {
         .unwrap_or(false)
 }
 
-/// A new manager with the page's settings: small mailboxes so back-pressure
-/// is visible. Messages are not recorded as events (chatty workers send
+/// A new manager for free play: small mailboxes so back-pressure is
+/// visible. Messages are not recorded as events (chatty workers send
 /// thousands a second, each would take the event log's lock and become a
 /// mark); the timeline marks message traffic from the mailbox counters.
-pub fn new_manager() -> Result<Yard, String> {
-    let options = serde_json::json!({ "mailboxCapacity": 16, "eventCapacity": 20000 });
+pub fn new_manager(speed: f64) -> Result<Yard, String> {
+    manager(16, false, speed)
+}
+
+/// A new manager. Scenarios record messages: their traffic is small and the
+/// exported trace shows each one.
+pub fn manager(mailbox_capacity: usize, record_messages: bool, speed: f64) -> Result<Yard, String> {
+    let options = serde_json::json!({
+        "mailboxCapacity": mailbox_capacity,
+        "eventCapacity": 20000,
+        "recordMessages": record_messages,
+        "speed": speed,
+    });
     let options = serde_wasm_bindgen::to_value(&options).map_err(|e| e.to_string())?;
     Threadyard::new(&options)
         .map(|y| Yard(Rc::new(y)))
@@ -184,7 +348,7 @@ async fn boot() -> Result<(Yard, usize), String> {
                 threads::message(&e)
             )
         })?;
-    Ok((new_manager()?, pool))
+    Ok((new_manager(1.0)?, pool))
 }
 
 #[function_component(App)]
@@ -199,7 +363,38 @@ pub fn app() -> Html {
         notes: BTreeMap::new(),
         report: None,
         auto_named: 0,
+        narrator: Narrator::default(),
+        speed: 1.0,
+        marker: None,
+        scenario: None,
+        lesson_due: false,
+        page: current_page(),
     });
+
+    {
+        // Back and forward move between the pages (they are location hashes).
+        let store = store.clone();
+        use_effect_with((), move |()| {
+            let listener = Closure::<dyn Fn()>::new(move || {
+                store.dispatch(Action::Page(current_page()));
+            });
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ = w.add_event_listener_with_callback(
+                    "hashchange",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            move || {
+                if let Some(w) = window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "hashchange",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
 
     {
         let store = store.clone();
@@ -257,17 +452,32 @@ pub fn app() -> Html {
         <ContextProvider<Store> context={store.clone()}>
             <header>
                 <h1>{ "threadyard" }</h1>
-                <p class="tagline">{ "Real threads (Web Workers sharing one memory), paused, messaged and watched as they run." }</p>
+                                <p class="tagline">{ "Real threads (Web Workers sharing one memory), paused, messaged and watched as they run." }</p>
+                <nav aria-label="Pages">
+                                        { for [
+                        (Page::Yard, "#/", "nav-yard", "The yard"),
+                        (Page::Learn, "#/learn", "nav-learn", "The ideas"),
+                        (Page::Seed, "#/seed", "nav-seed", "What the seed got wrong"),
+                    ].into_iter().map(|(page, href, testid, label)| html! {
+                        <a {href} data-testid={testid} aria-current={(store.page == page).then_some("page")}>{ label }</a>
+                    }) }
+                </nav>
                 <Isolation />
             </header>
+            <Learn hidden={store.page != Page::Learn} />
+            <SeedNotes hidden={store.page != Page::Seed} />
             { match &store.phase {
                 Phase::Ready => html! {
-                    <main>
+                    <main hidden={store.page != Page::Yard}>
+                        <section class="teach">
+                            <ScenarioPanel />
+                            <NarrationPanel />
+                        </section>
                         <Controls />
                         <Table />
                         <section class="panel wide" aria-labelledby="timeline-title">
                             <h2 id="timeline-title">{ "Timeline" }</h2>
-                            <p class="hint">{ "One lane per worker, coloured by state; the last 20 seconds scroll by. Ticks mark messages, broadcasts, pauses and failures." }</p>
+                            <p class="hint">{ "One lane per worker, coloured by state; the last 20 seconds scroll by (20 s divided by the speed: 2 s at 10x), and once every worker has stopped it holds still at the end. Ticks mark messages, broadcasts, pauses and failures; a dashed line marks the moment picked in the narration." }</p>
                             <Timeline />
                         </section>
                         <section class="panel wide" aria-labelledby="chart-title">
@@ -299,7 +509,12 @@ fn isolation() -> Html {
             <div data-testid="isolation-status" class="notice error" role="alert">
                 <p><strong>{ "Threads are unavailable: this page was served without isolation from other origins, so the browser withholds SharedArrayBuffer." }</strong></p>
                 <p>{ "Serve it with the headers " }<code>{ "Cross-Origin-Opener-Policy: same-origin" }</code>{ " and " }<code>{ "Cross-Origin-Embedder-Policy: require-corp" }</code>{ "." }</p>
-                <p>{ "From the repository, " }<code>{ "cargo xtask serve" }</code>{ " does that (Trunk.toml sets both)." }</p>
+                                <p>{ "From the repository, " }<code>{ "cargo xtask serve" }</code>{ " does that (Trunk.toml sets both)." }</p>
+                { if service_worker_pending() {
+                    html! { <p data-testid="isolation-pending">{ "This page is installing its service worker (sw.js), which adds those headers on hosts that cannot send them; it reloads by itself in a moment." }</p> }
+                } else {
+                    html! { <p>{ "On a static host that cannot send headers, the page's own service worker adds them: it needs HTTPS (or localhost) and service workers allowed in the browser. See \"Hosting anywhere\" in the README." }</p> }
+                } }
             </div>
         },
         Phase::Failed(why) => html! {

@@ -154,7 +154,7 @@ fn spawn_form() -> Html {
             };
             let mut started = 0;
             for id in &ids {
-                if let Err(e) = yard.0.spawn(id, &spec) {
+                if let Err(e) = yard.0.spawn(id, &spec, &JsValue::UNDEFINED) {
                     let msg = format!("{id}: {}", threads::message(&e));
                     store.dispatch(Action::Error("spawn".into(), msg));
                     break;
@@ -329,7 +329,7 @@ fn shutdown_form() -> Html {
     };
     let on_new = {
         let store = store.clone();
-        Callback::from(move |_: MouseEvent| match new_manager() {
+        Callback::from(move |_: MouseEvent| match new_manager(store.speed) {
             Ok(yard) => store.dispatch(Action::NewManager(yard)),
             Err(msg) => store.dispatch(Action::Error("shutdown".into(), msg)),
         })

@@ -6,8 +6,16 @@ use std::collections::VecDeque;
 
 use crate::model::{EventView, Snapshot};
 
-/// How far back the timeline and the chart reach.
+/// How far back the chart reaches, and the timeline at speed 1.
 pub const WINDOW_MS: f64 = 20_000.0;
+/// How far back lanes are kept: the timeline's window at its slowest.
+pub const RETAIN_MS: f64 = 200_000.0;
+
+/// The timeline's window at `speed`: 20 s of script time, so a scenario
+/// looks the same at any speed (2 s at 10x, 200 s at 0.1x).
+pub fn window_ms(speed: f64) -> f64 {
+    (WINDOW_MS / speed).clamp(2_000.0, RETAIN_MS)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
@@ -50,6 +58,8 @@ pub struct History {
     pub samples: VecDeque<(f64, u64)>,
     /// (time, tasks per worker) one second apart, for per-worker rates.
     pub per_worker: VecDeque<(f64, Vec<(String, u64)>)>,
+    /// When the latest event happened.
+    pub last_event_ms: f64,
 }
 
 /// The state an event moves a worker into, if it moves it.
@@ -82,6 +92,7 @@ impl History {
 
     pub fn record(&mut self, event: &EventView) {
         let at_ms = event.at_us / 1e3;
+        self.last_event_ms = self.last_event_ms.max(at_ms);
         let Some(id) = event.worker.as_deref() else {
             if event.kind == "broadcast" {
                 self.broadcasts.push(Mark {
@@ -154,24 +165,38 @@ impl History {
                 .collect();
             self.per_worker.push_back((snapshot.at_ms, tasks));
         }
-        self.forget_before(snapshot.at_ms - WINDOW_MS);
+        self.forget_before(snapshot.at_ms);
     }
 
     /// Drops what scrolled out of the window (keeping each lane's open
     /// segment), so memory stays flat however long the page runs.
-    fn forget_before(&mut self, cutoff: f64) {
+    fn forget_before(&mut self, now: f64) {
+        let cutoff = now - WINDOW_MS;
         while self.samples.front().is_some_and(|(at, _)| *at < cutoff) {
             self.samples.pop_front();
         }
         while self.per_worker.len() > 3 {
             self.per_worker.pop_front();
         }
+        let cutoff = now - RETAIN_MS;
         for lane in &mut self.lanes {
             lane.segments
                 .retain(|s| s.to_ms.is_none_or(|to| to >= cutoff));
             lane.marks.retain(|m| m.at_ms >= cutoff);
         }
         self.broadcasts.retain(|m| m.at_ms >= cutoff);
+    }
+
+    /// The right edge of the timeline: now, except once the manager is shut
+    /// down and every worker has finished, when it stops a moment after the
+    /// last event so the finished run stays in view.
+    pub fn end_ms(&self, snapshot: &Snapshot) -> f64 {
+        let all_done = snapshot.workers.iter().all(|w| w.finished());
+        if snapshot.shut_down && all_done && self.last_event_ms > 0.0 {
+            snapshot.at_ms.min(self.last_event_ms + 1_000.0)
+        } else {
+            snapshot.at_ms
+        }
     }
 
     /// Tasks per second of one worker over the last second or so.

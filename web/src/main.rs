@@ -11,11 +11,21 @@ mod chart;
 #[cfg(target_arch = "wasm32")]
 mod controls;
 #[cfg(target_arch = "wasm32")]
+mod export;
+#[cfg(target_arch = "wasm32")]
 mod history;
+#[cfg(target_arch = "wasm32")]
+mod learn;
 #[cfg(target_arch = "wasm32")]
 mod model;
 #[cfg(target_arch = "wasm32")]
+mod narration;
+#[cfg(target_arch = "wasm32")]
+mod script;
+#[cfg(target_arch = "wasm32")]
 mod table;
+#[cfg(target_arch = "wasm32")]
+mod teach;
 #[cfg(target_arch = "wasm32")]
 mod threads;
 #[cfg(target_arch = "wasm32")]

@@ -55,6 +55,57 @@ pub struct EventView {
     pub kind: String,
     #[serde(default)]
     pub error: Option<String>,
+    /// For "paused": whether the worker paused itself.
+    #[serde(default)]
+    pub by_itself: Option<bool>,
+    /// For "broadcast": mailboxes that took it, and full ones.
+    #[serde(default)]
+    pub delivered: Option<usize>,
+    #[serde(default)]
+    pub full: Option<usize>,
+    /// For "shutdown-finished".
+    #[serde(default)]
+    pub unresponsive: Option<usize>,
+    /// For "message-sent": the sending worker, if a worker sent it.
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+/// A scenario, as the threads module describes it (`Threadyard.scenarios()`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ScenarioView {
+    pub id: String,
+    pub title: String,
+    pub teaches: String,
+    pub look_for: String,
+    pub mailbox_capacity: usize,
+    pub cast: Vec<CastView>,
+    pub script: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CastView {
+    pub id: String,
+    pub workload: serde_json::Value,
+    pub max_restarts: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StepView {
+    pub at_ms: f64,
+    pub command: CommandView,
+    pub says: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "do", rename_all = "kebab-case")]
+pub enum CommandView {
+    Send { to: String, message: String },
+    Pause { worker: String },
+    Resume { worker: String },
+    Broadcast { message: String },
+    WaitAll { timeout_ms: f64 },
+    Shutdown { timeout_ms: f64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -25,8 +25,24 @@ extern "C" {
 
     #[wasm_bindgen(constructor, catch)]
     pub fn new(options: &JsValue) -> Result<Threadyard, JsValue>;
+    /// Every built-in scenario, as plain data.
+    #[wasm_bindgen(static_method_of = Threadyard, catch)]
+    pub fn scenarios() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
-    pub fn spawn(this: &Threadyard, id: &str, workload: &JsValue) -> Result<(), JsValue>;
+    pub fn spawn(
+        this: &Threadyard,
+        id: &str,
+        workload: &JsValue,
+        options: &JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setSpeed)]
+    pub fn set_speed(this: &Threadyard, speed: f64) -> Result<(), JsValue>;
+    /// The event log as Chrome Trace Event JSON text.
+    #[wasm_bindgen(method, catch)]
+    pub fn trace(this: &Threadyard) -> Result<String, JsValue>;
+    /// Resolves to the worker's final state, or `null` after `timeout_ms`.
+    #[wasm_bindgen(method)]
+    pub fn join(this: &Threadyard, id: &str, timeout_ms: f64) -> Promise;
     #[wasm_bindgen(method, catch)]
     pub fn pause(this: &Threadyard, id: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]

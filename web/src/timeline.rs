@@ -3,7 +3,7 @@
 use yew::prelude::*;
 
 use crate::app::Store;
-use crate::history::{Mark, MarkKind, WINDOW_MS};
+use crate::history::{window_ms, Mark, MarkKind};
 
 const WIDTH: f64 = 1000.0;
 const LANE: f64 = 22.0;
@@ -33,9 +33,11 @@ fn mark_colour(kind: MarkKind) -> &'static str {
 #[function_component(Timeline)]
 pub fn timeline() -> Html {
     let store = use_context::<Store>().expect("the store");
-    let now = store.snapshot.at_ms;
-    let start = now - WINDOW_MS;
-    let x = move |t: f64| LABEL + ((t - start) / WINDOW_MS).clamp(0.0, 1.0) * (WIDTH - LABEL);
+    let now = store.history.end_ms(&store.snapshot);
+    let window = window_ms(store.speed);
+    let start = now - window;
+    let frozen = now < store.snapshot.at_ms;
+    let x = move |t: f64| LABEL + ((t - start) / window).clamp(0.0, 1.0) * (WIDTH - LABEL);
     let lanes = &store.history.lanes;
     let height = (lanes.len().max(1) as f64) * LANE + 16.0;
     let tick = |m: &Mark, top: f64, bottom: f64| {
@@ -46,7 +48,7 @@ pub fn timeline() -> Html {
     };
     html! {
         <div data-testid="timeline" class="timeline">
-            <svg viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-label="Timeline of worker states over the last 20 seconds">
+            <svg viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-label="Timeline of worker states">
                 { for lanes.iter().enumerate().map(|(i, lane)| {
                     let y = i as f64 * LANE;
                     html! {
@@ -63,10 +65,21 @@ pub fn timeline() -> Html {
                         </g>
                     }
                 }) }
-                { for store.history.broadcasts.iter().map(|m| tick(m, 0.0, height - 16.0)) }
-                <text x={LABEL.to_string()} y={(height - 2.0).to_string()} class="axis">{ "−20 s" }</text>
-                <text x={(WIDTH - 30.0).to_string()} y={(height - 2.0).to_string()} class="axis">{ "now" }</text>
+                                { for store.history.broadcasts.iter().map(|m| tick(m, 0.0, height - 16.0)) }
+                { store.marker.filter(|at| (start..=now).contains(at)).map(|at| html! {
+                    <line data-testid="timeline-marker" class="marker" x1={x(at).to_string()} x2={x(at).to_string()}
+                          y1="0" y2={(height - 16.0).to_string()} stroke="#000" stroke-width="2" stroke-dasharray="4 3">
+                        <title>{ format!("{:.2} s", at / 1e3) }</title>
+                    </line>
+                }).unwrap_or_default() }
+                <text x={LABEL.to_string()} y={(height - 2.0).to_string()} class="axis">{ format!("−{:.0} s", window / 1e3) }</text>
+                <text x={(WIDTH - 110.0).to_string()} y={(height - 2.0).to_string()} class="axis">
+                    { if frozen { format!("end ({:.1} s)", now / 1e3) } else { "now".to_owned() } }
+                </text>
             </svg>
+            { store.marker.filter(|at| !(start..=now).contains(at)).map(|at| html! {
+                <p class="hint">{ format!("The marked moment ({:.2} s) has scrolled out of the timeline's window.", at / 1e3) }</p>
+            }).unwrap_or_default() }
             <ul class="legend">
                 { for ["running", "pause-requested", "paused", "stopping", "stopped", "failed"].iter().map(|s| html! {
                     <li><span class="swatch" style={format!("background:{}", colour(s))}></span>{ *s }</li>
