@@ -511,7 +511,7 @@ fn isolation() -> Html {
                 <p>{ "Serve it with the headers " }<code>{ "Cross-Origin-Opener-Policy: same-origin" }</code>{ " and " }<code>{ "Cross-Origin-Embedder-Policy: require-corp" }</code>{ "." }</p>
                                 <p>{ "From the repository, " }<code>{ "cargo xtask serve" }</code>{ " does that (Trunk.toml sets both)." }</p>
                 { if service_worker_pending() {
-                    html! { <p data-testid="isolation-pending">{ "This page is installing its service worker (sw.js), which adds those headers on hosts that cannot send them; it reloads by itself in a moment." }</p> }
+                    html! { <p data-testid="isolation-pending">{ "This page is installing its service worker (sw.js), which adds those headers on hosts that cannot send them, and then reloads by itself. If it has not reloaded within a few seconds, service workers are blocked in this browser: serve the page with the headers instead." }</p> }
                 } else {
                     html! { <p>{ "On a static host that cannot send headers, the page's own service worker adds them: it needs HTTPS (or localhost) and service workers allowed in the browser. See \"Hosting anywhere\" in the README." }</p> }
                 } }

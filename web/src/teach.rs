@@ -49,6 +49,27 @@ fn run(scenario: &ScenarioView, store: &Store, speed: f64) -> Result<Script, Str
     Ok(Script::start(scenario.clone(), yard, store.clone(), speed))
 }
 
+/// A button's handler that saves what `text` makes of the manager as `file`,
+/// and says where it went.
+fn exporter(
+    store: &Store,
+    file: &'static str,
+    what: &'static str,
+    text: fn(&Threadyard) -> Result<String, String>,
+) -> Callback<MouseEvent> {
+    let store = store.clone();
+    Callback::from(move |_: MouseEvent| {
+        let Some(yard) = &store.yard else { return };
+        match text(&yard.0).and_then(|text| export::download(file, &text)) {
+            Ok(()) => store.dispatch(Action::Note(
+                "export".into(),
+                format!("saved as {file}: {what}"),
+            )),
+            Err(why) => store.dispatch(Action::Error("export".into(), why)),
+        }
+    })
+}
+
 fn parse_speed(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(s) if (MIN_SPEED..=MAX_SPEED).contains(&s) => Ok(s),
@@ -139,40 +160,22 @@ pub fn scenario_panel() -> Html {
             }
         })
     };
-    let on_trace = {
-        let store = store.clone();
-        Callback::from(move |_: MouseEvent| {
-            let Some(yard) = &store.yard else { return };
-            let result = yard
-                .0
-                .trace()
-                .map_err(|e| threads::message(&e))
-                .and_then(|text| export::download("threadyard-trace.json", &text));
-            match result {
-                Ok(()) => store.dispatch(Action::Note("export".into(), "trace saved as threadyard-trace.json: open it in ui.perfetto.dev or chrome://tracing".into())),
-                Err(why) => store.dispatch(Action::Error("export".into(), why)),
-            }
-        })
-    };
-    let on_snapshot = {
-        let store = store.clone();
-        Callback::from(move |_: MouseEvent| {
-            let Some(yard) = &store.yard else { return };
-            let result = yard
-                .0
-                .snapshot()
+    let on_trace = exporter(
+        &store,
+        "threadyard-trace.json",
+        "open it in ui.perfetto.dev or chrome://tracing",
+        |yard| yard.trace().map_err(|e| threads::message(&e)),
+    );
+    let on_snapshot = exporter(
+        &store,
+        "threadyard-snapshot.json",
+        "the figures of every worker, as JSON",
+        |yard| {
+            yard.snapshot()
                 .map_err(|e| threads::message(&e))
                 .and_then(|s| export::pretty_json(&s))
-                .and_then(|text| export::download("threadyard-snapshot.json", &text));
-            match result {
-                Ok(()) => store.dispatch(Action::Note(
-                    "export".into(),
-                    "snapshot saved as threadyard-snapshot.json".into(),
-                )),
-                Err(why) => store.dispatch(Action::Error("export".into(), why)),
-            }
-        })
-    };
+        },
+    );
 
     let running = status.as_ref().is_some_and(|s| !s.finished);
     let status_line = match &status {

@@ -1,7 +1,8 @@
 //! `cargo xtask <task>`: the project's front doors.
 //!
-//! * `cargo xtask demo [ARGS]`: the main job (the terminal demo of the seed
-//!   until the web app lands), building what it needs.
+//! * `cargo xtask serve`: the main job, the web app, built and served.
+//! * `cargo xtask demo [SCENARIO] [ARGS]`: the terminal demo (the seed's
+//!   example, or another scenario), building what it needs.
 //! * `cargo xtask test`: every check and test, natively and in headless
 //!   Chromium, installing what is missing first.
 //!
@@ -55,22 +56,20 @@ tasks:
   build [--release]  build the app into dist/
   build-threads      build the threads module (Trunk runs this as its pre-build hook)
   bench              run the benchmarks (about a minute) and write BENCHMARKS.md
-  demo [ARGS]        run the terminal demo: `threadyard seed` (try --speed 10 or --json)
+  demo [SCENARIO] [ARGS]
+                     run a scenario in the terminal: the seed's example unless one of
+                     pause-points, back-pressure, supervision, unresponsive is named
+                     (try --speed 10, --json, --trace trace.json)
   test [--native]    install what is missing, then formatting, clippy and every test,
                      natively and in headless Chromium (--native: skip the browser half)";
 
 fn demo(args: &[String]) -> Result<(), String> {
     let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "threadyard-cli",
-        "--",
-        "seed",
-    ]);
-    cmd.args(args);
+    cmd.args(["run", "--release", "--quiet", "-p", "threadyard-cli", "--"]);
+    match args.first() {
+        Some(scenario) if !scenario.starts_with('-') => cmd.arg("scenario").args(args),
+        _ => cmd.arg("seed").args(args),
+    };
     run::status("terminal demo", &mut cmd)
 }
 

@@ -10,12 +10,20 @@
 //! yard.resume("worker_0");
 //! console.log(yard.snapshot().workers[0].state);
 //! const report = await yard.shutdown(2000);  // never blocks the page
+//!
+//! // For teaching: the built-in scenarios as data, a live speed dial for the
+//! // ready-made workloads, restart policies, and the run as a Chrome trace.
+//! const [seed] = Threadyard.scenarios();      // {id: "seed", title, cast, script, ...}
+//! yard.setSpeed(10);
+//! yard.spawn("flaky", { kind: "flaky", item_ms: 50, fail_every: 10 }, { maxRestarts: 3 });
+//! const trace = JSON.parse(yard.trace());     // load it in ui.perfetto.dev
 //! ```
 //!
 //! Messages are strings; any other JSON value is sent as its JSON text.
 //! Errors are thrown as `Error`s whose `name` says the kind
 //! (`ControlError`, `CreateError`, `SendError`, `WorkloadError`,
-//! `OptionsError`) and whose message says what to do.
+//! `OptionsError`, `SpeedError`, `StateError`) and whose message says what
+//! to do.
 //!
 //! Every method returns without waiting: calls that must wait (`shutdown`,
 //! `join`, `changed`) return Promises that resolve through the event loop, so

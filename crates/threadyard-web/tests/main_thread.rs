@@ -347,7 +347,11 @@ async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
     );
 
     let flaky = js(json!({"kind": "flaky", "item_ms": 1, "fail_every": 2}));
-    for bad in [json!({"maxRestart": 1}), json!({"restartWindowMs": 5})] {
+    for bad in [
+        json!({"maxRestart": 1}),
+        json!({"restartWindowMs": 5}),
+        json!({"maxRestarts": 1, "restartWindowMs": 0}),
+    ] {
         let refused = yard.spawn("flaky", flaky.clone(), js(bad));
         assert_eq!(error_name(refused.unwrap_err()), "OptionsError");
     }
