@@ -83,7 +83,10 @@ async fn browser_benchmarks() {
     rows.push(row(
         "resume → worker running again (p50)",
         us(r50),
-        format!("Atomics.notify → waiting Web Worker running: {}", us(ow50)),
+        format!(
+            "Atomics.notify → a Web Worker parked mid-loop running again: {}",
+            us(ow50)
+        ),
         ratio,
         "p50 ≤ 3x",
         ratio <= 3.0,

@@ -20,7 +20,7 @@ use crate::policy::RestartPolicy;
 use crate::runner;
 use crate::slot::{Slot, SlotParts, Want};
 use crate::state::{Action, WorkerState};
-use crate::sync::Arc;
+use crate::sync::{Arc, Weak};
 use crate::threads::ThreadCounts;
 
 /// A started worker's slot, as `Yard::start` leaves it, with a mailbox of
@@ -37,6 +37,7 @@ fn running_slot(capacity: usize) -> Arc<Slot<u32>> {
         changes: Arc::new(Changes::default()),
         threads: ThreadCounts::default(),
         record_messages: false,
+        yard: Weak::new(),
     });
     slot.threads
         .reserve(None, None)
@@ -72,7 +73,7 @@ fn stop_racing_a_self_pause() {
         let slot = running_slot(4);
         let worker = {
             let slot = Arc::clone(&slot);
-            thread::spawn(move || slot.pause_self())
+            thread::spawn(move || slot.pause_itself())
         };
         assert!(slot.control(Action::Stop).is_ok());
         assert_eq!(worker.join().unwrap(), Err(StopRequested));

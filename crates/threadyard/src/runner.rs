@@ -14,21 +14,17 @@ use crate::metrics::Metrics;
 use crate::policy::RestartBudget;
 use crate::slot::Slot;
 use crate::state::{Action, WorkerState};
-use crate::sync::{lock, Arc, Weak};
-use crate::worker::{Task, Worker};
-use crate::yard::Shared;
+use crate::sync::{lock, Arc};
+use crate::worker::Task;
 
-pub(crate) fn run<T: Send + 'static>(slot: Arc<Slot<T>>, mut task: Task<T>, yard: Weak<Shared<T>>) {
+pub(crate) fn run<T: Send + 'static>(slot: Arc<Slot<T>>, mut task: Task<T>) {
     Metrics::set(&slot.metrics.started_at_us, slot.clock.now_us());
     slot.event(EventKind::Started);
     tracing::debug!(worker = %slot.id, "started");
-    let worker = Worker {
-        slot: Arc::clone(&slot),
-        yard,
-    };
+
     let mut budget = RestartBudget::new(slot.restart);
     let failure = loop {
-        let error = match panic::catch_unwind(AssertUnwindSafe(|| task(&worker))) {
+        let error = match panic::catch_unwind(AssertUnwindSafe(|| task(&slot))) {
             Ok(Ok(()) | Err(TaskError::Stopped)) => break None,
             Ok(Err(TaskError::Failed(error))) => error,
             Err(payload) => format!("panicked: {}", panic_message(payload.as_ref())),
@@ -43,7 +39,6 @@ pub(crate) fn run<T: Send + 'static>(slot: Arc<Slot<T>>, mut task: Task<T>, yard
         }
         break Some(error);
     };
-    drop(worker);
     drop(task);
     finish(&slot, failure);
 }

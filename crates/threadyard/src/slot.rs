@@ -26,10 +26,11 @@ use crate::metrics::{Metrics, UNSET};
 use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
 use crate::sync::{
-    deadline_after, expired, lock, wait, wait_until, Arc, Condvar, Mutex, MutexGuard,
+    deadline_after, expired, lock, wait, wait_until, Arc, Condvar, Mutex, MutexGuard, Weak,
 };
 use crate::threads::ThreadCounts;
-use crate::worker::Task;
+use crate::worker::{Task, Worker};
+use crate::yard::Shared;
 
 /// How long a receiver or a blocked sender spins on the mailbox's depth
 /// before sleeping. A stream of messages then costs no futex wakeup per
@@ -67,28 +68,9 @@ pub(crate) enum Want {
     Message,
 }
 
-pub(crate) struct Slot<T> {
-    pub(crate) id: WorkerId,
-    pub(crate) state: StateCell,
-    lane: Mutex<Lane<T>>,
-    /// The worker waits here: for a message, a resume or a stop.
-    worker_cv: Condvar,
-    /// Senders in `send_timeout` wait here for room.
-    sender_cv: Condvar,
-    pub(crate) metrics: Metrics,
-    pub(crate) mailbox: MailboxCounters,
-    pub(crate) last_error: Mutex<Option<String>>,
-    /// The task, until `start` hands it to the thread.
-    pub(crate) task: Mutex<Option<Task<T>>>,
-    pub(crate) restart: RestartPolicy,
-    pub(crate) clock: Clock,
-    pub(crate) events: Arc<EventLog>,
-    pub(crate) changes: Arc<Changes>,
-    /// Threads in use: this manager's, and (where the platform shares one
-    /// pool between managers) the pool's.
-    pub(crate) threads: ThreadCounts,
-    record_messages: bool,
-}
+/// The manager's side of a worker: the same record the task gets as its
+/// [`Worker`] context (see worker.rs for why it is one record).
+pub(crate) type Slot<T> = Worker<T>;
 
 pub(crate) struct SlotParts<T> {
     pub(crate) id: WorkerId,
@@ -100,9 +82,10 @@ pub(crate) struct SlotParts<T> {
     pub(crate) changes: Arc<Changes>,
     pub(crate) threads: ThreadCounts,
     pub(crate) record_messages: bool,
+    pub(crate) yard: Weak<Shared<T>>,
 }
 
-impl<T> Slot<T> {
+impl<T> Worker<T> {
     pub(crate) fn new(parts: SlotParts<T>) -> Self {
         Self {
             id: parts.id,
@@ -120,6 +103,7 @@ impl<T> Slot<T> {
             changes: parts.changes,
             threads: parts.threads,
             record_messages: parts.record_messages,
+            yard: parts.yard,
         }
     }
 
@@ -246,7 +230,7 @@ impl<T> Slot<T> {
     }
 
     /// The worker pauses itself and waits to be resumed or stopped.
-    pub(crate) fn pause_self(&self) -> Result<(), StopRequested> {
+    pub(crate) fn pause_itself(&self) -> Result<(), StopRequested> {
         match self.enter_pause(Action::PauseSelf) {
             Ok(_) => {}
             Err(WorkerState::Stopping) => return Err(StopRequested),

@@ -3,13 +3,18 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::changes::Changes;
+use crate::clock::Clock;
 use crate::error::{SendError, StopRequested, TaskError};
-use crate::events::EventKind;
+use crate::events::{EventKind, EventLog};
 use crate::id::WorkerId;
+use crate::mailbox::{Lane, MailboxCounters};
 use crate::metrics::Metrics;
-use crate::slot::{Slot, Want};
-use crate::state::WorkerState;
-use crate::sync::{deadline_after, lock, Arc, Ordering, Weak};
+use crate::policy::RestartPolicy;
+use crate::slot::Want;
+use crate::state::{StateCell, WorkerState};
+use crate::sync::{deadline_after, lock, Arc, Condvar, Mutex, Ordering, Weak};
+use crate::threads::ThreadCounts;
 use crate::yard::Shared;
 
 /// `task_done` samples the thread's CPU time once per this many tasks.
@@ -25,20 +30,45 @@ pub type Task<T> = Box<dyn FnMut(&Worker<T>) -> Result<(), TaskError> + Send + '
 /// [`recv_timeout`](Self::recv_timeout), [`pause_self`](Self::pause_self))
 /// return [`StopRequested`] once the worker is asked to stop: propagate it
 /// with `?` and the worker stops cleanly.
+///
+/// It is the worker's own record, the one its manager holds too (the manager
+/// calls it a slot): so [`pause_point`](Self::pause_point) reads the state
+/// byte at a fixed offset from the reference the task holds, one load, with
+/// no pointer to follow first.
 pub struct Worker<T> {
-    pub(crate) slot: Arc<Slot<T>>,
+    pub(crate) id: WorkerId,
+    pub(crate) state: StateCell,
+    pub(crate) lane: Mutex<Lane<T>>,
+    /// The worker waits here: for a message, a resume or a stop.
+    pub(crate) worker_cv: Condvar,
+    /// Senders in `send_timeout` wait here for room.
+    pub(crate) sender_cv: Condvar,
+    pub(crate) metrics: Metrics,
+    pub(crate) mailbox: MailboxCounters,
+    pub(crate) last_error: Mutex<Option<String>>,
+    /// The task, until `start` hands it to the thread.
+    pub(crate) task: Mutex<Option<Task<T>>>,
+    pub(crate) restart: RestartPolicy,
+    pub(crate) clock: Clock,
+    pub(crate) events: Arc<EventLog>,
+    pub(crate) changes: Arc<Changes>,
+    /// Threads in use: this manager's, and (where the platform shares one
+    /// pool between managers) the pool's.
+    pub(crate) threads: ThreadCounts,
+    pub(crate) record_messages: bool,
+    /// The manager, for messages to peers; weak, as the manager owns this.
     pub(crate) yard: Weak<Shared<T>>,
 }
 
 impl<T: Send + 'static> Worker<T> {
     /// This worker's id.
     pub fn id(&self) -> &WorkerId {
-        &self.slot.id
+        &self.id
     }
 
     /// This worker's state as its manager sees it.
     pub fn state(&self) -> WorkerState {
-        self.slot.state.load()
+        self.state.load()
     }
 
     /// A cooperative pause point. When no pause is requested this is one
@@ -46,7 +76,7 @@ impl<T: Send + 'static> Worker<T> {
     /// (without spinning or polling) until resumed or stopped.
     #[inline]
     pub fn pause_point(&self) -> Result<(), StopRequested> {
-        if self.slot.state.is_running() {
+        if self.state.is_running() {
             return Ok(());
         }
         self.slow_pause_point()
@@ -55,25 +85,25 @@ impl<T: Send + 'static> Worker<T> {
     #[cold]
     #[inline(never)]
     fn slow_pause_point(&self) -> Result<(), StopRequested> {
-        self.slot.wait_at(Want::PastPause, None).map(|_| ())
+        self.wait_at(Want::PastPause, None).map(|_| ())
     }
 
     /// True once the worker has been asked to stop.
     pub fn should_stop(&self) -> bool {
-        self.slot.state.load() == WorkerState::Stopping
+        self.state.load() == WorkerState::Stopping
     }
 
     /// Pauses this worker until the manager resumes (or stops) it, as the
     /// seed's worker did on the message "pause".
     pub fn pause_self(&self) -> Result<(), StopRequested> {
-        self.slot.pause_self()
+        self.pause_itself()
     }
 
     /// Waits for the next message. Also a pause point: a pause requested while
     /// waiting is acknowledged at once.
     pub fn recv(&self) -> Result<T, StopRequested> {
         loop {
-            if let Some(message) = self.slot.wait_at(Want::Message, None)? {
+            if let Some(message) = self.wait_at(Want::Message, None)? {
                 return Ok(message);
             }
         }
@@ -82,27 +112,22 @@ impl<T: Send + 'static> Worker<T> {
     /// Waits for the next message for at most `timeout` (time spent paused
     /// included); `Ok(None)` when none came. Also a pause point.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
-        self.slot.wait_at(Want::Message, deadline_after(timeout))
+        self.wait_at(Want::Message, deadline_after(timeout))
     }
 
     /// The next message if one is waiting; never blocks, never pauses.
     pub fn try_recv(&self) -> Option<T> {
-        self.slot.try_take()
+        self.try_take()
     }
 
     /// Counts one finished unit of work. The only way `tasks_completed` grows.
     pub fn task_done(&self) {
-        let done = self
-            .slot
-            .metrics
-            .tasks_completed
-            .fetch_add(1, Ordering::Relaxed)
-            + 1;
+        let done = self.metrics.tasks_completed.fetch_add(1, Ordering::Relaxed) + 1;
         // The thread's CPU clock is a system call (about 650 ns here), so a
         // busy worker samples it every 64th task; pauses, waits and the end
         // sample it too.
         if done % CPU_SAMPLE_EVERY == 0 {
-            self.slot.sample_cpu();
+            self.sample_cpu();
         }
     }
 
@@ -110,10 +135,10 @@ impl<T: Send + 'static> Worker<T> {
     /// published as an event. The task goes on.
     pub fn record_error(&self, error: impl fmt::Display) {
         let error = error.to_string();
-        tracing::warn!(worker = %self.slot.id, %error, "task reported an error");
-        Metrics::bump(&self.slot.metrics.errors);
-        *lock(&self.slot.last_error) = Some(error.clone());
-        self.slot.event(EventKind::ErrorRecorded { error });
+        tracing::warn!(worker = %self.id, %error, "task reported an error");
+        Metrics::bump(&self.metrics.errors);
+        *lock(&self.last_error) = Some(error.clone());
+        self.event(EventKind::ErrorRecorded { error });
     }
 
     /// Sends a message to another worker of the same manager; fails at once
@@ -147,7 +172,7 @@ impl<T: Send + 'static> Worker<T> {
             });
         };
         match yard.slot(id) {
-            Ok(slot) => slot.push(message, wait, Some(&self.slot.id)),
+            Ok(slot) => slot.push(message, wait, Some(&self.id)),
             Err(_) => Err(SendError::UnknownWorker {
                 id: id.to_owned(),
                 message,
@@ -161,7 +186,7 @@ impl<T: Send + 'static> Worker<T> {
             yard.slots()
                 .into_iter()
                 .map(|slot| slot.id.clone())
-                .filter(|id| *id != self.slot.id)
+                .filter(|id| *id != self.id)
                 .collect()
         })
     }
@@ -170,7 +195,7 @@ impl<T: Send + 'static> Worker<T> {
 impl<T> fmt::Debug for Worker<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Worker")
-            .field("id", &self.slot.id)
+            .field("id", &self.id)
             .finish_non_exhaustive()
     }
 }

@@ -240,6 +240,7 @@ impl<T: Send + 'static> Yard<T> {
             changes: Arc::clone(&self.shared.changes),
             threads: self.shared.threads.clone(),
             record_messages: self.shared.config.record_messages,
+            yard: Arc::downgrade(&self.shared),
         }));
         registry.insert(id.clone(), Arc::clone(&slot));
         drop(registry);
@@ -275,8 +276,7 @@ impl<T: Send + 'static> Yard<T> {
             unreachable!("only the one successful Start takes the task")
         };
         let job_slot = Arc::clone(&slot);
-        let yard = Arc::downgrade(&self.shared);
-        let job = Box::new(move || runner::run(job_slot, task, yard));
+        let job = Box::new(move || runner::run(job_slot, task));
         self.shared
             .spawner
             .spawn(slot.id.as_str(), job)

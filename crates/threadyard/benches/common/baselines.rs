@@ -74,38 +74,61 @@ pub fn park_round_trip(samples: usize, spawn: Spawn) -> Vec<Duration> {
     out
 }
 
-/// unpark of a parked thread until it is seen running (this thread spins on
-/// a flag the woken one sets). `settle` lets it reach `park` first.
+/// unpark of a parked thread until it is seen running again, for a thread
+/// with the paused worker's history: it runs a loop (bumping a counter), is
+/// told to park, parks, and `settle` later is unparked; this thread spins
+/// until the counter moves.
+///
+/// Why that history: a thread that parks right after being woken sleeps on
+/// the waker's own core, and `perf sched timehist` showed its wakeup as a
+/// same-core hand-off (running 3 µs after the wake, before `unpark` had even
+/// returned: 5 µs in all). A worker paused mid-loop sleeps on the other,
+/// now idle, core, and waking an idle core of this virtual machine took
+/// 14 to 20 µs of scheduling delay, for the raw primitive and for the
+/// manager alike. Comparing those two would have measured the scheduler's
+/// core placement, not the manager.
 pub fn unpark_to_running(samples: usize, spawn: Spawn, settle: Duration) -> Vec<Duration> {
-    let seq = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
     let parked = Arc::new(AtomicBool::new(false));
+    let passes = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     {
-        let (seq, parked) = (Arc::clone(&seq), Arc::clone(&parked));
+        let (stop, parked, passes, done) = (
+            Arc::clone(&stop),
+            Arc::clone(&parked),
+            Arc::clone(&passes),
+            Arc::clone(&done),
+        );
         spawn(Box::new(move || {
             tx.send(thread::current()).unwrap();
-            for i in 1..=samples {
-                parked.store(true, Ordering::Release);
-                while seq.load(Ordering::Acquire) < 2 * i - 1 {
-                    thread::park();
+            while !done.load(Ordering::Acquire) {
+                if stop.load(Ordering::Acquire) {
+                    parked.store(true, Ordering::Release);
+                    while stop.load(Ordering::Acquire) {
+                        thread::park();
+                    }
                 }
-                seq.store(2 * i, Ordering::Release);
+                passes.fetch_add(1, Ordering::Release);
             }
         }));
     }
     let other = rx.recv().unwrap();
     let mut out = Vec::with_capacity(samples);
-    for i in 1..=samples {
+    for _ in 0..samples {
+        stop.store(true, Ordering::Release);
         spin_until(|| parked.swap(false, Ordering::AcqRel));
         // A spurious early unpark only shortens a sample of the baseline,
         // which errs against the manager.
         thread::sleep(settle);
+        let before = passes.load(Ordering::Acquire);
         let t = Instant::now();
-        seq.store(2 * i - 1, Ordering::Release);
+        stop.store(false, Ordering::Release);
         other.unpark();
-        spin_until(|| seq.load(Ordering::Acquire) == 2 * i);
+        spin_until(|| passes.load(Ordering::Acquire) != before);
         out.push(t.elapsed());
     }
+    done.store(true, Ordering::Release);
     out
 }
 
