@@ -55,7 +55,7 @@ tasks:
                      COOP/COEP set, at http://127.0.0.1:8080/
   build [--release]  build the app into dist/
   build-threads      build the threads module (Trunk runs this as its pre-build hook)
-  bench              run the benchmarks (about a minute) and write BENCHMARKS.md
+  bench              run the benchmarks (about two minutes) and write BENCHMARKS.md
   demo [SCENARIO] [ARGS]
                      run a scenario in the terminal: the seed's example unless one of
                      pause-points, back-pressure, supervision, unresponsive is named

@@ -136,8 +136,10 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
             }
         }?;
         if let Some(live) = live.as_mut() {
-            live.refresh(&yard);
+            // The step's own line first, then what it caused (events that
+            // came before it were printed while waiting for its time).
             live.note(began.elapsed(), &said);
+            live.refresh(&yard);
         }
     }
     if let Some(path) = &args.trace {
