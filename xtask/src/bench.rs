@@ -39,7 +39,7 @@ Natively, one row misses its target (four senders to one worker); what bounds it
 - **One sender to one worker streams faster than `sync_channel`**: receivers and blocked
   senders spin briefly on the mailbox depth before sleeping, so a stream pays no futex call
   per message.
-- **Four senders to one worker misses (0.3x to 0.45x).** The mailbox is a mutex-guarded
+-**Four senders to one worker misses (0.3x to 0.5x across runs).** The mailbox is a mutex-guarded
   queue; five threads on two cores convoy on it (`perf`: 18% in `Mutex::lock_contended`,
   13% in context switches). A lock-free queue (crossbeam's `ArrayQueue`) was tried and did
   not help (0.43x): each send still made four contended read-modify-writes on shared cache
@@ -76,7 +76,7 @@ const BROWSER_READING: &str = "
 - Pause meets its target. Resume is compared, as natively, with a Web Worker parked mid-loop
   (the worker's own history); against one parked right after a wake it sat at 3x to 4x, for
   the same reason as natively: where the sleeper sleeps, not the manager's work.
-- One sender to one worker misses (0.4x to 0.56x across runs). Measured with the worker's own
+-One sender to one worker misses (0.4x to 0.65x across runs). Measured with the worker's own
   counters: over 300,000 messages it slept only 112 to 260 times and its mailbox sat at its
   capacity, so neither wakeups nor the spin bound it: the per-message lock hand-off between
   two threads does (`sync_channel` is a lock-free array, one compare-exchange per side). Two
