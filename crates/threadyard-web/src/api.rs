@@ -48,11 +48,7 @@ impl Threadyard {
     /// `new Threadyard({ mailboxCapacity, eventCapacity, maxThreads, recordMessages, speed })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Threadyard, JsValue> {
-        let options: Options = if options.is_undefined() || options.is_null() {
-            Options::default()
-        } else {
-            from_js(options).map_err(|e| error("OptionsError", e))?
-        };
+        let options: Options = options_from_js(options)?;
         let mut builder = Yard::builder();
         if let Some(capacity) = options.mailbox_capacity {
             builder = builder.mailbox_capacity(capacity);
@@ -238,29 +234,39 @@ impl Threadyard {
     }
 }
 
-/// Reads `spawn`'s options (absent means the defaults).
-fn worker_options(options: JsValue) -> Result<WorkerOptions, JsValue> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(WorkerOptions::new());
+/// Reads an options object; `undefined` or `null` means every default.
+fn options_from_js<T: serde::de::DeserializeOwned + Default>(value: JsValue) -> Result<T, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
     }
-    let options: SpawnOptions = from_js(options).map_err(|e| error("OptionsError", e))?;
+    from_js(value).map_err(|e| error("OptionsError", e))
+}
+
+/// Reads `spawn`'s options.
+fn worker_options(options: JsValue) -> Result<WorkerOptions, JsValue> {
+    let options: SpawnOptions = options_from_js(options)?;
     let mut out = WorkerOptions::new();
     if let Some(capacity) = options.mailbox_capacity {
         out = out.mailbox_capacity(capacity);
     }
     if let Some(max_restarts) = options.max_restarts {
         let window_ms = options.restart_window_ms.unwrap_or(60_000.0);
-        if !(window_ms.is_finite() && window_ms > 0.0) {
-            return Err(error(
-                "OptionsError",
-                format_args!(
-                    "restartWindowMs {window_ms} must be a positive number of milliseconds"
-                ),
-            ));
-        }
+        // try_from: a finite but huge window (1e300 ms) does not fit in a
+        // Duration, and `from_secs_f64` would panic on it.
+        let window = Duration::try_from_secs_f64(window_ms / 1e3)
+            .ok()
+            .filter(|w| !w.is_zero())
+            .ok_or_else(|| {
+                error(
+                    "OptionsError",
+                    format_args!(
+                        "restartWindowMs {window_ms} must be a positive number of milliseconds, at most about 584 million years"
+                    ),
+                )
+            })?;
         out = out.restart(RestartPolicy::OnFailure {
             max_restarts,
-            window: Duration::from_secs_f64(window_ms / 1e3),
+            window,
         });
     } else if options.restart_window_ms.is_some() {
         return Err(error(

@@ -351,6 +351,8 @@ async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
         json!({"maxRestart": 1}),
         json!({"restartWindowMs": 5}),
         json!({"maxRestarts": 1, "restartWindowMs": 0}),
+        json!({"maxRestarts": 1, "restartWindowMs": -5}),
+        json!({"maxRestarts": 1, "restartWindowMs": 1e300}),
     ] {
         let refused = yard.spawn("flaky", flaky.clone(), js(bad));
         assert_eq!(error_name(refused.unwrap_err()), "OptionsError");
