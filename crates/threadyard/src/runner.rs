@@ -21,7 +21,6 @@ pub(crate) fn run<T: Send + 'static>(slot: Arc<Slot<T>>, mut task: Task<T>) {
     Metrics::set(&slot.metrics.started_at_us, slot.clock.now_us());
     slot.event(EventKind::Started);
     tracing::debug!(worker = %slot.id, "started");
-
     let mut budget = RestartBudget::new(slot.restart);
     let failure = loop {
         let error = match panic::catch_unwind(AssertUnwindSafe(|| task(&slot))) {

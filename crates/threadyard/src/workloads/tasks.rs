@@ -46,6 +46,18 @@ fn obey<T: AsRef<str> + Send + 'static>(w: &Worker<T>, message: &T) -> Result<bo
     }
 }
 
+/// Waits up to `timeout` for a message, obeying it if one comes: `None` if
+/// none came, else whether it was `"shutdown"`.
+fn wait_obeying<T: AsRef<str> + Send + 'static>(
+    w: &Worker<T>,
+    timeout: Duration,
+) -> Result<Option<bool>, StopRequested> {
+    match w.recv_timeout(timeout)? {
+        Some(message) => obey(w, &message).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Obeys every message already waiting without blocking; true on
 /// `"shutdown"`. For workloads that look at their mailbox between items.
 fn drain<T: AsRef<str> + Send + 'static>(w: &Worker<T>) -> Result<bool, StopRequested> {
@@ -220,11 +232,10 @@ where
                 Some(message) => message,
                 None => {
                     // Making the item: a wait that still hears control messages.
-                    if let Some(message) = w.recv_timeout(pace.scale(item))? {
-                        if obey(w, &message)? {
-                            return Ok(());
-                        }
-                        continue;
+                    match wait_obeying(w, pace.scale(item))? {
+                        Some(true) => return Ok(()),
+                        Some(false) => continue,
+                        None => {}
                     }
                     made += 1;
                     T::from(format!("item {made} from {}", w.id()))
@@ -232,10 +243,8 @@ where
             };
             let Some(peer) = w.peers().into_iter().next() else {
                 pending = Some(message);
-                if let Some(message) = w.recv_timeout(ROOM_WAIT)? {
-                    if obey(w, &message)? {
-                        return Ok(());
-                    }
+                if wait_obeying(w, ROOM_WAIT)? == Some(true) {
+                    return Ok(());
                 }
                 continue;
             };
