@@ -47,18 +47,25 @@ impl Changes {
     }
 
     /// Waits until `done()` holds or `deadline` passes; returns `done()`.
+    ///
+    /// `done` is the caller's code (a `wait_for_state` predicate may call
+    /// back into the manager), so it runs with no lock held: the generation
+    /// seen before it runs tells whether a change came in meanwhile.
     pub(crate) fn wait(&self, deadline: Option<Instant>, mut done: impl FnMut() -> bool) -> bool {
-        let mut guard = lock(&self.generation);
         loop {
+            let seen = self.count();
             if done() {
                 return true;
             }
             if expired(deadline) {
                 return false;
             }
-            guard.sleepers += 1;
-            guard = wait_until(&self.cv, guard, deadline);
-            guard.sleepers -= 1;
+            let mut guard = lock(&self.generation);
+            if guard.count == seen {
+                guard.sleepers += 1;
+                guard = wait_until(&self.cv, guard, deadline);
+                guard.sleepers -= 1;
+            }
         }
     }
 
@@ -89,14 +96,21 @@ impl Future for Changed {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Cloning and dropping a waker run the executor's code, which may
+        // call back into the manager: neither happens under the lock.
+        let mut waker = Some(cx.waker().clone());
         let mut generation = lock(&self.changes.generation);
-        if generation.count != self.seen {
-            return Poll::Ready(());
+        let ready = generation.count != self.seen;
+        if !ready && !generation.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            generation.wakers.extend(waker.take());
         }
-        if !generation.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            generation.wakers.push(cx.waker().clone());
+        drop(generation);
+        drop(waker);
+        if ready {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
-        Poll::Pending
     }
 }
 

@@ -30,6 +30,26 @@ pub enum IdError {
         /// The character.
         ch: char,
     },
+    /// The id contains a character that prints as nothing or reorders the
+    /// text around it (zero-width, bidirectional control...).
+    #[error("worker id has the invisible character {ch:?} at byte {index}: ids must read as what they are")]
+    Invisible {
+        /// Byte offset of the character.
+        index: usize,
+        /// The character.
+        ch: char,
+    },
+    /// The id contains whitespace other than a plain space.
+    #[error("worker id has the whitespace character {ch:?} at byte {index}: use a plain space or `_`")]
+    Whitespace {
+        /// Byte offset of the character.
+        index: usize,
+        /// The character.
+        ch: char,
+    },
+    /// The id starts or ends with a space (or is only spaces).
+    #[error("worker id starts or ends with a space: trim it")]
+    EdgeSpace,
 }
 
 /// A setting that the manager cannot work with.
@@ -42,6 +62,17 @@ pub enum ConfigError {
         given: usize,
         /// The largest accepted.
         max: usize,
+    },
+    /// `max_threads(0)` would refuse every start.
+    #[error("max_threads is 0, so no worker could ever start: use at least 1, or leave it unset for no limit")]
+    MaxThreads,
+    /// A restart policy whose limit or window is out of range.
+    #[error("restart policy {policy}: {problem}")]
+    RestartPolicy {
+        /// The policy as given.
+        policy: String,
+        /// What is wrong with it and what to use instead.
+        problem: &'static str,
     },
     /// The event log must keep at least one event.
     #[error("event log capacity {given} is out of range: use 1 to {max}")]

@@ -91,6 +91,7 @@
 
 pub(crate) mod changes;
 mod clock;
+mod contain;
 mod error;
 mod events;
 mod id;
@@ -124,7 +125,9 @@ pub use error::{
 pub use events::{Event, EventKind, EventPage};
 pub use id::{WorkerId, MAX_ID_LEN};
 pub use mailbox::{MailboxSnapshot, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
-pub use policy::{RestartPolicy, WorkerOptions};
+pub use policy::{
+    RestartPolicy, WorkerOptions, MAX_RESTARTS, MAX_RESTART_WINDOW, MIN_RESTART_WINDOW,
+};
 pub use shutdown::{FailedWorker, ShutdownReport};
 pub use slot::WorkerSnapshot;
 pub use state::{Action, WorkerState};

@@ -24,10 +24,14 @@ pub(crate) struct Lane<T> {
     queue: VecDeque<T>,
     /// Set when the worker has finished or the manager shuts down.
     pub(crate) closed: bool,
-    /// The worker is blocked waiting for a message: a sender must wake it.
-    pub(crate) receiver_waiting: bool,
+    /// Threads blocked waiting for a message (the worker's, and any helper
+    /// thread its task lent `&Worker` to): a sender must wake one.
+    pub(crate) receivers_waiting: usize,
     /// Senders blocked in `send_timeout` on a full mailbox.
     pub(crate) senders_waiting: usize,
+    /// Messages that were still queued when the mailbox was drained at the
+    /// worker's end: gone, but counted as undelivered.
+    drained: usize,
 }
 
 /// Why a message was not queued; the message comes back.
@@ -41,8 +45,9 @@ impl<T> Lane<T> {
         Self {
             queue: VecDeque::new(),
             closed: false,
-            receiver_waiting: false,
+            receivers_waiting: 0,
             senders_waiting: 0,
+            drained: 0,
         }
     }
 
@@ -70,6 +75,18 @@ impl<T> Lane<T> {
 
     pub(crate) fn len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Messages accepted and never read: those queued and those drained.
+    pub(crate) fn unread(&self) -> usize {
+        self.queue.len() + self.drained
+    }
+
+    /// Takes every queued message out (to be dropped by the caller, outside
+    /// the lock: a message's `Drop` is user code), keeping their count.
+    pub(crate) fn drain(&mut self) -> VecDeque<T> {
+        self.drained += self.queue.len();
+        std::mem::take(&mut self.queue)
     }
 }
 

@@ -37,6 +37,7 @@ fn running_slot(capacity: usize) -> Arc<Slot<u32>> {
         changes: Arc::new(Changes::default()),
         threads: ThreadCounts::default(),
         record_messages: false,
+        shut_down: Arc::default(),
         yard: Weak::new(),
     });
     slot.threads
@@ -123,7 +124,7 @@ fn shutdown_racing_a_receive_and_a_send() {
             thread::spawn(move || slot.push(7, None, None).is_ok())
         };
         slot.stop_and_close();
-        let unread = slot.depth();
+        let unread = slot.unread();
         assert_eq!(worker.join().unwrap(), StopRequested);
         let delivered = sender.join().unwrap();
         let received = slot.mailbox.snapshot().received as usize;

@@ -63,6 +63,40 @@ pub(crate) fn check_mailbox_capacity(given: usize) -> Result<usize, ConfigError>
     }
 }
 
+/// Most restarts a policy may allow within its window: the budget keeps one
+/// timestamp per restart, so this bounds its memory.
+pub const MAX_RESTARTS: u32 = 10_000;
+/// Shortest restart window: a shorter one would let a failing task restart
+/// without bound, as fast as it can fail.
+pub const MIN_RESTART_WINDOW: Duration = Duration::from_millis(1);
+/// Longest restart window (30 days): "at most N restarts, ever" in practice.
+pub const MAX_RESTART_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+
+pub(crate) fn check_restart_policy(policy: &RestartPolicy) -> Result<(), ConfigError> {
+    let RestartPolicy::OnFailure {
+        max_restarts,
+        window,
+    } = *policy
+    else {
+        return Ok(());
+    };
+    let problem = if max_restarts == 0 {
+        "a limit of 0 restarts never restarts: use RestartPolicy::Never"
+    } else if max_restarts > MAX_RESTARTS {
+        "the limit is above 10,000 restarts per window: use a smaller limit"
+    } else if window < MIN_RESTART_WINDOW {
+        "the window is under 1 ms, which would let a failing task restart without bound: use 1 ms or more"
+    } else if window > MAX_RESTART_WINDOW {
+        "the window is longer than 30 days: use 30 days or less"
+    } else {
+        return Ok(());
+    };
+    Err(ConfigError::RestartPolicy {
+        policy: format!("{{ max_restarts: {max_restarts}, window: {window:?} }}"),
+        problem,
+    })
+}
+
 pub(crate) const fn default_mailbox_capacity() -> usize {
     DEFAULT_MAILBOX_CAPACITY
 }
@@ -125,6 +159,35 @@ mod test {
         assert!(budget.take());
         assert!(budget.take());
         assert!(!budget.take());
+    }
+
+    #[test]
+    fn restart_policies_outside_the_range_are_refused() {
+        let policy = |max_restarts, window| RestartPolicy::OnFailure {
+            max_restarts,
+            window,
+        };
+        let second = Duration::from_secs(1);
+        for bad in [
+            policy(0, second),
+            policy(MAX_RESTARTS + 1, second),
+            policy(1, Duration::ZERO),
+            policy(1, Duration::from_micros(999)),
+            policy(1, MAX_RESTART_WINDOW + Duration::from_nanos(1)),
+            policy(1, Duration::MAX),
+        ] {
+            assert!(
+                matches!(check_restart_policy(&bad), Err(ConfigError::RestartPolicy { .. })),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            RestartPolicy::Never,
+            policy(1, MIN_RESTART_WINDOW),
+            policy(MAX_RESTARTS, MAX_RESTART_WINDOW),
+        ] {
+            assert_eq!(check_restart_policy(&good), Ok(()));
+        }
     }
 
     #[test]

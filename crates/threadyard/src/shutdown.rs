@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::events::EventKind;
 use crate::id::WorkerId;
+use crate::runner;
 use crate::slot::Slot;
 use crate::state::WorkerState;
 use crate::sync::{lock, Arc, Ordering};
@@ -27,6 +28,10 @@ pub struct ShutdownReport {
     pub failed: Vec<FailedWorker>,
     /// Workers still running at the deadline; their threads are left detached.
     pub unresponsive: Vec<WorkerId>,
+    /// The worker whose own task called shutdown (or dropped the manager's
+    /// last handle), if one did. Shutdown never waits for it, since it cannot
+    /// finish while the call lasts; it stops when its task returns.
+    pub caller: Option<WorkerId>,
     /// Messages accepted but never read, over all mailboxes.
     pub undelivered_messages: u64,
     /// How long shutdown took.
@@ -49,13 +54,14 @@ pub(crate) fn begin<T>(shared: &Shared<T>) {
         shared.events.push(None, EventKind::ShutdownStarted);
     }
     let slots = shared.slots();
-    tracing::info!(workers = slots.len(), "shutting down");
     for slot in &slots {
         // No message is accepted from here on; blocked senders give up now.
         slot.stop_and_close();
     }
     // Once for everyone: joiners and Created workers' waiters.
     shared.changes.notify();
+    // Logged once everyone is asked and woken: a subscriber is user code.
+    tracing::info!(workers = slots.len(), "shutting down");
 }
 
 /// The workers shutdown still waits for. Each check drops the ones that have
@@ -69,7 +75,8 @@ pub(crate) struct Pending<T> {
 impl<T> Pending<T> {
     pub(crate) fn new(shared: &Shared<T>) -> Self {
         let mut slots = shared.slots();
-        slots.retain(|slot| !slot.state.load().is_finished());
+        // Not the calling worker: waiting for it would wait for this very call.
+        slots.retain(|slot| !slot.state.load().is_finished() && !runner::is_running_here(slot));
         Self { slots }
     }
 
@@ -87,13 +94,14 @@ pub(crate) fn report<T>(shared: &Shared<T>, elapsed_ms: f64) -> ShutdownReport {
         ..ShutdownReport::default()
     };
     for slot in shared.slots() {
-        report.undelivered_messages += slot.depth() as u64;
+        report.undelivered_messages += slot.unread() as u64;
         match slot.state.load() {
             WorkerState::Stopped => report.clean.push(slot.id.clone()),
             WorkerState::Failed => report.failed.push(FailedWorker {
                 id: slot.id.clone(),
                 error: lock(&slot.last_error).clone().unwrap_or_default(),
             }),
+            _ if runner::is_running_here(&slot) => report.caller = Some(slot.id.clone()),
             _ => report.unresponsive.push(slot.id.clone()),
         }
     }

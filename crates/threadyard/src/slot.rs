@@ -18,6 +18,7 @@ use web_time::Instant;
 
 use crate::changes::Changes;
 use crate::clock::{self, Clock};
+use crate::contain;
 use crate::error::{ControlError, SendError, StopRequested};
 use crate::events::{EventKind, EventLog, EventWriter};
 use crate::id::WorkerId;
@@ -26,7 +27,8 @@ use crate::metrics::{Metrics, UNSET};
 use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
 use crate::sync::{
-    deadline_after, expired, lock, wait, wait_until, Arc, Condvar, Mutex, MutexGuard, Weak,
+    deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, Condvar, Mutex, MutexGuard,
+    Ordering, Weak,
 };
 use crate::threads::ThreadCounts;
 use crate::worker::{Task, Worker};
@@ -84,6 +86,7 @@ pub(crate) struct SlotParts<T> {
     pub(crate) changes: Arc<Changes>,
     pub(crate) threads: ThreadCounts,
     pub(crate) record_messages: bool,
+    pub(crate) shut_down: Arc<AtomicBool>,
     pub(crate) yard: Weak<Shared<T>>,
 }
 
@@ -98,6 +101,7 @@ impl<T> Worker<T> {
             metrics: Metrics::new(),
             mailbox: MailboxCounters::new(parts.mailbox_capacity),
             last_error: Mutex::new(None),
+            ended: AtomicBool::new(false),
             task: Mutex::new(Some(parts.task)),
             restart: parts.restart,
             clock: parts.clock,
@@ -105,6 +109,7 @@ impl<T> Worker<T> {
             changes: parts.changes,
             threads: parts.threads,
             record_messages: parts.record_messages,
+            shut_down: parts.shut_down,
             yard: parts.yard,
         }
     }
@@ -148,6 +153,9 @@ impl<T> Worker<T> {
         // latency), and change waiters only observe.
         self.wake_worker();
         self.changes.notify();
+        // Last: a subscriber is the caller's code, and whatever it does, the
+        // move is made and everyone concerned is woken.
+        tracing::debug!(worker = %self.id, from = %moved.from, to = %moved.to, "{action}");
         Ok(moved)
     }
 
@@ -158,23 +166,34 @@ impl<T> Worker<T> {
     pub(crate) fn stop_and_close(&self) {
         let moved = self.record_control(Action::Stop);
         if matches!(moved, Ok(m) if m.to == WorkerState::Stopped) {
-            // Never started: nothing will run its task.
-            drop(lock(&self.task).take());
+            self.finish_unstarted();
+            return;
         }
         let mut lane = lock(&self.lane);
         lane.closed = true;
         // The worker waits on `worker_cv` only when paused or when waiting for
         // a message, and it checks the state under this lock first.
         let wake_worker =
-            lane.receiver_waiting || matches!(moved, Ok(m) if m.from == WorkerState::Paused);
+            lane.receivers_waiting > 0 || matches!(moved, Ok(m) if m.from == WorkerState::Paused);
         let wake_senders = lane.senders_waiting > 0;
         drop(lane);
         if wake_worker {
-            self.worker_cv.notify_one();
+            self.worker_cv.notify_all();
         }
         if wake_senders {
             self.sender_cv.notify_all();
         }
+    }
+
+    /// The one place a worker stopped before it ever started is finished:
+    /// no thread of its own will do it. Its task is dropped (outside any
+    /// lock: the task's captures are user code) and its mailbox closed.
+    pub(crate) fn finish_unstarted(&self) {
+        let task = lock(&self.task).take();
+        if let Some(panic) = task.and_then(contain::drop_quietly) {
+            self.note_error(format!("{panic} (while dropping the task of a worker stopped before it started)"));
+        }
+        self.close();
     }
 
     /// Moves the state for a manager-side action and records it.
@@ -205,7 +224,6 @@ impl<T> Worker<T> {
                 action,
                 state,
             })?;
-        tracing::debug!(worker = %self.id, from = %moved.from, to = %moved.to, "{action}");
         Ok(moved)
     }
 
@@ -213,7 +231,7 @@ impl<T> Worker<T> {
         // Taking the lock orders this notification after any check the worker
         // made under it (see the module docs).
         drop(lock(&self.lane));
-        self.worker_cv.notify_one();
+        self.worker_cv.notify_all();
     }
 
     /// The worker moves itself to Paused (acknowledging a request, or on its
@@ -247,12 +265,18 @@ impl<T> Worker<T> {
     /// paused until resumed, returns `StopRequested` once asked to stop, and
     /// (for [`Want::Message`]) returns the next message or `None` at the
     /// deadline.
+    ///
+    /// State moves (and the `tracing` events they emit, which run the
+    /// caller's subscriber) happen with no lock held; the lane lock is taken
+    /// only to look at the state and the queue once more and then sleep, so
+    /// a change made before the look is seen and one made after it wakes the
+    /// sleeper (see the module docs). Several threads may wait here at once
+    /// (a task can share `&Worker` with helper threads): control wakes all.
     pub(crate) fn wait_at(
         &self,
         want: Want,
         deadline: Option<Instant>,
     ) -> Result<Option<T>, StopRequested> {
-        let mut lane = lock(&self.lane);
         let mut spun = false;
         loop {
             match self.state.load() {
@@ -266,8 +290,11 @@ impl<T> Worker<T> {
                     continue;
                 }
                 WorkerState::Paused => {
-                    lane = wait(&self.worker_cv, lane);
-                    Metrics::bump(&self.metrics.wakeups);
+                    let lane = lock(&self.lane);
+                    if self.state.load() == WorkerState::Paused {
+                        drop(wait(&self.worker_cv, lane));
+                        Metrics::bump(&self.metrics.wakeups);
+                    }
                     continue;
                 }
                 _ => self.leave_pause(),
@@ -275,6 +302,7 @@ impl<T> Worker<T> {
             if want == Want::PastPause {
                 return Ok(None);
             }
+            let mut lane = lock(&self.lane);
             if let Some(message) = self.take(&mut lane) {
                 return Ok(Some(message));
             }
@@ -286,10 +314,11 @@ impl<T> Worker<T> {
                 spun = true;
                 drop(lane);
                 spin_until(|| self.mailbox.depth_hint() > 0 || !self.state.is_running());
-                lane = lock(&self.lane);
                 continue;
             }
-            lane = self.wait_for_message(lane, deadline);
+            if self.state.is_running() {
+                drop(self.wait_for_message(lane, deadline));
+            }
             spun = false;
         }
     }
@@ -310,10 +339,10 @@ impl<T> Worker<T> {
         let m = &self.metrics;
         self.sample_cpu();
         Metrics::open(&m.blocked_since_us, self.clock.now_us());
-        lane.receiver_waiting = true;
+        lane.receivers_waiting += 1;
         let mut lane = wait_until(&self.worker_cv, lane, deadline);
         Metrics::bump(&m.wakeups);
-        lane.receiver_waiting = false;
+        lane.receivers_waiting -= 1;
         Metrics::close(&m.blocked_since_us, &m.blocked_ns, self.clock.now_us());
         lane
     }
@@ -346,7 +375,12 @@ impl<T> Worker<T> {
         // send halved the message rate (measured in the browser benchmark).
         let mut until: Option<Option<Instant>> = None;
         loop {
-            match lane.push(message, &self.mailbox) {
+            let queued = if self.takes_messages() {
+                lane.push(message, &self.mailbox)
+            } else {
+                Err(Refusal::Closed(message))
+            };
+            match queued {
                 Ok(()) => break,
                 Err(Refusal::Closed(message)) => {
                     return Err(SendError::Finished {
@@ -384,7 +418,8 @@ impl<T> Worker<T> {
                 },
             }
         }
-        let wake = lane.receiver_waiting;
+        // One message satisfies one receiver; whoever wakes takes it.
+        let wake = lane.receivers_waiting > 0;
         drop(lane);
         if wake {
             self.worker_cv.notify_one();
@@ -397,16 +432,49 @@ impl<T> Worker<T> {
         Ok(())
     }
 
-    /// Closes the mailbox: later sends fail with `Finished` and blocked
-    /// senders give up. Returns the messages left unread.
+    /// False once the manager's shutdown has begun or the worker has
+    /// finished: checked at every send, so a sender that has seen either
+    /// (`is_shut_down()`, a Stopped state) is refused, even while shutdown
+    /// is still closing mailboxes one by one or a stop is still closing this
+    /// one.
+    fn takes_messages(&self) -> bool {
+        !self.shut_down.load(Ordering::Acquire) && !self.state.load().is_finished()
+    }
+
+    /// Counts an error and keeps its message (a failed run, or a panic while
+    /// dropping what a task left behind).
+    pub(crate) fn note_error(&self, error: String) {
+        Metrics::bump(&self.metrics.errors);
+        *lock(&self.last_error) = Some(error);
+    }
+
+    /// Closes the mailbox for good: later sends fail with `Finished` and
+    /// blocked senders give up. The messages left unread are dropped now, by
+    /// the caller (the worker's own thread at its end), before its final
+    /// state is published: once a manager has seen every worker finish, no
+    /// thread of its still holds a message. They stay counted as
+    /// undelivered. Returns how many there were.
     pub(crate) fn close(&self) -> usize {
         let mut lane = lock(&self.lane);
         lane.closed = true;
-        let left = lane.len();
+        let unread = lane.drain();
+        let left = lane.unread();
         drop(lane);
         self.sender_cv.notify_all();
-        self.worker_cv.notify_one();
+        self.worker_cv.notify_all();
+        for message in unread {
+            if let Some(panic) = contain::drop_quietly(message) {
+                contain::quietly(|| {
+                    tracing::warn!(worker = %self.id, %panic, "an unread message panicked when dropped");
+                });
+            }
+        }
         left
+    }
+
+    /// True for the first caller only: the end of a worker is recorded once.
+    pub(crate) fn claim_end(&self) -> bool {
+        !self.ended.swap(true, Ordering::AcqRel)
     }
 
     /// The thread reserved for this worker is free again. Called before the
@@ -416,9 +484,9 @@ impl<T> Worker<T> {
         self.threads.release();
     }
 
-    /// Messages waiting in the mailbox now.
-    pub(crate) fn depth(&self) -> usize {
-        lock(&self.lane).len()
+    /// Messages accepted and never read: still queued, or drained at the end.
+    pub(crate) fn unread(&self) -> usize {
+        lock(&self.lane).unread()
     }
 
     /// Records the CPU time of the calling thread (the worker's own).

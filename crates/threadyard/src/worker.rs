@@ -13,7 +13,7 @@ use crate::metrics::Metrics;
 use crate::policy::RestartPolicy;
 use crate::slot::Want;
 use crate::state::{StateCell, WorkerState};
-use crate::sync::{deadline_after, lock, Arc, Condvar, Mutex, Ordering, Weak};
+use crate::sync::{deadline_after, lock, Arc, AtomicBool, Condvar, Mutex, Ordering, Weak};
 use crate::threads::ThreadCounts;
 use crate::yard::Shared;
 
@@ -46,6 +46,8 @@ pub struct Worker<T> {
     pub(crate) metrics: Metrics,
     pub(crate) mailbox: MailboxCounters,
     pub(crate) last_error: Mutex<Option<String>>,
+    /// Set by the one call that records the worker's end.
+    pub(crate) ended: AtomicBool,
     /// The task, until `start` hands it to the thread.
     pub(crate) task: Mutex<Option<Task<T>>>,
     pub(crate) restart: RestartPolicy,
@@ -56,6 +58,8 @@ pub struct Worker<T> {
     /// pool between managers) the pool's.
     pub(crate) threads: ThreadCounts,
     pub(crate) record_messages: bool,
+    /// The manager's "shutdown has begun" flag: no message is taken after it.
+    pub(crate) shut_down: Arc<AtomicBool>,
     /// The manager, for messages to peers; weak, as the manager owns this.
     pub(crate) yard: Weak<Shared<T>>,
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -10,11 +11,14 @@ use web_time::Instant;
 
 use crate::changes::{self, Changed, Changes};
 use crate::clock::Clock;
+use crate::contain;
 use crate::error::{ConfigError, ControlError, CreateError, SendError, SpawnError, TaskError};
 use crate::events::{EventKind, EventLog, EventPage};
 use crate::id::WorkerId;
 use crate::platform::{default_spawner, Spawn};
-use crate::policy::{check_mailbox_capacity, default_mailbox_capacity, WorkerOptions};
+use crate::policy::{
+    check_mailbox_capacity, check_restart_policy, default_mailbox_capacity, WorkerOptions,
+};
 use crate::runner;
 use crate::shutdown::{self, ShutdownReport};
 use crate::slot::{Slot, SlotParts, WorkerSnapshot};
@@ -56,7 +60,7 @@ pub(crate) struct Shared<T> {
     pub(crate) changes: Arc<Changes>,
     threads: ThreadCounts,
     spawner: Box<dyn Spawn>,
-    pub(crate) shut_down: AtomicBool,
+    pub(crate) shut_down: Arc<AtomicBool>,
 }
 
 impl<T> Shared<T> {
@@ -130,6 +134,9 @@ impl<T: Send + 'static> YardBuilder<T> {
     /// Checks the settings and builds the manager.
     pub fn build(self) -> Result<Yard<T>, ConfigError> {
         check_mailbox_capacity(self.config.mailbox_capacity)?;
+        if self.config.max_threads == Some(0) {
+            return Err(ConfigError::MaxThreads);
+        }
         if !(1..=MAX_EVENT_CAPACITY).contains(&self.config.event_capacity) {
             return Err(ConfigError::EventCapacity {
                 given: self.config.event_capacity,
@@ -150,7 +157,7 @@ impl<T: Send + 'static> YardBuilder<T> {
                     pool: spawner.occupancy(),
                 },
                 spawner,
-                shut_down: AtomicBool::new(false),
+                shut_down: Arc::default(),
             }),
         })
     }
@@ -222,13 +229,21 @@ impl<T: Send + 'static> Yard<T> {
                 .mailbox_capacity
                 .unwrap_or(self.shared.config.mailbox_capacity),
         )?;
+        check_restart_policy(&options.restart)?;
         let task: Task<T> = Box::new(task);
         let mut registry = lock(&self.shared.registry);
-        if self.shared.shut_down.load(Ordering::Acquire) {
-            return Err(CreateError::ShutDown);
-        }
-        if registry.contains_key(id.as_str()) {
-            return Err(CreateError::Duplicate(id));
+        let refused = if self.shared.shut_down.load(Ordering::Acquire) {
+            Some(CreateError::ShutDown)
+        } else if registry.contains_key(id.as_str()) {
+            Some(CreateError::Duplicate(id.clone()))
+        } else {
+            None
+        };
+        if let Some(error) = refused {
+            // The refused task's captures are the caller's: dropped unlocked.
+            drop(registry);
+            drop(task);
+            return Err(error);
         }
         let slot = Arc::new(Slot::new(SlotParts {
             id: id.clone(),
@@ -240,6 +255,7 @@ impl<T: Send + 'static> Yard<T> {
             changes: Arc::clone(&self.shared.changes),
             threads: self.shared.threads.clone(),
             record_messages: self.shared.config.record_messages,
+            shut_down: Arc::clone(&self.shared.shut_down),
             yard: Arc::downgrade(&self.shared),
         }));
         registry.insert(id.clone(), Arc::clone(&slot));
@@ -275,18 +291,24 @@ impl<T: Send + 'static> Yard<T> {
         let Some(task) = lock(&slot.task).take() else {
             unreachable!("only the one successful Start takes the task")
         };
-        let job_slot = Arc::clone(&slot);
-        let job = Box::new(move || runner::run(job_slot, task));
-        self.shared
-            .spawner
-            .spawn(slot.id.as_str(), job)
-            .map_err(|reason| {
-                runner::finish(&slot, Some(format!("could not start a thread: {reason}")));
-                ControlError::Spawn {
-                    id: slot.id.clone(),
-                    reason,
-                }
-            })
+        let job = runner::Job::new(Arc::clone(&slot), task);
+        // The spawner may be the caller's own: a panic in it is a refusal.
+        let spawned = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.shared
+                .spawner
+                .spawn(slot.id.as_str(), Box::new(move || job.run()))
+        }));
+        let reason = match spawned {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(error)) => error.to_string(),
+            Err(payload) => format!("the spawner {}", contain::panic_text(payload)),
+        };
+        // A no-op when the dropped job already finished the worker.
+        runner::finish(&slot, Some(format!("could not start a thread: {reason}")));
+        Err(ControlError::Spawn {
+            id: slot.id.clone(),
+            reason,
+        })
     }
 
     fn reserve_thread(&self, slot: &Slot<T>) -> Result<(), ControlError> {
@@ -331,8 +353,12 @@ impl<T: Send + 'static> Yard<T> {
         if let Err(error) = self.start(id.as_str()) {
             // Its Created event is followed by Removed, so a reader of the log
             // (the page's timeline) does not keep a worker that is not there.
-            if let Some(slot) = lock(&self.shared.registry).shift_remove(id.as_str()) {
+            let removed = lock(&self.shared.registry).shift_remove(id.as_str());
+            // Unlocked: dropping the last reference drops the task, whose
+            // captures are the caller's.
+            if let Some(slot) = removed {
                 slot.event(EventKind::Removed);
+                drop(slot);
             }
             return Err(error.into());
         }
@@ -546,11 +572,13 @@ impl<T: Send + 'static> Yard<T> {
     /// [`shutdown_async`](Self::shutdown_async).
     pub fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         let began = Instant::now();
+        // Taken first: the deadline is the caller's, not "after the first pass".
+        let deadline = deadline_after(timeout);
         shutdown::begin(&self.shared);
         let mut pending = shutdown::Pending::new(&self.shared);
         self.shared
             .changes
-            .wait(deadline_after(timeout), || pending.done());
+            .wait(deadline, || pending.done());
         shutdown::report(&self.shared, elapsed_ms(began))
     }
 

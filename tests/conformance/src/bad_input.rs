@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use threadyard::{
-    ConfigError, ControlError, CreateError, IdError, SendError, WorkerOptions, Yard,
+    ConfigError, ControlError, CreateError, IdError, RestartPolicy, SendError, WorkerOptions, Yard,
     MAX_MAILBOX_CAPACITY,
 };
 
@@ -28,6 +28,19 @@ pub fn ids() {
         Err(CreateError::InvalidId(IdError::ControlCharacter { .. }))
     ));
     assert!(create("wörker-ü 1").is_ok(), "printable unicode is fine");
+    // Ids that would not read as what they are (see `WorkerId`).
+    assert_eq!(create("   "), Err(CreateError::InvalidId(IdError::EdgeSpace)));
+    assert_eq!(create("w "), Err(CreateError::InvalidId(IdError::EdgeSpace)));
+    for invisible in ["w\u{200B}", "\u{202E}w", "a\u{2066}b", "w\u{FE0F}"] {
+        assert!(
+            matches!(create(invisible), Err(CreateError::InvalidId(IdError::Invisible { .. }))),
+            "{invisible:?}"
+        );
+    }
+    assert!(matches!(
+        create("a\u{00A0}b"),
+        Err(CreateError::InvalidId(IdError::Whitespace { index: 1, .. }))
+    ));
     create("dup").unwrap();
     match create("dup") {
         Err(e @ CreateError::Duplicate(_)) => assert!(e.to_string().contains("already exists")),
@@ -120,4 +133,36 @@ pub fn huge_and_zero_timeouts() {
     ));
     let report = yard.shutdown(Duration::MAX);
     assert_eq!(report.clean.len(), 1);
+}
+
+pub fn restart_policies() {
+    let yard = Yard::<u8>::new();
+    let policy = |max_restarts, window| {
+        WorkerOptions::new().restart(RestartPolicy::OnFailure {
+            max_restarts,
+            window,
+        })
+    };
+    for (options, says) in [
+        (policy(1, Duration::ZERO), "under 1 ms"),
+        (policy(0, Duration::from_secs(1)), "RestartPolicy::Never"),
+        (policy(u32::MAX, Duration::from_secs(1)), "10,000"),
+        (policy(1, Duration::MAX), "30 days"),
+    ] {
+        match yard.create_with("w", options, |_| Err("always fails".into())) {
+            Err(CreateError::InvalidConfig(e @ ConfigError::RestartPolicy { .. })) => {
+                assert!(e.to_string().contains(says), "{e}")
+            }
+            other => panic!("expected a refused policy, got {other:?}"),
+        }
+    }
+    assert!(yard.snapshot().workers.is_empty());
+}
+
+pub fn thread_limits() {
+    match Yard::<u8>::builder().max_threads(0).build() {
+        Err(e @ ConfigError::MaxThreads) => assert!(e.to_string().contains("at least 1")),
+        other => panic!("expected MaxThreads, got {:?}", other.map(drop)),
+    }
+    assert!(Yard::<u8>::builder().max_threads(1).build().is_ok());
 }

@@ -10,6 +10,7 @@
 
 pub mod support;
 
+pub mod adversary;
 pub mod asynchronous;
 pub mod bad_input;
 pub mod broadcast;
@@ -83,10 +84,22 @@ macro_rules! for_each_case {
             bad_input::huge_and_zero_timeouts,
             workloads::every_workload_obeys_the_seed_messages,
             workloads::cpu_bound_completes_items_and_chatty_talks_to_peers,
-                        workloads::workload_specs_are_checked,
+            workloads::workload_specs_are_checked,
             workloads::producer_waits_for_room_and_drops_nothing,
             workloads::flaky_panics_and_is_restarted_by_its_policy,
             workloads::pace_is_checked_and_shared,
+            adversary::a_predicate_may_call_back_into_the_manager,
+            adversary::a_subscriber_may_send_to_the_worker_that_logs,
+            adversary::a_refused_task_is_dropped_with_no_lock_held,
+            adversary::a_panic_payload_that_panics_when_dropped_still_fails_the_worker,
+            adversary::a_task_whose_captures_panic_when_dropped_still_ends,
+            adversary::shutdown_from_inside_a_worker_does_not_wait_for_it,
+            adversary::dropping_the_last_handle_inside_a_worker_does_not_wait_for_it,
+            adversary::no_send_is_accepted_once_shutdown_is_seen,
+            adversary::no_send_is_accepted_once_a_stop_is_seen,
+            adversary::unread_messages_are_dropped_before_the_end_is_published,
+            bad_input::restart_policies,
+            bad_input::thread_limits,
         }
     };
 }

@@ -22,16 +22,24 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 /// Receives one value, or fails the case at the deadline.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn next<T>(rx: &Receiver<T>) -> T {
-    rx.recv_timeout(LONG).expect("no event within the deadline")
+    next_within(rx).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Receives one value, or says why none came: the deadline passed, or the
+/// sender went away.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn next_within<T>(rx: &Receiver<T>) -> Result<T, String> {
+    rx.recv_timeout(LONG)
+        .map_err(|e| format!("no event within the deadline ({e})"))
 }
 
 /// Receives one value. std's timed receive reads `std::time::Instant`, which
 /// panics in the browser; there the test runner's timeout bounds a hung case.
 #[cfg(target_arch = "wasm32")]
-pub fn next<T>(rx: &Receiver<T>) -> T {
-    rx.recv().expect("the sender went away before the event")
+pub fn next_within<T>(rx: &Receiver<T>) -> Result<T, String> {
+    rx.recv()
+        .map_err(|_| "the sender went away before the event".to_owned())
 }
 
 /// Runs `f` on another thread of the platform (`std::thread::spawn` does not

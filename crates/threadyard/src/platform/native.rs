@@ -18,13 +18,13 @@ impl NativeSpawner {
 }
 
 impl Spawn for NativeSpawner {
-    fn spawn(&self, name: &str, job: Job) -> Result<(), String> {
+    fn spawn(&self, name: &str, job: Job) -> std::io::Result<()> {
         let mut builder = std::thread::Builder::new().name(name.to_owned());
         if let Some(bytes) = self.stack_size {
             builder = builder.stack_size(bytes);
         }
         // The handle is dropped: completion is signalled through the worker's
         // slot, and a worker that ignores stop must not hold shutdown hostage.
-        builder.spawn(job).map(drop).map_err(|e| e.to_string())
+        builder.spawn(job).map(drop)
     }
 }

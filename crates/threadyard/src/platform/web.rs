@@ -21,7 +21,7 @@ use super::{Job, Spawn};
 pub struct WebSpawner;
 
 impl Spawn for WebSpawner {
-    fn spawn(&self, _name: &str, job: Job) -> Result<(), String> {
+    fn spawn(&self, _name: &str, job: Job) -> std::io::Result<()> {
         rayon::spawn(job);
         Ok(())
     }
