@@ -4,6 +4,7 @@
 //! `threadyard scenario ID` runs one of the teaching scenarios (`threadyard
 //! scenario --help` lists them). Both can write a Chrome trace (`--trace`).
 
+mod out;
 mod render;
 mod scenario;
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use threadyard::{EventKind, ShutdownReport, WorkerSnapshot, Yard};
 
+use crate::out::say;
+
 pub struct Live {
     bars: Option<(MultiProgress, Vec<ProgressBar>)>,
     next_event: u64,
@@ -73,7 +75,7 @@ impl Live {
             Some((multi, _)) => {
                 let _ = multi.println(text);
             }
-            None => println!("{text}"),
+            None => say!("{text}"),
         }
     }
 
@@ -81,8 +83,8 @@ impl Live {
         if let Some((_, bars)) = &self.bars {
             bars.iter().for_each(ProgressBar::finish);
         }
-        println!();
-        println!(
+        say!();
+        say!(
             "{:<10} {:<9} {:>6} {:>7} {:>10} {:>9} {:>9} {:>7} {:>8}",
             "worker",
             "state",
@@ -98,7 +100,7 @@ impl Live {
             let cpu = w
                 .cpu_time_ms
                 .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.1}"));
-            println!(
+            say!(
                 "{:<10} {:<9} {:>6} {:>7} {:>10.0} {:>9.1} {:>9} {:>7} {:>8}",
                 w.id.as_str(),
                 w.state.as_str(),
@@ -111,7 +113,7 @@ impl Live {
                 w.mailbox.received
             );
         }
-        println!();
+        say!();
         let Some(report) = report else {
             return;
         };
@@ -121,9 +123,9 @@ impl Live {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        println!("shutdown in {:.2} ms", report.elapsed_ms);
-        println!("  clean:        {}", ids(&report.clean));
-        println!(
+        say!("shutdown in {:.2} ms", report.elapsed_ms);
+        say!("  clean:        {}", ids(&report.clean));
+        say!(
             "  failed:       {}",
             report
                 .failed
@@ -132,8 +134,8 @@ impl Live {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        println!("  unresponsive: {}", ids(&report.unresponsive));
-        println!("  undelivered messages: {}", report.undelivered_messages);
+        say!("  unresponsive: {}", ids(&report.unresponsive));
+        say!("  undelivered messages: {}", report.undelivered_messages);
     }
 }
 

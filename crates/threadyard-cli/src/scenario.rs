@@ -16,6 +16,7 @@ use threadyard::{
 };
 use web_time::Instant;
 
+use crate::out::say;
 use crate::render::Live;
 
 /// How long a restart policy's window is: the whole of any scenario.
@@ -58,6 +59,16 @@ struct Outcome<'a> {
 
 pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
     let pace = &args.speed;
+    // Opened before the run, so a path that cannot be written is said at
+    // once, not after the whole scenario has played.
+    let trace_file = args
+        .trace
+        .as_ref()
+        .map(|path| {
+            fs::File::create(path)
+                .map_err(|e| format!("could not write the trace to {}: {e}", path.display()))
+        })
+        .transpose()?;
 
     let scale = |ms: f64| pace.scale(Duration::from_secs_f64(ms / 1e3));
     let yard = Yard::<String>::builder()
@@ -139,22 +150,21 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
             live.refresh(&yard);
         }
     }
-    if let Some(path) = &args.trace {
-        let text = serde_json::to_string(&yard.trace()).map_err(|e| e.to_string())?;
-        fs::write(path, text)
+    if let (Some(path), Some(file)) = (&args.trace, trace_file) {
+        serde_json::to_writer(io::BufWriter::new(file), &yard.trace())
             .map_err(|e| format!("could not write the trace to {}: {e}", path.display()))?;
     }
     outcome.workers = yard.snapshot().workers;
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?
         );
     } else if let Some(live) = live {
         live.finish(&outcome.workers, outcome.shutdown.as_ref());
-        println!("\nlook for: {}", scenario.look_for);
+        say!("\nlook for: {}", scenario.look_for);
         if let Some(path) = &args.trace {
-            println!("trace written to {}", path.display());
+            say!("trace written to {}", path.display());
         }
     }
     Ok(())

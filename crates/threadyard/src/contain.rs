@@ -69,7 +69,10 @@ mod test {
     #[test]
     fn a_payload_that_panics_when_dropped_is_contained() {
         let payload = panic::catch_unwind(|| std::panic::panic_any(Bomb(3))).unwrap_err();
-        assert_eq!(panic_text(payload), "panicked: a panic with a non-text payload");
+        assert_eq!(
+            panic_text(payload),
+            "panicked: a panic with a non-text payload"
+        );
     }
 
     #[test]
@@ -86,7 +89,10 @@ mod test {
                 panic!("dropped loudly");
             }
         }
-        assert_eq!(drop_quietly(Loud).as_deref(), Some("panicked: dropped loudly"));
+        assert_eq!(
+            drop_quietly(Loud).as_deref(),
+            Some("panicked: dropped loudly")
+        );
         assert_eq!(drop_quietly(5), None);
     }
 }

@@ -40,7 +40,9 @@ pub enum IdError {
         ch: char,
     },
     /// The id contains whitespace other than a plain space.
-    #[error("worker id has the whitespace character {ch:?} at byte {index}: use a plain space or `_`")]
+    #[error(
+        "worker id has the whitespace character {ch:?} at byte {index}: use a plain space or `_`"
+    )]
     Whitespace {
         /// Byte offset of the character.
         index: usize,

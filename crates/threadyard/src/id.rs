@@ -148,11 +148,17 @@ mod test {
         assert_eq!(WorkerId::new("w "), Err(IdError::EdgeSpace));
         assert_eq!(
             WorkerId::new("a\u{2028}b"),
-            Err(IdError::Whitespace { index: 1, ch: '\u{2028}' })
+            Err(IdError::Whitespace {
+                index: 1,
+                ch: '\u{2028}'
+            })
         );
         assert_eq!(
             WorkerId::new("\u{00A0}"),
-            Err(IdError::Whitespace { index: 0, ch: '\u{00A0}' })
+            Err(IdError::Whitespace {
+                index: 0,
+                ch: '\u{00A0}'
+            })
         );
         for (id, ch) in [
             ("w\u{200B}", '\u{200B}'),

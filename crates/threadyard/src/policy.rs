@@ -177,7 +177,10 @@ mod test {
             policy(1, Duration::MAX),
         ] {
             assert!(
-                matches!(check_restart_policy(&bad), Err(ConfigError::RestartPolicy { .. })),
+                matches!(
+                    check_restart_policy(&bad),
+                    Err(ConfigError::RestartPolicy { .. })
+                ),
                 "{bad:?}"
             );
         }

@@ -99,7 +99,9 @@ fn supervise<T: Send + 'static>(slot: &Slot<T>, mut task: Task<T>) -> Option<Str
         };
         slot.note_error(error.clone());
         if slot.state.load() != WorkerState::Stopping && budget.take() {
-            contain::quietly(|| tracing::warn!(worker = %slot.id, %error, "task failed; restarting it"));
+            contain::quietly(
+                || tracing::warn!(worker = %slot.id, %error, "task failed; restarting it"),
+            );
             Metrics::bump(&slot.metrics.restarts);
             slot.event(EventKind::Restarted { error });
             continue;

@@ -191,7 +191,9 @@ impl<T> Worker<T> {
     pub(crate) fn finish_unstarted(&self) {
         let task = lock(&self.task).take();
         if let Some(panic) = task.and_then(contain::drop_quietly) {
-            self.note_error(format!("{panic} (while dropping the task of a worker stopped before it started)"));
+            self.note_error(format!(
+                "{panic} (while dropping the task of a worker stopped before it started)"
+            ));
         }
         self.close();
     }

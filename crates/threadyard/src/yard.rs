@@ -576,9 +576,7 @@ impl<T: Send + 'static> Yard<T> {
         let deadline = deadline_after(timeout);
         shutdown::begin(&self.shared);
         let mut pending = shutdown::Pending::new(&self.shared);
-        self.shared
-            .changes
-            .wait(deadline, || pending.done());
+        self.shared.changes.wait(deadline, || pending.done());
         shutdown::report(&self.shared, elapsed_ms(began))
     }
 

@@ -71,7 +71,11 @@ fn resume_wakes_every_thread_paused_on_one_worker() {
     resumed.store(true, Ordering::SeqCst);
     yard.resume("w").unwrap();
     let mut threads: Vec<usize> = (0..3)
-        .map(|_| went_on.recv_timeout(LONG).expect("a paused thread was never resumed"))
+        .map(|_| {
+            went_on
+                .recv_timeout(LONG)
+                .expect("a paused thread was never resumed")
+        })
         .collect();
     threads.sort_unstable();
     assert_eq!(threads, [0, 1, 2]);

@@ -93,7 +93,11 @@ pub fn a_refused_task_is_dropped_with_no_lock_held() {
         });
         assert!(duplicate.is_err());
     });
-    assert_eq!(dropped.load(Ordering::SeqCst), 2, "both refused tasks dropped");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        2,
+        "both refused tasks dropped"
+    );
     assert_eq!(yard.snapshot().workers.len(), 1, "nothing was kept");
 }
 
@@ -122,7 +126,10 @@ pub fn a_task_whose_captures_panic_when_dropped_still_ends() {
     assert_eq!(yard.join("w", LONG), Ok(WorkerState::Failed));
     let s = yard.worker("w").unwrap();
     assert!(
-        s.last_error.as_deref().unwrap().contains("while dropping the task"),
+        s.last_error
+            .as_deref()
+            .unwrap()
+            .contains("while dropping the task"),
         "{:?}",
         s.last_error
     );
@@ -150,7 +157,11 @@ pub fn shutdown_from_inside_a_worker_does_not_wait_for_it() {
     let report = next(&reports);
     assert_eq!(report.caller.as_ref().map(|id| id.as_str()), Some("caller"));
     assert_eq!(
-        report.clean.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+        report
+            .clean
+            .iter()
+            .map(|id| id.as_str())
+            .collect::<Vec<_>>(),
         ["other"]
     );
     assert!(report.unresponsive.is_empty());
@@ -214,7 +225,11 @@ pub fn no_send_is_accepted_once_shutdown_is_seen() {
     });
     next(&go);
     let _ = yard.shutdown(LONG);
-    assert_eq!(next(&done), 0, "sends accepted after is_shut_down() was true");
+    assert_eq!(
+        next(&done),
+        0,
+        "sends accepted after is_shut_down() was true"
+    );
 }
 
 /// "Send after the worker ended gets `Finished`": a sender that has seen a
@@ -267,7 +282,11 @@ pub fn unread_messages_are_dropped_before_the_end_is_published() {
     let report = yard.shutdown(LONG);
     assert_eq!(report.undelivered_messages, 3);
     assert_eq!(yard.worker("w").unwrap().mailbox.depth, 3);
-    assert_eq!(live.load(Ordering::SeqCst), 0, "unread messages still alive");
+    assert_eq!(
+        live.load(Ordering::SeqCst),
+        0,
+        "unread messages still alive"
+    );
     drop(sender);
 }
 

@@ -29,11 +29,20 @@ pub fn ids() {
     ));
     assert!(create("wörker-ü 1").is_ok(), "printable unicode is fine");
     // Ids that would not read as what they are (see `WorkerId`).
-    assert_eq!(create("   "), Err(CreateError::InvalidId(IdError::EdgeSpace)));
-    assert_eq!(create("w "), Err(CreateError::InvalidId(IdError::EdgeSpace)));
+    assert_eq!(
+        create("   "),
+        Err(CreateError::InvalidId(IdError::EdgeSpace))
+    );
+    assert_eq!(
+        create("w "),
+        Err(CreateError::InvalidId(IdError::EdgeSpace))
+    );
     for invisible in ["w\u{200B}", "\u{202E}w", "a\u{2066}b", "w\u{FE0F}"] {
         assert!(
-            matches!(create(invisible), Err(CreateError::InvalidId(IdError::Invisible { .. }))),
+            matches!(
+                create(invisible),
+                Err(CreateError::InvalidId(IdError::Invisible { .. }))
+            ),
             "{invisible:?}"
         );
     }
