@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::id::WorkerId;
+use crate::state::WorkerState;
 use crate::sync::{lock, Mutex, MutexGuard};
 
 /// One thing that happened to a worker or to the manager.
@@ -22,6 +23,14 @@ pub struct Event {
     pub at_us: u64,
     /// The worker concerned; `None` for manager-wide events.
     pub worker: Option<WorkerId>,
+    /// The state the worker moved to, for an event that records a move of
+    /// its state (taken from the move itself, under the same lock, so a
+    /// reader never has to work it out from the kind); `None` for events
+    /// that move nothing (messages, recorded errors, restarts, broadcasts,
+    /// removals, shutdown). `Created` carries `Created`; `Started` carries
+    /// the state the worker was in when its thread began (`Running`, or a
+    /// pause or stop requested before that).
+    pub state: Option<WorkerState>,
     /// What happened.
     #[serde(flatten)]
     pub kind: EventKind,
@@ -119,9 +128,19 @@ pub(crate) struct EventWriter<'a> {
 }
 
 impl EventWriter<'_> {
-    /// Appends an event, stamped now (under the lock, so stamps never go
-    /// backwards along the log).
+    /// Appends an event that moves no state.
     pub(crate) fn push(&mut self, worker: Option<WorkerId>, kind: EventKind) {
+        self.append(worker, None, kind);
+    }
+
+    /// Appends the event of a move of `worker` to `state`.
+    pub(crate) fn moved(&mut self, worker: &WorkerId, state: WorkerState, kind: EventKind) {
+        self.append(Some(worker.clone()), Some(state), kind);
+    }
+
+    /// Stamps the event now (under the lock, so stamps never go backwards
+    /// along the log) and appends it.
+    fn append(&mut self, worker: Option<WorkerId>, state: Option<WorkerState>, kind: EventKind) {
         let ring = &mut *self.ring;
         if ring.events.len() == self.log.capacity {
             ring.events.pop_front();
@@ -132,6 +151,7 @@ impl EventWriter<'_> {
             seq,
             at_us: self.log.clock.now_us(),
             worker,
+            state,
             kind,
         });
     }

@@ -88,7 +88,7 @@ fn run<T: Send + 'static>(slot: Arc<Slot<T>>, task: Task<T>) {
 /// is dropped here, before the end is recorded.
 fn supervise<T: Send + 'static>(slot: &Slot<T>, mut task: Task<T>) -> Option<String> {
     Metrics::set(&slot.metrics.started_at_us, slot.clock.now_us());
-    slot.event(EventKind::Started);
+    slot.event_with_state(EventKind::Started);
     contain::quietly(|| tracing::debug!(worker = %slot.id, "started"));
     let mut budget = RestartBudget::new(slot.restart);
     let failure = loop {
@@ -152,7 +152,7 @@ pub(crate) fn finish<T>(slot: &Slot<T>, failure: Option<String>) {
     slot.release_thread();
     // The only thread that finishes a started worker is its own, so this move
     // cannot be refused; a refusal would mean it had already finished.
-    let _ = slot.transition(action, |log, _| log.push(Some(slot.id.clone()), kind));
+    let _ = slot.transition(action, |log, moved| log.moved(&slot.id, moved.to, kind));
     // Logged after the end is published: a subscriber is the caller's code.
     contain::quietly(|| match &failure {
         Some(error) => tracing::warn!(worker = %slot.id, %error, unread = left, "worker failed"),

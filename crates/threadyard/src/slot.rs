@@ -141,8 +141,18 @@ impl<T> Worker<T> {
         Ok(moved)
     }
 
+    /// Records an event that moves no state.
     pub(crate) fn event(&self, kind: EventKind) {
         self.events.push(Some(self.id.clone()), kind);
+    }
+
+    /// Records an event with the state read under the log's lock (the
+    /// thread's Started, which moves nothing itself): every move records
+    /// itself under that lock too, so none can come between the read and
+    /// the record, and the log stays in the order of the moves.
+    pub(crate) fn event_with_state(&self, kind: EventKind) {
+        let mut log = self.events.writer();
+        log.moved(&self.id, self.state.load(), kind);
     }
 
     /// Applies a manager-side action, records it and wakes the worker so it
@@ -200,23 +210,23 @@ impl<T> Worker<T> {
 
     /// Moves the state for a manager-side action and records it.
     fn record_control(&self, action: Action) -> Result<Transition, ControlError> {
-        let id = Some(self.id.clone());
+        let id = &self.id;
         let moved = self
             .transition_quietly(action, |log, moved| match action {
                 Action::Pause => {
                     Metrics::set(&self.metrics.pause_requested_at_us, self.clock.now_us());
-                    log.push(id, EventKind::PauseRequested);
+                    log.moved(id, moved.to, EventKind::PauseRequested);
                 }
                 Action::Resume => {
                     Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
-                    log.push(id, EventKind::Resumed);
+                    log.moved(id, moved.to, EventKind::Resumed);
                 }
                 Action::Stop => {
-                    log.push(id.clone(), EventKind::StopRequested);
+                    log.moved(id, moved.to, EventKind::StopRequested);
                     if moved.to == WorkerState::Stopped {
                         // Never started: no thread of its own will record its end.
                         Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
-                        log.push(id, EventKind::Stopped);
+                        log.moved(id, moved.to, EventKind::Stopped);
                     }
                 }
                 _ => {}
@@ -241,12 +251,12 @@ impl<T> Worker<T> {
     fn enter_pause(&self, action: Action) -> Result<Transition, WorkerState> {
         let by_itself = action == Action::PauseSelf;
         self.sample_cpu();
-        self.transition(action, |log, _| {
+        self.transition(action, |log, moved| {
             let m = &self.metrics;
             Metrics::bump(&m.pause_count);
             Metrics::set(&m.pause_requested_at_us, UNSET);
             Metrics::open(&m.paused_since_us, self.clock.now_us());
-            log.push(Some(self.id.clone()), EventKind::Paused { by_itself });
+            log.moved(&self.id, moved.to, EventKind::Paused { by_itself });
         })
         .inspect(|_| tracing::debug!(worker = %self.id, by_itself, "paused"))
     }

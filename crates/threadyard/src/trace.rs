@@ -2,7 +2,8 @@
 //! (<https://ui.perfetto.dev>) and `chrome://tracing`.
 //!
 //! One track per worker (plus one for the manager), the worker's states as
-//! slices on it, and instants for what happened to it: failures, restarts,
+//! slices on it (each event carries the state it moved the worker to:
+//! [`Event::state`]), and instants for what happened to it: failures, restarts,
 //! recorded errors, messages (with a flow arrow from the sending worker when
 //! another worker sent it). Broadcasts and shutdown sit on the manager's
 //! track. Times are the manager's clock, in microseconds.
@@ -163,7 +164,12 @@ impl Builder {
         }
     }
 
+    /// Opens a slice for state `name`; one already open for the same state
+    /// goes on (a thread that starts after a pause was requested).
     fn enter(&mut self, tid: u32, name: &'static str, at: f64) {
+        if self.open.get(&tid).is_some_and(|open| open.name == name) {
+            return;
+        }
         self.close(tid, at);
         self.open.insert(tid, Open { name, since: at });
     }
@@ -191,21 +197,20 @@ impl Builder {
             return;
         };
         let tid = self.track(worker.as_str());
+        // The state the event moved the worker to, as the event recorded it.
+        match event.state {
+            Some(state) if state.is_finished() => self.close(tid, at),
+            Some(state) => self.enter(tid, state.as_str(), at),
+            None => {}
+        }
         match &event.kind {
-            EventKind::Created => self.enter(tid, "created", at),
-            EventKind::Started | EventKind::Resumed => self.enter(tid, "running", at),
-            EventKind::PauseRequested => self.enter(tid, "pause-requested", at),
-            EventKind::Paused { by_itself } => {
-                self.enter(tid, "paused", at);
-                if *by_itself {
-                    self.events
-                        .push(instant("paused itself", "control", at, tid));
-                }
+            EventKind::Paused { by_itself: true } => {
+                self.events
+                    .push(instant("paused itself", "control", at, tid));
             }
-            EventKind::StopRequested => self.enter(tid, "stopping", at),
-            EventKind::Stopped | EventKind::Removed => self.close(tid, at),
+            // The worker is gone: its track ends, whatever the log kept.
+            EventKind::Removed => self.close(tid, at),
             EventKind::Failed { error } => {
-                self.close(tid, at);
                 let mut e = instant("failed", "failure", at, tid);
                 e.args.insert("error", Arg::Text(error.clone()));
                 self.events.push(e);
@@ -214,7 +219,6 @@ impl Builder {
                 let mut e = instant("restarted", "failure", at, tid);
                 e.args.insert("error", Arg::Text(error.clone()));
                 self.events.push(e);
-                self.enter(tid, "running", at);
             }
             EventKind::ErrorRecorded { error } => {
                 let mut e = instant("error", "failure", at, tid);
@@ -239,10 +243,9 @@ impl Builder {
                 }
                 self.events.push(e);
             }
-            // Manager-wide kinds never name a worker.
-            EventKind::Broadcast { .. }
-            | EventKind::ShutdownStarted
-            | EventKind::ShutdownFinished { .. } => {}
+            // Moves are drawn from their state above; manager-wide kinds
+            // never name a worker.
+            _ => {}
         }
     }
 
@@ -304,12 +307,82 @@ mod test {
     use crate::id::WorkerId;
 
     fn event(seq: u64, at_us: u64, worker: Option<&str>, kind: EventKind) -> Event {
+        use crate::state::WorkerState::*;
+        let state = match kind {
+            EventKind::Created => Some(Created),
+            EventKind::Started | EventKind::Resumed => Some(Running),
+            EventKind::PauseRequested => Some(PauseRequested),
+            EventKind::Paused { .. } => Some(Paused),
+            EventKind::StopRequested => Some(Stopping),
+            EventKind::Stopped => Some(Stopped),
+            EventKind::Failed { .. } => Some(Failed),
+            _ => None,
+        };
         Event {
             seq,
             at_us,
             worker: worker.map(|w| WorkerId::new(w).unwrap()),
+            state,
             kind,
         }
+    }
+
+    #[test]
+    fn slices_follow_the_state_each_event_carries() {
+        // A pause requested before the thread began: its Started event
+        // carries PauseRequested, so the slice goes on; the restart moves no
+        // state, so the running slice is not cut.
+        let mut started = event(2, 20, Some("a"), EventKind::Started);
+        started.state = Some(crate::state::WorkerState::PauseRequested);
+        let events = vec![
+            event(0, 0, Some("a"), EventKind::Created),
+            event(1, 10, Some("a"), EventKind::PauseRequested),
+            started,
+            event(3, 30, Some("a"), EventKind::Resumed),
+            event(
+                4,
+                40,
+                Some("a"),
+                EventKind::Restarted {
+                    error: "boom".into(),
+                },
+            ),
+            event(
+                5,
+                50,
+                Some("a"),
+                EventKind::Failed {
+                    error: "boom".into(),
+                },
+            ),
+        ];
+        let page = EventPage {
+            events,
+            missed: 0,
+            next: 6,
+        };
+        let trace = chrome_trace(&page, 100);
+        let slices: Vec<_> = trace
+            .trace_events
+            .iter()
+            .filter(|e| e.ph == "X" && e.tid == 1)
+            .map(|e| (e.name.as_str(), e.ts, e.dur.unwrap()))
+            .collect();
+        assert_eq!(
+            slices,
+            [
+                ("created", 0.0, 10.0),
+                ("pause-requested", 10.0, 20.0),
+                ("running", 30.0, 20.0),
+            ]
+        );
+        let instants: Vec<_> = trace
+            .trace_events
+            .iter()
+            .filter(|e| e.ph == "i")
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(instants, ["restarted", "failed"]);
     }
 
     #[test]

@@ -258,9 +258,14 @@ impl<T: Send + 'static> Yard<T> {
             shut_down: Arc::clone(&self.shared.shut_down),
             yard: Arc::downgrade(&self.shared),
         }));
+        // Logged before the worker can be found: no move of it (a start, a
+        // stop) can reach the log ahead of its creation.
+        self.shared
+            .events
+            .writer()
+            .moved(&id, WorkerState::Created, EventKind::Created);
         registry.insert(id.clone(), Arc::clone(&slot));
         drop(registry);
-        slot.event(EventKind::Created);
         tracing::debug!(worker = %id, "created");
         Ok(id)
     }

@@ -73,22 +73,26 @@ pub fn transitions_are_recorded_as_events() {
     yard.join("w", LONG).unwrap();
 
     let page = yard.events_since(0);
-    let kinds: Vec<EventKind> = page
+    let moves: Vec<(EventKind, Option<WorkerState>)> = page
         .events
         .iter()
         .filter(|e| e.worker.as_ref().is_some_and(|w| w.as_str() == "w"))
-        .map(|e| e.kind.clone())
+        .map(|e| (e.kind.clone(), e.state))
         .collect();
+    // Each event carries the state it moved the worker to.
     assert_eq!(
-        kinds,
+        moves,
         [
-            EventKind::Created,
-            EventKind::Started,
-            EventKind::PauseRequested,
-            EventKind::Paused { by_itself: false },
-            EventKind::Resumed,
-            EventKind::StopRequested,
-            EventKind::Stopped,
+            (EventKind::Created, Some(WorkerState::Created)),
+            (EventKind::Started, Some(WorkerState::Running)),
+            (EventKind::PauseRequested, Some(WorkerState::PauseRequested)),
+            (
+                EventKind::Paused { by_itself: false },
+                Some(WorkerState::Paused)
+            ),
+            (EventKind::Resumed, Some(WorkerState::Running)),
+            (EventKind::StopRequested, Some(WorkerState::Stopping)),
+            (EventKind::Stopped, Some(WorkerState::Stopped)),
         ]
     );
     let times: Vec<u64> = page.events.iter().map(|e| e.at_us).collect();
@@ -128,14 +132,21 @@ pub fn capacity_is_enforced_and_released() {
     assert!(yard.spawn("third", |_| Ok(())).is_err());
     assert!(yard.state("third").is_err());
     // ...and the log says so: its Created is followed by Removed.
-    let third: Vec<EventKind> = yard
+    let third: Vec<(EventKind, Option<WorkerState>)> = yard
         .events_since(0)
         .events
         .into_iter()
         .filter(|e| e.worker.as_ref().is_some_and(|w| w.as_str() == "third"))
-        .map(|e| e.kind)
+        .map(|e| (e.kind, e.state))
         .collect();
-    assert_eq!(third, [EventKind::Created, EventKind::Removed]);
+    // A removal moves no state.
+    assert_eq!(
+        third,
+        [
+            (EventKind::Created, Some(WorkerState::Created)),
+            (EventKind::Removed, None)
+        ]
+    );
 
     gate_tx.send(()).unwrap();
     yard.join("first", LONG).unwrap();
