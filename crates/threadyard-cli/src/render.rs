@@ -164,5 +164,7 @@ fn describe(kind: &EventKind) -> String {
         EventKind::ShutdownFinished { unresponsive } => {
             format!("shutdown finished, {unresponsive} unresponsive")
         }
+        // A kind added to the core after this was written.
+        other => format!("{other:?}"),
     }
 }

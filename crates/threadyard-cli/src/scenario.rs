@@ -142,6 +142,8 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
                 outcome.shutdown = Some(report);
                 Ok(said)
             }
+            // A command added to the core after this player was written.
+            ref other => Err(format!("this player cannot run {other:?}")),
         }?;
         if let Some(live) = live.as_mut() {
             // The step's own line first, then what it caused (events that

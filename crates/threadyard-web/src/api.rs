@@ -8,8 +8,8 @@ use js_sys::Promise;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use threadyard::workloads::{BoxedTask, Pace, Workload};
-use threadyard::{scenarios, RestartPolicy, SpawnError, WorkerOptions, WorkerState, Yard};
+use threadyard::workloads::{Pace, Workload};
+use threadyard::{scenarios, RestartPolicy, SpawnError, Task, WorkerOptions, WorkerState, Yard};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -226,7 +226,7 @@ impl Threadyard {
 impl Threadyard {
     /// The task for a workload spec (`{kind: ..., ...}`), read through JSON
     /// so a misspelt field is refused, paced by this manager's speed.
-    fn task(&self, workload: JsValue) -> Result<BoxedTask<String>, JsValue> {
+    fn task(&self, workload: JsValue) -> Result<Task<String>, JsValue> {
         let workload: Workload = from_js(workload).map_err(|e| error("WorkloadError", e))?;
         workload
             .task_paced(&self.pace)

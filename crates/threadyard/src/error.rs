@@ -12,6 +12,7 @@ use crate::state::{Action, WorkerState};
 
 /// An id that cannot name a worker.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum IdError {
     /// The id is the empty string.
     #[error("worker id is empty: give each worker a short printable name such as \"worker_0\"")]
@@ -56,6 +57,7 @@ pub enum IdError {
 
 /// A setting that the manager cannot work with.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// A mailbox must hold at least one message and at most the limit.
     #[error("mailbox capacity {given} is out of range: use 1 to {max}")]
@@ -88,6 +90,7 @@ pub enum ConfigError {
 
 /// Why a worker could not be created.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CreateError {
     /// The id is not valid.
     #[error(transparent)]
@@ -107,10 +110,14 @@ pub enum CreateError {
 
 /// Why a control call (start, pause, resume, stop, remove, join) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ControlError {
     /// No worker has this id.
-    #[error("no worker named `{0}`: check the id against snapshot()")]
-    UnknownWorker(String),
+    #[error("no worker named `{id}`: check the id against snapshot()")]
+    UnknownWorker {
+        /// The id given.
+        id: String,
+    },
     /// The worker's state does not allow this action; nothing changed.
     #[error("cannot {action} worker `{id}`: it is {state} ({})", action.allowed_from())]
     InvalidTransition {
@@ -152,6 +159,7 @@ pub enum ControlError {
 
 /// Why [`Yard::spawn`](crate::Yard::spawn) failed; nothing was kept.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum SpawnError {
     /// The worker could not be created.
     #[error(transparent)]
@@ -163,6 +171,7 @@ pub enum SpawnError {
 
 /// Why a message was not accepted. The message comes back inside the error.
 #[derive(Error)]
+#[non_exhaustive]
 pub enum SendError<T> {
     /// No worker has this id.
     #[error("no worker named `{id}`: check the id against snapshot()")]
@@ -233,6 +242,7 @@ pub struct StopRequested;
 
 /// How a task ends other than by returning `Ok(())`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TaskError {
     /// The task honoured a stop request: a clean stop.
     #[error("stopped on request")]

@@ -16,6 +16,7 @@ use crate::sync::{lock, Mutex, MutexGuard};
 
 /// One thing that happened to a worker or to the manager.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Event {
     /// Position in the log, from 0, never reused.
     pub seq: u64,
@@ -39,6 +40,7 @@ pub struct Event {
 /// The kinds of [`Event`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum EventKind {
     /// The worker was registered.
     Created,
@@ -98,6 +100,7 @@ pub enum EventKind {
 
 /// A page of the log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct EventPage {
     /// The events, oldest first.
     pub events: Vec<Event>,

@@ -87,7 +87,7 @@
 //! it never does) and every bad input it was tried with: [`guarantees`].
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub(crate) mod changes;
 mod clock;
@@ -117,7 +117,7 @@ pub mod workloads;
 mod yard;
 
 pub use changes::Changed;
-pub use clock::CPU_CLOCK;
+pub use clock::CpuClock;
 pub use error::{
     ConfigError, ControlError, CreateError, IdError, SendError, SpawnError, StopRequested,
     TaskError,

@@ -154,6 +154,7 @@ fn bump_locked(counter: &AtomicU64) {
 
 /// A worker's mailbox figures at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct MailboxSnapshot {
     /// Most messages it holds.
     pub capacity: usize,

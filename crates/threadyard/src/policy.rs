@@ -12,6 +12,7 @@ use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 /// What happens when a worker's task returns an error or panics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "policy")]
+#[non_exhaustive]
 pub enum RestartPolicy {
     /// The worker becomes Failed. The default.
     #[default]

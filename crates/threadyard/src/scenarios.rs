@@ -20,6 +20,7 @@ use crate::workloads::Workload;
 
 /// A scripted demo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Scenario {
     /// Short stable name (`"seed"`, `"pause-points"`...).
     pub id: &'static str,
@@ -39,6 +40,7 @@ pub struct Scenario {
 
 /// One worker of a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Cast {
     /// Its id.
     pub id: &'static str,
@@ -50,6 +52,7 @@ pub struct Cast {
 
 /// One command of a script, at a time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Step {
     /// When, in milliseconds from the start at speed 1.
     pub at_ms: f64,
@@ -62,6 +65,7 @@ pub struct Step {
 /// What a script step does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "do", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Command {
     /// Queue a message for one worker.
     Send {

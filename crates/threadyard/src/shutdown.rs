@@ -21,6 +21,7 @@ use crate::yard::Shared;
 
 /// What shutdown found, worker by worker.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ShutdownReport {
     /// Workers that stopped cleanly (including ones never started).
     pub clean: Vec<WorkerId>,
@@ -40,6 +41,7 @@ pub struct ShutdownReport {
 
 /// A worker that ended in Failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FailedWorker {
     /// The worker.
     pub id: WorkerId,

@@ -531,7 +531,7 @@ impl<T> Worker<T> {
             ended_at_ms: (ended != UNSET).then(|| ms(ended * 1_000)),
             wall_ms: ms(wall_us * 1_000),
             cpu_time_ms: (cpu != UNSET).then(|| ms(cpu)),
-            cpu_clock: clock::CPU_CLOCK,
+            cpu_clock: clock::CpuClock::PLATFORM,
             busy_ms: ms(busy_ns),
             blocked_ms: ms(blocked_ns),
             tasks_completed: Metrics::get(&m.tasks_completed),
@@ -556,6 +556,7 @@ fn ms(ns: u64) -> f64 {
 /// One worker's state and figures at one moment. Times are milliseconds;
 /// `*_at_ms` are measured from the manager's creation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct WorkerSnapshot {
     /// Its id.
     pub id: WorkerId,
@@ -572,7 +573,7 @@ pub struct WorkerSnapshot {
     /// has no per-thread clock, see `cpu_clock`.
     pub cpu_time_ms: Option<f64>,
     /// What `cpu_time_ms` measures on this platform.
-    pub cpu_clock: &'static str,
+    pub cpu_clock: clock::CpuClock,
     /// Wall time minus time paused and time blocked waiting for messages.
     pub busy_ms: f64,
     /// Time blocked in a receive with an empty mailbox.

@@ -37,6 +37,9 @@ use crate::sync::{AtomicU8, Ordering};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[repr(u8)]
+// It may grow: a stepped mode (a worker held at a scheduling point until
+// granted a step) and waits on instrumented locks are planned (issue 16).
+#[non_exhaustive]
 pub enum WorkerState {
     /// Registered with its task, thread not started yet.
     Created = 0,
@@ -106,6 +109,7 @@ impl fmt::Display for WorkerState {
 /// Something that moves a worker from one state to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Action {
     /// The manager starts the worker's thread.
     Start,

@@ -8,12 +8,30 @@
 
 use crate::sync::{Arc, AtomicUsize, Ordering};
 
+/// A count of threads in use, shared by every manager that draws on the same
+/// threads: what [`Spawn::occupancy`](crate::platform::Spawn::occupancy)
+/// hands out. Clones count together.
+#[derive(Debug, Clone, Default)]
+pub struct Occupancy(Arc<AtomicUsize>);
+
+impl Occupancy {
+    /// A new count, at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Threads counted in use now.
+    pub fn in_use(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ThreadCounts {
     /// This manager's workers that hold a thread.
-    pub(crate) own: Arc<AtomicUsize>,
+    pub(crate) own: Occupancy,
     /// The shared pool's threads in use, where the platform has one.
-    pub(crate) pool: Option<Arc<AtomicUsize>>,
+    pub(crate) pool: Option<Occupancy>,
 }
 
 /// Which limit refused a reservation.
@@ -29,10 +47,10 @@ impl ThreadCounts {
         own_limit: Option<usize>,
         pool_limit: Option<usize>,
     ) -> Result<(), Full> {
-        take(&self.own, own_limit)?;
+        take(&self.own.0, own_limit)?;
         if let Some(pool) = &self.pool {
-            if let Err(full) = take(pool, pool_limit) {
-                self.own.fetch_sub(1, Ordering::AcqRel);
+            if let Err(full) = take(&pool.0, pool_limit) {
+                self.own.0.fetch_sub(1, Ordering::AcqRel);
                 return Err(full);
             }
         }
@@ -40,19 +58,16 @@ impl ThreadCounts {
     }
 
     pub(crate) fn release(&self) {
-        self.own.fetch_sub(1, Ordering::AcqRel);
+        self.own.0.fetch_sub(1, Ordering::AcqRel);
         if let Some(pool) = &self.pool {
-            pool.fetch_sub(1, Ordering::AcqRel);
+            pool.0.fetch_sub(1, Ordering::AcqRel);
         }
     }
 
     /// Threads in use: the pool's where there is one (that is what limits a
     /// start), else this manager's.
     pub(crate) fn in_use(&self) -> usize {
-        self.pool
-            .as_ref()
-            .unwrap_or(&self.own)
-            .load(Ordering::Acquire)
+        self.pool.as_ref().unwrap_or(&self.own).in_use()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The manager: a registry of workers and every call a caller makes on them.
 
+use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
@@ -24,7 +25,7 @@ use crate::shutdown::{self, ShutdownReport};
 use crate::slot::{Slot, SlotParts, WorkerSnapshot};
 use crate::state::{Action, WorkerState};
 use crate::sync::{deadline_after, lock, Arc, AtomicBool, Mutex, Ordering};
-use crate::threads::ThreadCounts;
+use crate::threads::{Occupancy, ThreadCounts};
 use crate::worker::{Task, Worker};
 
 /// Largest event log accepted.
@@ -68,7 +69,7 @@ impl<T> Shared<T> {
         lock(&self.registry)
             .get(id)
             .cloned()
-            .ok_or_else(|| ControlError::UnknownWorker(id.to_owned()))
+            .ok_or_else(|| ControlError::UnknownWorker { id: id.to_owned() })
     }
 
     /// Every worker, in creation order. The registry lock is released before
@@ -90,6 +91,15 @@ pub struct YardBuilder<T> {
     config: YardConfig,
     spawner: Option<Box<dyn Spawn>>,
     message: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for YardBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("YardBuilder")
+            .field("config", &self.config)
+            .field("custom_spawner", &self.spawner.is_some())
+            .finish()
+    }
 }
 
 impl<T: Send + 'static> YardBuilder<T> {
@@ -153,7 +163,7 @@ impl<T: Send + 'static> YardBuilder<T> {
                 registry: Mutex::new(IndexMap::new()),
                 changes: Arc::default(),
                 threads: ThreadCounts {
-                    own: Arc::default(),
+                    own: Occupancy::new(),
                     pool: spawner.occupancy(),
                 },
                 spawner,
@@ -181,6 +191,18 @@ pub struct Yard<T: Send + 'static> {
 // `catch_unwind`, which wasm-bindgen exports require under panic=unwind.
 impl<T: Send + 'static> std::panic::UnwindSafe for Yard<T> {}
 impl<T: Send + 'static> std::panic::RefUnwindSafe for Yard<T> {}
+
+impl<T: Send + 'static> fmt::Debug for Yard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let workers: Vec<WorkerId> = self.shared.slots().iter().map(|s| s.id.clone()).collect();
+        f.debug_struct("Yard")
+            .field("workers", &workers)
+            .field("live_threads", &self.shared.threads.in_use())
+            .field("capacity", &self.shared.capacity())
+            .field("shut_down", &self.is_shut_down())
+            .finish_non_exhaustive()
+    }
+}
 
 impl<T: Send + 'static> Default for Yard<T> {
     fn default() -> Self {
@@ -551,7 +573,7 @@ impl<T: Send + 'static> Yard<T> {
         let mut registry = lock(&self.shared.registry);
         let slot = registry
             .get(id)
-            .ok_or_else(|| ControlError::UnknownWorker(id.to_owned()))?;
+            .ok_or_else(|| ControlError::UnknownWorker { id: id.to_owned() })?;
         let state = slot.state.load();
         if Action::Remove.next(state).is_none() {
             return Err(ControlError::InvalidTransition {
@@ -689,6 +711,14 @@ impl<T> Clone for WorkerSender<T> {
     }
 }
 
+impl<T> fmt::Debug for WorkerSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerSender")
+            .field("id", &self.slot.id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T> WorkerSender<T> {
     /// The worker it sends to.
     pub fn id(&self) -> &WorkerId {
@@ -709,6 +739,7 @@ impl<T> WorkerSender<T> {
 /// What a broadcast did at one worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Delivery {
     /// Queued in its mailbox.
     Delivered,
@@ -720,6 +751,7 @@ pub enum Delivery {
 
 /// One recipient of a broadcast.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Recipient {
     /// The worker.
     pub id: WorkerId,
@@ -729,6 +761,7 @@ pub struct Recipient {
 
 /// What a broadcast did, worker by worker, in creation order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct BroadcastReport {
     /// One entry per worker known at the time.
     pub recipients: Vec<Recipient>,
@@ -755,6 +788,7 @@ impl BroadcastReport {
 
 /// Every worker at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// Milliseconds since the manager was created.
     pub at_ms: f64,

@@ -191,7 +191,7 @@ struct Real {
 fn control(result: Result<(), ControlError>) -> Outcome {
     match result {
         Ok(()) => Outcome::Ok,
-        Err(ControlError::UnknownWorker(_)) => Outcome::Unknown,
+        Err(ControlError::UnknownWorker { .. }) => Outcome::Unknown,
         Err(ControlError::InvalidTransition { .. }) => Outcome::Invalid,
         Err(ControlError::ShutDown) => Outcome::ShutDown,
         Err(other) => panic!("unexpected error {other:?}"),
@@ -280,6 +280,7 @@ impl StateMachineTest for Real {
                 Err(SendError::UnknownWorker { .. }) => Outcome::Unknown,
                 Err(SendError::Finished { .. }) => Outcome::Finished,
                 Err(SendError::Full { .. }) => panic!("a 64-message mailbox filled in a short run"),
+                Err(other) => panic!("unexpected error {other:?}"),
             },
             Op::Broadcast => {
                 let report = real.yard.broadcast(model.next_message - 1);

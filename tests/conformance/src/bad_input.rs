@@ -68,7 +68,7 @@ pub fn ids() {
 pub fn unknown_ids() {
     let yard = Yard::<String>::new();
     let unknown = |r: Result<(), ControlError>| {
-        assert!(matches!(r, Err(ControlError::UnknownWorker(id)) if id == "ghost"))
+        assert!(matches!(r, Err(ControlError::UnknownWorker { id }) if id == "ghost"))
     };
     unknown(yard.start("ghost"));
     unknown(yard.pause("ghost"));

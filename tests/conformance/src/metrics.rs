@@ -1,4 +1,4 @@
-use threadyard::{ControlError, WorkerState, Yard};
+use threadyard::{ControlError, CpuClock, WorkerState, Yard};
 
 use crate::support::*;
 
@@ -24,8 +24,9 @@ pub fn counts_tasks_pauses_and_time() {
     assert!(s.busy_ms <= s.wall_ms && s.busy_ms > 0.0);
     if cfg!(target_arch = "wasm32") {
         assert_eq!(s.cpu_time_ms, None, "browsers have no thread CPU clock");
-        assert!(s.cpu_clock.starts_with("unavailable"));
+        assert_eq!(s.cpu_clock, CpuClock::Unavailable);
     } else {
+        assert_eq!(s.cpu_clock, CpuClock::OsThread);
         let cpu = s.cpu_time_ms.expect("the OS has a per-thread CPU clock");
         assert!(
             cpu > 0.0 && cpu <= s.wall_ms + 1.0,
@@ -48,6 +49,7 @@ pub fn snapshot_serializes_with_the_documented_fields() {
     assert_eq!(w["id"], "w");
     assert_eq!(w["state"], "stopped");
     assert_eq!(w["tasks_completed"], 1);
+    assert_eq!(w["cpu_clock"], CpuClock::PLATFORM.as_str());
     for field in [
         "started_at_ms",
         "ended_at_ms",

@@ -13,7 +13,7 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::WebSpawner;
 
-use crate::sync::{Arc, AtomicUsize};
+pub use crate::threads::Occupancy;
 
 /// A job for a thread: runs one worker from start to end.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -36,7 +36,7 @@ pub trait Spawn: Send + Sync + 'static {
     /// The count of threads in use, shared by every manager that draws on the
     /// same threads (a browser has one pool for the page), so capacity holds
     /// across managers. `None`: each manager counts its own.
-    fn occupancy(&self) -> Option<Arc<AtomicUsize>> {
+    fn occupancy(&self) -> Option<Occupancy> {
         None
     }
 }

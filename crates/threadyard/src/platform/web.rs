@@ -11,10 +11,9 @@
 //! The page must await `initThreadPool(n)` (re-exported by `threadyard-web`)
 //! before the first spawn.
 
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use super::{Job, Spawn};
+use super::{Job, Occupancy, Spawn};
 
 /// Spawns each worker on a thread of rayon's global (Web Worker) pool.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,9 +29,9 @@ impl Spawn for WebSpawner {
         Some(rayon::current_num_threads())
     }
 
-    fn occupancy(&self) -> Option<Arc<AtomicUsize>> {
+    fn occupancy(&self) -> Option<Occupancy> {
         // One pool per page, so one count for every manager on it.
-        static IN_USE: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
-        Some(Arc::clone(IN_USE.get_or_init(Arc::default)))
+        static IN_USE: OnceLock<Occupancy> = OnceLock::new();
+        Some(IN_USE.get_or_init(Occupancy::new).clone())
     }
 }

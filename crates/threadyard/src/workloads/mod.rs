@@ -11,8 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::error::TaskError;
-use crate::worker::Worker;
+use crate::worker::Task;
 
 mod pace;
 mod tasks;
@@ -27,6 +26,7 @@ pub use tasks::{batch, chatty, consumer, cpu_bound, data_processor, flaky, produ
 /// `{"kind":"flaky","item_ms":100,"fail_every":20}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Workload {
     /// The seed's worker: one item every `item_ms`.
     DataProcessor {
@@ -74,6 +74,7 @@ pub enum Workload {
 
 /// A workload spec, or a speed, that cannot be used.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum WorkloadError {
     /// An item time outside 0.1 ms to 60 s (or not a number).
     #[error("item time {0} ms is out of range: use 0.1 to 60000 ms")]
@@ -88,9 +89,6 @@ pub enum WorkloadError {
     #[error("speed {0} is out of range: use 0.01 (slow motion) to 100 (fast)")]
     Speed(f64),
 }
-
-/// A boxed task, as [`Workload::task`] returns it.
-pub type BoxedTask<T> = Box<dyn FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static>;
 
 impl Workload {
     /// Checks the parameters.
@@ -115,7 +113,7 @@ impl Workload {
     }
 
     /// The task for this workload at speed 1, checked first.
-    pub fn task<T>(&self) -> Result<BoxedTask<T>, WorkloadError>
+    pub fn task<T>(&self) -> Result<Task<T>, WorkloadError>
     where
         T: AsRef<str> + From<String> + Send + 'static,
     {
@@ -123,7 +121,7 @@ impl Workload {
     }
 
     /// The task for this workload, its item times following `pace`.
-    pub fn task_paced<T>(&self, pace: &Pace) -> Result<BoxedTask<T>, WorkloadError>
+    pub fn task_paced<T>(&self, pace: &Pace) -> Result<Task<T>, WorkloadError>
     where
         T: AsRef<str> + From<String> + Send + 'static,
     {
