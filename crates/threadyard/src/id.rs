@@ -4,11 +4,55 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
-
-use crate::error::IdError;
+use thiserror::Error;
 
 /// The longest id accepted, in bytes.
 pub const MAX_ID_LEN: usize = 64;
+
+/// An id that cannot name a worker.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum IdError {
+    /// The id is the empty string.
+    #[error("worker id is empty: give each worker a short printable name such as \"worker_0\"")]
+    Empty,
+    /// The id is longer than [`MAX_ID_LEN`] bytes.
+    #[error("worker id is {len} bytes long: ids are at most {MAX_ID_LEN} bytes")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The id contains a control character (newline, tab, escape...).
+    #[error("worker id has the control character {ch:?} at byte {index}: ids must be printable")]
+    ControlCharacter {
+        /// Byte offset of the character.
+        index: usize,
+        /// The character.
+        ch: char,
+    },
+    /// The id contains a character that prints as nothing or reorders the
+    /// text around it (zero-width, bidirectional control...).
+    #[error("worker id has the invisible character {ch:?} at byte {index}: ids must read as what they are")]
+    Invisible {
+        /// Byte offset of the character.
+        index: usize,
+        /// The character.
+        ch: char,
+    },
+    /// The id contains whitespace other than a plain space.
+    #[error(
+        "worker id has the whitespace character {ch:?} at byte {index}: use a plain space or `_`"
+    )]
+    Whitespace {
+        /// Byte offset of the character.
+        index: usize,
+        /// The character.
+        ch: char,
+    },
+    /// The id starts or ends with a space (or is only spaces).
+    #[error("worker id starts or ends with a space: trim it")]
+    EdgeSpace,
+}
 
 /// A worker's name, validated once and then cheap to clone.
 ///

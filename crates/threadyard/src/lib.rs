@@ -119,11 +119,10 @@ mod yard;
 pub use changes::Changed;
 pub use clock::CpuClock;
 pub use error::{
-    ConfigError, ControlError, CreateError, IdError, SendError, SpawnError, StopRequested,
-    TaskError,
+    ConfigError, ControlError, CreateError, SendError, SpawnError, StopRequested, TaskError,
 };
 pub use events::{Event, EventKind, EventPage};
-pub use id::{WorkerId, MAX_ID_LEN};
+pub use id::{IdError, WorkerId, MAX_ID_LEN};
 pub use mailbox::{MailboxSnapshot, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 pub use policy::{
     RestartPolicy, WorkerOptions, MAX_RESTARTS, MAX_RESTART_WINDOW, MIN_RESTART_WINDOW,

@@ -17,34 +17,41 @@ use crate::error::StopRequested;
 use crate::events::EventLog;
 use crate::id::WorkerId;
 use crate::policy::RestartPolicy;
-use crate::runner;
 use crate::slot::{Slot, SlotParts, Want};
 use crate::state::{Action, WorkerState};
-use crate::sync::{Arc, Weak};
+use crate::sync::Arc;
 use crate::threads::ThreadCounts;
 
+/// The slot under test; the task it keeps until start plays no part here.
+type TestSlot = Slot<u32, ()>;
+
 /// A started worker's slot, as `Yard::start` leaves it, with a mailbox of
-/// `capacity`.
-fn running_slot(capacity: usize) -> Arc<Slot<u32>> {
+/// `capacity`, and the change signal it reports to.
+fn running_slot_and_changes(capacity: usize) -> (Arc<TestSlot>, Arc<Changes>) {
     let clock = Clock::new();
+    let changes = Arc::new(Changes::default());
+    let threads = ThreadCounts::default();
+    threads
+        .reserve(None, None)
+        .unwrap_or_else(|_| unreachable!());
     let slot = Slot::new(SlotParts {
         id: WorkerId::new("w").unwrap_or_else(|_| unreachable!()),
-        task: Box::new(|_| Ok(())),
+        task: (),
         mailbox_capacity: capacity,
         restart: RestartPolicy::Never,
         clock,
         events: Arc::new(EventLog::new(64, clock)),
-        changes: Arc::new(Changes::default()),
-        threads: ThreadCounts::default(),
+        changes: Arc::clone(&changes),
+        threads,
         record_messages: false,
         shut_down: Arc::default(),
-        yard: Weak::new(),
     });
-    slot.threads
-        .reserve(None, None)
-        .unwrap_or_else(|_| unreachable!());
-    assert!(slot.transition(Action::Start, |_, _| {}).is_ok());
-    Arc::new(slot)
+    assert!(slot.mark_started().is_ok());
+    (Arc::new(slot), changes)
+}
+
+fn running_slot(capacity: usize) -> Arc<TestSlot> {
+    running_slot_and_changes(capacity).0
 }
 
 /// pause() and resume() race with the worker reaching its pause point: the
@@ -62,7 +69,7 @@ fn pause_then_resume_racing_a_pause_point() {
         // Resume is allowed from both PauseRequested and Paused.
         assert!(slot.control(Action::Resume).is_ok());
         assert!(matches!(worker.join().unwrap(), Ok(None)));
-        assert_eq!(slot.state.load(), WorkerState::Running);
+        assert_eq!(slot.state(), WorkerState::Running);
     });
 }
 
@@ -127,7 +134,7 @@ fn shutdown_racing_a_receive_and_a_send() {
         let unread = slot.unread();
         assert_eq!(worker.join().unwrap(), StopRequested);
         let delivered = sender.join().unwrap();
-        let received = slot.mailbox.snapshot().received as usize;
+        let received = slot.snapshot().mailbox.received as usize;
         assert_eq!(
             delivered as usize,
             received + unread.min(1),
@@ -141,14 +148,13 @@ fn shutdown_racing_a_receive_and_a_send() {
 #[test]
 fn join_racing_the_end_of_a_worker() {
     loom::model(|| {
-        let slot = running_slot(4);
+        let (slot, changes) = running_slot_and_changes(4);
         let ender = {
             let slot = Arc::clone(&slot);
-            thread::spawn(move || runner::finish(&slot, None))
+            thread::spawn(move || slot.finish(None))
         };
-        let changes = Arc::clone(&slot.changes);
-        assert!(changes.wait(None, || slot.state.load().is_finished()));
+        assert!(changes.wait(None, || slot.state().is_finished()));
         ender.join().unwrap();
-        assert_eq!(slot.state.load(), WorkerState::Stopped);
+        assert_eq!(slot.state(), WorkerState::Stopped);
     });
 }

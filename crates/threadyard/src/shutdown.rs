@@ -14,9 +14,9 @@ use serde::Serialize;
 use crate::events::EventKind;
 use crate::id::WorkerId;
 use crate::runner;
-use crate::slot::Slot;
 use crate::state::WorkerState;
-use crate::sync::{lock, Arc, Ordering};
+use crate::sync::{Arc, Ordering};
+use crate::worker::Worker;
 use crate::yard::Shared;
 
 /// What shutdown found, worker by worker.
@@ -51,19 +51,19 @@ pub struct FailedWorker {
 
 /// Marks the manager shut down, asks every worker to stop and closes every
 /// mailbox. Never blocks.
-pub(crate) fn begin<T>(shared: &Shared<T>) {
+pub(crate) fn begin<T: Send + 'static>(shared: &Shared<T>) {
     if !shared.shut_down.swap(true, Ordering::AcqRel) {
         shared.events.push(None, EventKind::ShutdownStarted);
     }
-    let slots = shared.slots();
-    for slot in &slots {
+    let workers = shared.workers();
+    for worker in &workers {
         // No message is accepted from here on; blocked senders give up now.
-        slot.stop_and_close();
+        worker.slot().stop_and_close();
     }
     // Once for everyone: joiners and Created workers' waiters.
     shared.changes.notify();
     // Logged once everyone is asked and woken: a subscriber is user code.
-    tracing::info!(workers = slots.len(), "shutting down");
+    tracing::info!(workers = workers.len(), "shutting down");
 }
 
 /// The workers shutdown still waits for. Each check drops the ones that have
@@ -71,40 +71,40 @@ pub(crate) fn begin<T>(shared: &Shared<T>) {
 /// every worker (and a copy of the registry) at each of n wakeups: that made
 /// shutting down 1,000 workers take 271 ms.
 pub(crate) struct Pending<T> {
-    slots: Vec<Arc<Slot<T>>>,
+    workers: Vec<Arc<Worker<T>>>,
 }
 
-impl<T> Pending<T> {
+impl<T: Send + 'static> Pending<T> {
     pub(crate) fn new(shared: &Shared<T>) -> Self {
-        let mut slots = shared.slots();
+        let mut workers = shared.workers();
         // Not the calling worker: waiting for it would wait for this very call.
-        slots.retain(|slot| !slot.state.load().is_finished() && !runner::is_running_here(slot));
-        Self { slots }
+        workers.retain(|worker| !worker.state().is_finished() && !runner::is_running_here(worker));
+        Self { workers }
     }
 
     /// True once every pending worker has finished.
     pub(crate) fn done(&mut self) -> bool {
-        self.slots.retain(|slot| !slot.state.load().is_finished());
-        self.slots.is_empty()
+        self.workers.retain(|worker| !worker.state().is_finished());
+        self.workers.is_empty()
     }
 }
 
 /// The report as things stand. Never blocks.
-pub(crate) fn report<T>(shared: &Shared<T>, elapsed_ms: f64) -> ShutdownReport {
+pub(crate) fn report<T: Send + 'static>(shared: &Shared<T>, elapsed_ms: f64) -> ShutdownReport {
     let mut report = ShutdownReport {
         elapsed_ms,
         ..ShutdownReport::default()
     };
-    for slot in shared.slots() {
-        report.undelivered_messages += slot.unread() as u64;
-        match slot.state.load() {
-            WorkerState::Stopped => report.clean.push(slot.id.clone()),
+    for worker in shared.workers() {
+        report.undelivered_messages += worker.slot().unread() as u64;
+        match worker.state() {
+            WorkerState::Stopped => report.clean.push(worker.id().clone()),
             WorkerState::Failed => report.failed.push(FailedWorker {
-                id: slot.id.clone(),
-                error: lock(&slot.last_error).clone().unwrap_or_default(),
+                id: worker.id().clone(),
+                error: worker.slot().last_error().unwrap_or_default(),
             }),
-            _ if runner::is_running_here(&slot) => report.caller = Some(slot.id.clone()),
-            _ => report.unresponsive.push(slot.id.clone()),
+            _ if runner::is_running_here(&worker) => report.caller = Some(worker.id().clone()),
+            _ => report.unresponsive.push(worker.id().clone()),
         }
     }
     if !report.unresponsive.is_empty() {

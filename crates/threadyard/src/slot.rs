@@ -1,7 +1,21 @@
-//! One worker's shared record: its state byte, mailbox, counters and the one
-//! condition variable it waits on.
+//! One worker's shared record, and the handshake that makes pause, resume,
+//! stop and the mailbox reliable. The manager holds it (through the task's
+//! [`Worker`](crate::Worker) view, which keeps it inline) and the worker's
+//! own thread runs in it; every field is private, and each is written only
+//! where this table says:
 //!
-//! The handshake that makes pause, resume and stop reliable:
+//! | field | written by | when, and under what |
+//! |---|---|---|
+//! | `id`, `restart`, `clock`, `events`, `changes`, `threads`, `record_messages`, `shut_down` | [`Slot::new`] only | never again |
+//! | `state` | the manager (start, pause, resume, stop) and the worker's thread (acknowledge or take a pause, finish, fail) | in [`Slot::transition`]: one CAS, with the event log held so the log lists moves in order |
+//! | `lane` (queue, `closed`, waiter counts) | senders ([`Slot::push`]), the worker ([`Slot::wait_at`], [`Slot::try_take`]), [`Slot::close`] and [`Slot::stop_and_close`] | under the lane lock, each change followed by a notify of `worker_cv` or `sender_cv` |
+//! | `mailbox` counters | whoever holds the lane lock while queueing or taking | under the lane lock (read without it) |
+//! | `metrics` | the worker's thread (start, pauses, waits, tasks, CPU, end); the manager writes `pause_requested_at_us` (pause, resume) and, for a worker stopped before it started, `ended_at_us` | relaxed atomics; the manager's writes inside the move's record, under the event log |
+//! | `last_error` | the worker's thread (a failed run, a recorded error), or whoever stops a worker that never started (its task's `Drop`) | under its own small lock |
+//! | `ended` | the first caller of [`Slot::finish`] | one swap: a worker's end is recorded once |
+//! | `task` | [`Slot::new`]; taken once by the one successful start, or dropped by [`Slot::finish_unstarted`] | under its own lock, dropped outside it |
+//!
+//! The handshake:
 //! * the worker only ever blocks inside [`Slot::wait_at`], holding the lane
 //!   lock while it checks the state byte and the queue, and releasing it
 //!   atomically as it waits on `worker_cv`;
@@ -10,6 +24,10 @@
 //!
 //! So the worker either sees the change before it waits, or is already
 //! waiting when the notification comes: no wakeup is lost, and nothing polls.
+//!
+//! The slot does not know what a task is: `J` is whatever the manager keeps
+//! for the worker until it starts (the boxed task), so this module sits
+//! below the task's view of it and below the manager.
 
 use std::time::Duration;
 
@@ -28,11 +46,9 @@ use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
 use crate::sync::{
     deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, Condvar, Mutex, MutexGuard,
-    Ordering, Weak,
+    Ordering,
 };
 use crate::threads::ThreadCounts;
-use crate::worker::{Task, Worker};
-use crate::yard::Shared;
 
 /// How long a receiver or a blocked sender spins on the mailbox's depth
 /// before sleeping. A stream of messages then costs no futex wakeup per
@@ -51,6 +67,9 @@ const SPINS: u32 = 128;
 const SPINS: u32 = 2048;
 #[cfg(loom)]
 const SPINS: u32 = 0;
+
+/// `task_done` samples the thread's CPU time once per this many tasks.
+const CPU_SAMPLE_EVERY: u64 = 64;
 
 /// Spins until `ready()` or the budget is spent; true if it became ready.
 fn spin_until(ready: impl Fn() -> bool) -> bool {
@@ -72,13 +91,39 @@ pub(crate) enum Want {
     Message,
 }
 
-/// The manager's side of a worker: the same record the task gets as its
-/// [`Worker`] context (see worker.rs for why it is one record).
-pub(crate) type Slot<T> = Worker<T>;
+/// A worker's shared record; see the module docs for who writes what.
+pub(crate) struct Slot<T, J> {
+    id: WorkerId,
+    state: StateCell,
+    lane: Mutex<Lane<T>>,
+    /// The worker waits here: for a message, a resume or a stop.
+    worker_cv: Condvar,
+    /// Senders in `send_timeout` wait here for room.
+    sender_cv: Condvar,
+    metrics: Metrics,
+    mailbox: MailboxCounters,
+    last_error: Mutex<Option<String>>,
+    /// Set by the one call that records the worker's end.
+    ended: AtomicBool,
+    /// The task, until the one successful start takes it.
+    task: Mutex<Option<J>>,
+    restart: RestartPolicy,
+    clock: Clock,
+    events: Arc<EventLog>,
+    changes: Arc<Changes>,
+    /// Threads in use: this manager's, and (where the platform shares one
+    /// pool between managers) the pool's.
+    threads: ThreadCounts,
+    record_messages: bool,
+    /// The manager's "shutdown has begun" flag: no message is taken after it.
+    shut_down: Arc<AtomicBool>,
+}
 
-pub(crate) struct SlotParts<T> {
+/// What a slot is made from: the worker's settings and the manager's shared
+/// parts it reports to.
+pub(crate) struct SlotParts<J> {
     pub(crate) id: WorkerId,
-    pub(crate) task: Task<T>,
+    pub(crate) task: J,
     pub(crate) mailbox_capacity: usize,
     pub(crate) restart: RestartPolicy,
     pub(crate) clock: Clock,
@@ -87,11 +132,10 @@ pub(crate) struct SlotParts<T> {
     pub(crate) threads: ThreadCounts,
     pub(crate) record_messages: bool,
     pub(crate) shut_down: Arc<AtomicBool>,
-    pub(crate) yard: Weak<Shared<T>>,
 }
 
-impl<T> Worker<T> {
-    pub(crate) fn new(parts: SlotParts<T>) -> Self {
+impl<T, J> Slot<T, J> {
+    pub(crate) fn new(parts: SlotParts<J>) -> Self {
         Self {
             id: parts.id,
             state: StateCell::new(),
@@ -110,15 +154,133 @@ impl<T> Worker<T> {
             threads: parts.threads,
             record_messages: parts.record_messages,
             shut_down: parts.shut_down,
-            yard: parts.yard,
         }
+    }
+
+    pub(crate) fn id(&self) -> &WorkerId {
+        &self.id
+    }
+
+    /// The current state: one `Acquire` load.
+    #[inline]
+    pub(crate) fn state(&self) -> WorkerState {
+        self.state.load()
+    }
+
+    /// True while Running: the whole fast path of a pause point, one load of
+    /// the state byte and a compare.
+    #[inline(always)]
+    pub(crate) fn is_running(&self) -> bool {
+        self.state.is_running()
+    }
+
+    pub(crate) fn restart_policy(&self) -> RestartPolicy {
+        self.restart
+    }
+
+    pub(crate) fn last_error(&self) -> Option<String> {
+        lock(&self.last_error).clone()
+    }
+
+    /// The task, for the one start that moved the worker out of Created.
+    pub(crate) fn take_task(&self) -> Option<J> {
+        lock(&self.task).take()
+    }
+
+    /// The manager's start: Created to Running (the thread, reserved by the
+    /// caller, is yet to begin; it records Started when it does).
+    pub(crate) fn mark_started(&self) -> Result<(), WorkerState> {
+        self.transition(Action::Start, |_, _| {}).map(drop)
+    }
+
+    /// The worker's thread began running its task.
+    pub(crate) fn record_start(&self) {
+        Metrics::set(&self.metrics.started_at_us, self.clock.now_us());
+        // The state is read under the log's lock: every move records itself
+        // under that lock too, so none can come between the read and the
+        // record, and the log stays in the order of the moves.
+        let mut log = self.events.writer();
+        log.moved(&self.id, self.state.load(), EventKind::Started);
+    }
+
+    /// The restart policy ran the task again after `error`.
+    pub(crate) fn record_restart(&self, error: String) {
+        Metrics::bump(&self.metrics.restarts);
+        self.event(EventKind::Restarted { error });
+    }
+
+    /// One finished unit of work (the task's `task_done`).
+    #[inline]
+    pub(crate) fn task_done(&self) {
+        let done = self.metrics.tasks_completed.fetch_add(1, Ordering::Relaxed) + 1;
+        // The thread's CPU clock is a system call (about 650 ns here), so a
+        // busy worker samples it every 64th task; pauses, waits and the end
+        // sample it too.
+        if done % CPU_SAMPLE_EVERY == 0 {
+            self.sample_cpu();
+        }
+    }
+
+    /// A non-fatal error the task reported: counted, kept, published.
+    pub(crate) fn record_error(&self, error: String) {
+        tracing::warn!(worker = %self.id, %error, "task reported an error");
+        Metrics::bump(&self.metrics.errors);
+        *lock(&self.last_error) = Some(error.clone());
+        self.event(EventKind::ErrorRecorded { error });
+    }
+
+    /// Records the end of a worker whose thread ran (or could not be
+    /// started), releasing the thread reserved for it. At most once per
+    /// worker: a second call (a spawner that both failed and dropped the
+    /// job) changes nothing.
+    pub(crate) fn finish(&self, failure: Option<String>) {
+        if !self.claim_end() {
+            return;
+        }
+        self.sample_cpu();
+        Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
+        Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
+        let (action, kind) = match &failure {
+            None => (Action::Finish, EventKind::Stopped),
+            Some(error) => (
+                Action::Fail,
+                EventKind::Failed {
+                    error: error.clone(),
+                },
+            ),
+        };
+        // Mailbox and thread first: whoever is woken by the final state finds
+        // the mailbox closed and drained and the thread counted as free.
+        let left = self.close();
+        self.threads.release();
+        // Only the worker's own thread (or the start that failed to give it
+        // one) finishes a started worker, once, so this move cannot be
+        // refused; a refusal would mean it had already finished.
+        let _ = self.transition(action, |log, moved| log.moved(&self.id, moved.to, kind));
+        // Logged after the end is published: a subscriber is the caller's code.
+        contain::quietly(|| match &failure {
+            Some(error) => {
+                tracing::warn!(worker = %self.id, %error, unread = left, "worker failed")
+            }
+            None => tracing::debug!(worker = %self.id, unread = left, "finished"),
+        });
+    }
+
+    /// The manager's stop. A worker that never started is finished here
+    /// ([`finish_unstarted`](Self::finish_unstarted)), since no thread of
+    /// its own will ever do it.
+    pub(crate) fn stop(&self) -> Result<(), ControlError> {
+        if self.control(Action::Stop)?.to == WorkerState::Stopped {
+            self.finish_unstarted();
+        }
+        Ok(())
     }
 
     /// Moves the state byte; when it moved, runs `record` (counters and
     /// events of the move) before anyone waiting for a state change is woken.
     /// The event log is held throughout, so the log lists moves in the order
     /// they happened. `record` must not take the event log itself.
-    pub(crate) fn transition(
+    fn transition(
         &self,
         action: Action,
         record: impl FnOnce(&mut EventWriter<'_>, Transition),
@@ -144,15 +306,6 @@ impl<T> Worker<T> {
     /// Records an event that moves no state.
     pub(crate) fn event(&self, kind: EventKind) {
         self.events.push(Some(self.id.clone()), kind);
-    }
-
-    /// Records an event with the state read under the log's lock (the
-    /// thread's Started, which moves nothing itself): every move records
-    /// itself under that lock too, so none can come between the read and
-    /// the record, and the log stays in the order of the moves.
-    pub(crate) fn event_with_state(&self, kind: EventKind) {
-        let mut log = self.events.writer();
-        log.moved(&self.id, self.state.load(), kind);
     }
 
     /// Applies a manager-side action, records it and wakes the worker so it
@@ -195,10 +348,11 @@ impl<T> Worker<T> {
         }
     }
 
-    /// The one place a worker stopped before it ever started is finished:
+    /// The one place a worker stopped before it ever started is finished
+    /// (from [`stop`](Self::stop) and [`stop_and_close`](Self::stop_and_close)):
     /// no thread of its own will do it. Its task is dropped (outside any
     /// lock: the task's captures are user code) and its mailbox closed.
-    pub(crate) fn finish_unstarted(&self) {
+    fn finish_unstarted(&self) {
         let task = lock(&self.task).take();
         if let Some(panic) = task.and_then(contain::drop_quietly) {
             self.note_error(format!(
@@ -315,6 +469,18 @@ impl<T> Worker<T> {
                 return Ok(None);
             }
             let mut lane = lock(&self.lane);
+            // Looked at again under the lane lock: a stop (or pause) made
+            // since the look above is handled first, with the lock released.
+            // A stop closes the mailbox under this lock after its move, so a
+            // worker asked to stop takes nothing once its mailbox is closed
+            // (and shutdown's count of unread messages stays true).
+            if matches!(
+                self.state.load(),
+                WorkerState::Stopping | WorkerState::PauseRequested | WorkerState::Paused
+            ) {
+                drop(lane);
+                continue;
+            }
             if let Some(message) = self.take(&mut lane) {
                 return Ok(Some(message));
             }
@@ -466,7 +632,7 @@ impl<T> Worker<T> {
     /// state is published: once a manager has seen every worker finish, no
     /// thread of its still holds a message. They stay counted as
     /// undelivered. Returns how many there were.
-    pub(crate) fn close(&self) -> usize {
+    fn close(&self) -> usize {
         let mut lane = lock(&self.lane);
         lane.closed = true;
         let unread = lane.drain();
@@ -485,13 +651,12 @@ impl<T> Worker<T> {
     }
 
     /// True for the first caller only: the end of a worker is recorded once.
-    pub(crate) fn claim_end(&self) -> bool {
+    fn claim_end(&self) -> bool {
         !self.ended.swap(true, Ordering::AcqRel)
     }
 
-    /// The thread reserved for this worker is free again. Called before the
-    /// final state is published, so whoever sees that state can start another
-    /// worker in its place.
+    /// The thread reserved for this worker is free again (a start that was
+    /// refused after reserving it).
     pub(crate) fn release_thread(&self) {
         self.threads.release();
     }
@@ -502,7 +667,7 @@ impl<T> Worker<T> {
     }
 
     /// Records the CPU time of the calling thread (the worker's own).
-    pub(crate) fn sample_cpu(&self) {
+    fn sample_cpu(&self) {
         if let Some(cpu) = clock::thread_cpu_time() {
             Metrics::set(&self.metrics.cpu_time_ns, clock::nanos(cpu));
         }

@@ -1,28 +1,37 @@
-//! The context a task gets: pause points, its mailbox, its counters.
+//! The context a task gets: pause points, its mailbox, its counters, its
+//! peers.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::changes::Changes;
-use crate::clock::Clock;
 use crate::error::{SendError, StopRequested, TaskError};
-use crate::events::{EventKind, EventLog};
 use crate::id::WorkerId;
-use crate::mailbox::{Lane, MailboxCounters};
-use crate::metrics::Metrics;
-use crate::policy::RestartPolicy;
-use crate::slot::Want;
-use crate::state::{StateCell, WorkerState};
-use crate::sync::{deadline_after, lock, Arc, AtomicBool, Condvar, Mutex, Ordering, Weak};
-use crate::threads::ThreadCounts;
-use crate::yard::Shared;
-
-/// `task_done` samples the thread's CPU time once per this many tasks.
-const CPU_SAMPLE_EVERY: u64 = 64;
+use crate::slot::{Slot, Want};
+use crate::state::WorkerState;
+use crate::sync::{deadline_after, Weak};
 
 /// A worker's task: called on the worker's thread with its context; called
 /// again by a restart policy after a failure, hence `FnMut`.
 pub type Task<T> = Box<dyn FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static>;
+
+/// What a worker needs of the other workers of its manager: to send to one
+/// and to know their ids. The manager implements it; a worker holds it
+/// weakly (the manager owns the worker), so it reaches its peers without
+/// knowing the manager's insides.
+pub(crate) trait Peers<T>: Send + Sync {
+    /// Queues `message` for worker `to`, from worker `from`, waiting up to
+    /// `wait` for room in a full mailbox.
+    fn send(
+        &self,
+        from: &WorkerId,
+        to: &str,
+        message: T,
+        wait: Option<Duration>,
+    ) -> Result<(), SendError<T>>;
+
+    /// Every worker's id, in creation order.
+    fn ids(&self) -> Vec<WorkerId>;
+}
 
 /// Handed to a task: everything a worker does to cooperate with its manager.
 ///
@@ -31,56 +40,47 @@ pub type Task<T> = Box<dyn FnMut(&Worker<T>) -> Result<(), TaskError> + Send + '
 /// return [`StopRequested`] once the worker is asked to stop: propagate it
 /// with `?` and the worker stops cleanly.
 ///
-/// It is the worker's own record, the one its manager holds too (the manager
-/// calls it a slot): so [`pause_point`](Self::pause_point) reads the state
-/// byte at a fixed offset from the reference the task holds, one load, with
-/// no pointer to follow first.
+/// A task may share `&Worker` with helper threads (scoped threads): several
+/// threads may wait in it at once, and a resume or a stop wakes them all.
+///
+/// It holds the worker's shared record (the slot, which its manager holds
+/// too, through this same value) inline, not behind a pointer: so
+/// [`pause_point`](Self::pause_point) reads the state byte at a fixed offset
+/// from the reference the task holds, one load, with no pointer to follow
+/// first.
 pub struct Worker<T> {
-    pub(crate) id: WorkerId,
-    pub(crate) state: StateCell,
-    pub(crate) lane: Mutex<Lane<T>>,
-    /// The worker waits here: for a message, a resume or a stop.
-    pub(crate) worker_cv: Condvar,
-    /// Senders in `send_timeout` wait here for room.
-    pub(crate) sender_cv: Condvar,
-    pub(crate) metrics: Metrics,
-    pub(crate) mailbox: MailboxCounters,
-    pub(crate) last_error: Mutex<Option<String>>,
-    /// Set by the one call that records the worker's end.
-    pub(crate) ended: AtomicBool,
-    /// The task, until `start` hands it to the thread.
-    pub(crate) task: Mutex<Option<Task<T>>>,
-    pub(crate) restart: RestartPolicy,
-    pub(crate) clock: Clock,
-    pub(crate) events: Arc<EventLog>,
-    pub(crate) changes: Arc<Changes>,
-    /// Threads in use: this manager's, and (where the platform shares one
-    /// pool between managers) the pool's.
-    pub(crate) threads: ThreadCounts,
-    pub(crate) record_messages: bool,
-    /// The manager's "shutdown has begun" flag: no message is taken after it.
-    pub(crate) shut_down: Arc<AtomicBool>,
-    /// The manager, for messages to peers; weak, as the manager owns this.
-    pub(crate) yard: Weak<Shared<T>>,
+    slot: Slot<T, Task<T>>,
+    peers: Weak<dyn Peers<T>>,
 }
 
-impl<T: Send + 'static> Worker<T> {
+impl<T> Worker<T> {
+    pub(crate) fn new(slot: Slot<T, Task<T>>, peers: Weak<dyn Peers<T>>) -> Self {
+        Self { slot, peers }
+    }
+
+    /// The shared record, for the manager and the runner.
+    pub(crate) fn slot(&self) -> &Slot<T, Task<T>> {
+        &self.slot
+    }
+
     /// This worker's id.
     pub fn id(&self) -> &WorkerId {
-        &self.id
+        self.slot.id()
     }
 
     /// This worker's state as its manager sees it.
     pub fn state(&self) -> WorkerState {
-        self.state.load()
+        self.slot.state()
     }
+}
 
+impl<T: Send + 'static> Worker<T> {
     /// A cooperative pause point. When no pause is requested this is one
     /// atomic load. When one is, the worker becomes Paused here and blocks
     /// (without spinning or polling) until resumed or stopped.
     #[inline]
     pub fn pause_point(&self) -> Result<(), StopRequested> {
-        if self.state.is_running() {
+        if self.slot.is_running() {
             return Ok(());
         }
         self.slow_pause_point()
@@ -89,25 +89,25 @@ impl<T: Send + 'static> Worker<T> {
     #[cold]
     #[inline(never)]
     fn slow_pause_point(&self) -> Result<(), StopRequested> {
-        self.wait_at(Want::PastPause, None).map(|_| ())
+        self.slot.wait_at(Want::PastPause, None).map(|_| ())
     }
 
     /// True once the worker has been asked to stop.
     pub fn should_stop(&self) -> bool {
-        self.state.load() == WorkerState::Stopping
+        self.slot.state() == WorkerState::Stopping
     }
 
     /// Pauses this worker until the manager resumes (or stops) it, as the
     /// seed's worker did on the message "pause".
     pub fn pause_self(&self) -> Result<(), StopRequested> {
-        self.pause_itself()
+        self.slot.pause_itself()
     }
 
     /// Waits for the next message. Also a pause point: a pause requested while
     /// waiting is acknowledged at once.
     pub fn recv(&self) -> Result<T, StopRequested> {
         loop {
-            if let Some(message) = self.wait_at(Want::Message, None)? {
+            if let Some(message) = self.slot.wait_at(Want::Message, None)? {
                 return Ok(message);
             }
         }
@@ -116,33 +116,23 @@ impl<T: Send + 'static> Worker<T> {
     /// Waits for the next message for at most `timeout` (time spent paused
     /// included); `Ok(None)` when none came. Also a pause point.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
-        self.wait_at(Want::Message, deadline_after(timeout))
+        self.slot.wait_at(Want::Message, deadline_after(timeout))
     }
 
     /// The next message if one is waiting; never blocks, never pauses.
     pub fn try_recv(&self) -> Option<T> {
-        self.try_take()
+        self.slot.try_take()
     }
 
     /// Counts one finished unit of work. The only way `tasks_completed` grows.
     pub fn task_done(&self) {
-        let done = self.metrics.tasks_completed.fetch_add(1, Ordering::Relaxed) + 1;
-        // The thread's CPU clock is a system call (about 650 ns here), so a
-        // busy worker samples it every 64th task; pauses, waits and the end
-        // sample it too.
-        if done % CPU_SAMPLE_EVERY == 0 {
-            self.sample_cpu();
-        }
+        self.slot.task_done();
     }
 
     /// Records a non-fatal error: counted in `errors`, kept as `last_error`,
     /// published as an event. The task goes on.
     pub fn record_error(&self, error: impl fmt::Display) {
-        let error = error.to_string();
-        tracing::warn!(worker = %self.id, %error, "task reported an error");
-        Metrics::bump(&self.metrics.errors);
-        *lock(&self.last_error) = Some(error.clone());
-        self.event(EventKind::ErrorRecorded { error });
+        self.slot.record_error(error.to_string());
     }
 
     /// Sends a message to another worker of the same manager; fails at once
@@ -169,15 +159,10 @@ impl<T: Send + 'static> Worker<T> {
         message: T,
         wait: Option<Duration>,
     ) -> Result<(), SendError<T>> {
-        let Some(yard) = self.yard.upgrade() else {
-            return Err(SendError::UnknownWorker {
-                id: id.to_owned(),
-                message,
-            });
-        };
-        match yard.slot(id) {
-            Ok(slot) => slot.push(message, wait, Some(&self.id)),
-            Err(_) => Err(SendError::UnknownWorker {
+        match self.peers.upgrade() {
+            Some(peers) => peers.send(self.slot.id(), id, message, wait),
+            // The manager is gone: no worker has that id any more.
+            None => Err(SendError::UnknownWorker {
                 id: id.to_owned(),
                 message,
             }),
@@ -186,12 +171,9 @@ impl<T: Send + 'static> Worker<T> {
 
     /// The ids of the other workers of this manager, in creation order.
     pub fn peers(&self) -> Vec<WorkerId> {
-        self.yard.upgrade().map_or_else(Vec::new, |yard| {
-            yard.slots()
-                .into_iter()
-                .map(|slot| slot.id.clone())
-                .filter(|id| *id != self.id)
-                .collect()
+        let own = self.slot.id();
+        self.peers.upgrade().map_or_else(Vec::new, |peers| {
+            peers.ids().into_iter().filter(|id| id != own).collect()
         })
     }
 }
@@ -199,7 +181,8 @@ impl<T: Send + 'static> Worker<T> {
 impl<T> fmt::Debug for Worker<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Worker")
-            .field("id", &self.id)
+            .field("id", self.slot.id())
+            .field("state", &self.slot.state())
             .finish_non_exhaustive()
     }
 }

@@ -24,9 +24,9 @@ use crate::runner;
 use crate::shutdown::{self, ShutdownReport};
 use crate::slot::{Slot, SlotParts, WorkerSnapshot};
 use crate::state::{Action, WorkerState};
-use crate::sync::{deadline_after, lock, Arc, AtomicBool, Mutex, Ordering};
+use crate::sync::{deadline_after, lock, Arc, AtomicBool, Mutex, Ordering, Weak};
 use crate::threads::{Occupancy, ThreadCounts};
-use crate::worker::{Task, Worker};
+use crate::worker::{Peers, Task, Worker};
 
 /// Largest event log accepted.
 pub const MAX_EVENT_CAPACITY: usize = 1 << 20;
@@ -57,7 +57,7 @@ pub(crate) struct Shared<T> {
     config: YardConfig,
     pub(crate) clock: Clock,
     pub(crate) events: Arc<EventLog>,
-    registry: Mutex<IndexMap<WorkerId, Arc<Slot<T>>>>,
+    registry: Mutex<IndexMap<WorkerId, Arc<Worker<T>>>>,
     pub(crate) changes: Arc<Changes>,
     threads: ThreadCounts,
     spawner: Box<dyn Spawn>,
@@ -65,7 +65,7 @@ pub(crate) struct Shared<T> {
 }
 
 impl<T> Shared<T> {
-    pub(crate) fn slot(&self, id: &str) -> Result<Arc<Slot<T>>, ControlError> {
+    pub(crate) fn worker(&self, id: &str) -> Result<Arc<Worker<T>>, ControlError> {
         lock(&self.registry)
             .get(id)
             .cloned()
@@ -74,15 +74,38 @@ impl<T> Shared<T> {
 
     /// Every worker, in creation order. The registry lock is released before
     /// the caller touches any of them.
-    pub(crate) fn slots(&self) -> Vec<Arc<Slot<T>>> {
+    pub(crate) fn workers(&self) -> Vec<Arc<Worker<T>>> {
         lock(&self.registry).values().cloned().collect()
     }
 
-    fn capacity(&self) -> Option<usize> {
+    pub(crate) fn capacity(&self) -> Option<usize> {
         match (self.config.max_threads, self.spawner.capacity()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+// How a worker reaches its peers: through this narrow seam, held weakly.
+impl<T: Send + 'static> Peers<T> for Shared<T> {
+    fn send(
+        &self,
+        from: &WorkerId,
+        to: &str,
+        message: T,
+        wait: Option<Duration>,
+    ) -> Result<(), SendError<T>> {
+        match self.worker(to) {
+            Ok(worker) => worker.slot().push(message, wait, Some(from)),
+            Err(_) => Err(SendError::UnknownWorker {
+                id: to.to_owned(),
+                message,
+            }),
+        }
+    }
+
+    fn ids(&self) -> Vec<WorkerId> {
+        lock(&self.registry).keys().cloned().collect()
     }
 }
 
@@ -194,7 +217,12 @@ impl<T: Send + 'static> std::panic::RefUnwindSafe for Yard<T> {}
 
 impl<T: Send + 'static> fmt::Debug for Yard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let workers: Vec<WorkerId> = self.shared.slots().iter().map(|s| s.id.clone()).collect();
+        let workers: Vec<WorkerId> = self
+            .shared
+            .workers()
+            .iter()
+            .map(|s| s.id().clone())
+            .collect();
         f.debug_struct("Yard")
             .field("workers", &workers)
             .field("live_threads", &self.shared.threads.in_use())
@@ -267,7 +295,9 @@ impl<T: Send + 'static> Yard<T> {
             drop(task);
             return Err(error);
         }
-        let slot = Arc::new(Slot::new(SlotParts {
+        let peers: Weak<Shared<T>> = Arc::downgrade(&self.shared);
+        let peers: Weak<dyn Peers<T>> = peers;
+        let slot = Slot::new(SlotParts {
             id: id.clone(),
             task,
             mailbox_capacity: capacity,
@@ -278,15 +308,15 @@ impl<T: Send + 'static> Yard<T> {
             threads: self.shared.threads.clone(),
             record_messages: self.shared.config.record_messages,
             shut_down: Arc::clone(&self.shared.shut_down),
-            yard: Arc::downgrade(&self.shared),
-        }));
+        });
+        let worker = Arc::new(Worker::new(slot, peers));
         // Logged before the worker can be found: no move of it (a start, a
         // stop) can reach the log ahead of its creation.
         self.shared
             .events
             .writer()
             .moved(&id, WorkerState::Created, EventKind::Created);
-        registry.insert(id.clone(), Arc::clone(&slot));
+        registry.insert(id.clone(), Arc::clone(&worker));
         drop(registry);
         tracing::debug!(worker = %id, "created");
         Ok(id)
@@ -297,33 +327,33 @@ impl<T: Send + 'static> Yard<T> {
         if self.shared.shut_down.load(Ordering::Acquire) {
             return Err(ControlError::ShutDown);
         }
-        let slot = self.shared.slot(id)?;
-        let state = slot.state.load();
+        let worker = self.shared.worker(id)?;
+        let state = worker.state();
         if Action::Start.next(state).is_none() {
             return Err(ControlError::InvalidTransition {
-                id: slot.id.clone(),
+                id: worker.id().clone(),
                 action: Action::Start,
                 state,
             });
         }
-        self.reserve_thread(&slot)?;
-        if let Err(state) = slot.transition(Action::Start, |_, _| {}) {
-            slot.release_thread();
+        self.reserve_thread(&worker)?;
+        if let Err(state) = worker.slot().mark_started() {
+            worker.slot().release_thread();
             return Err(ControlError::InvalidTransition {
-                id: slot.id.clone(),
+                id: worker.id().clone(),
                 action: Action::Start,
                 state,
             });
         }
-        let Some(task) = lock(&slot.task).take() else {
+        let Some(task) = worker.slot().take_task() else {
             unreachable!("only the one successful Start takes the task")
         };
-        let job = runner::Job::new(Arc::clone(&slot), task);
+        let job = runner::Job::new(Arc::clone(&worker), task);
         // The spawner may be the caller's own: a panic in it is a refusal.
         let spawned = panic::catch_unwind(AssertUnwindSafe(|| {
             self.shared
                 .spawner
-                .spawn(slot.id.as_str(), Box::new(move || job.run()))
+                .spawn(worker.id().as_str(), Box::new(move || job.run()))
         }));
         let reason = match spawned {
             Ok(Ok(())) => return Ok(()),
@@ -331,14 +361,16 @@ impl<T: Send + 'static> Yard<T> {
             Err(payload) => format!("the spawner {}", contain::panic_text(payload)),
         };
         // A no-op when the dropped job already finished the worker.
-        runner::finish(&slot, Some(format!("could not start a thread: {reason}")));
+        worker
+            .slot()
+            .finish(Some(format!("could not start a thread: {reason}")));
         Err(ControlError::Spawn {
-            id: slot.id.clone(),
+            id: worker.id().clone(),
             reason,
         })
     }
 
-    fn reserve_thread(&self, slot: &Slot<T>) -> Result<(), ControlError> {
+    fn reserve_thread(&self, worker: &Worker<T>) -> Result<(), ControlError> {
         // With no shared pool count, the platform's limit applies to this
         // manager's own count.
         let (own, pool) = match self.shared.threads.pool {
@@ -352,7 +384,7 @@ impl<T: Send + 'static> Yard<T> {
             .threads
             .reserve(own, pool)
             .map_err(|full| ControlError::AtCapacity {
-                id: slot.id.clone(),
+                id: worker.id().clone(),
                 capacity: full.capacity,
             })
     }
@@ -383,9 +415,9 @@ impl<T: Send + 'static> Yard<T> {
             let removed = lock(&self.shared.registry).shift_remove(id.as_str());
             // Unlocked: dropping the last reference drops the task, whose
             // captures are the caller's.
-            if let Some(slot) = removed {
-                slot.event(EventKind::Removed);
-                drop(slot);
+            if let Some(worker) = removed {
+                worker.slot().event(EventKind::Removed);
+                drop(worker);
             }
             return Err(error.into());
         }
@@ -396,13 +428,21 @@ impl<T: Send + 'static> Yard<T> {
     /// Paused at its next pause point (or at once if it is waiting for a
     /// message).
     pub fn pause(&self, id: &str) -> Result<(), ControlError> {
-        self.shared.slot(id)?.control(Action::Pause).map(drop)
+        self.shared
+            .worker(id)?
+            .slot()
+            .control(Action::Pause)
+            .map(drop)
     }
 
     /// Resumes a paused worker (or withdraws a pause request not yet
     /// acknowledged). The worker wakes at once.
     pub fn resume(&self, id: &str) -> Result<(), ControlError> {
-        self.shared.slot(id)?.control(Action::Resume).map(drop)
+        self.shared
+            .worker(id)?
+            .slot()
+            .control(Action::Resume)
+            .map(drop)
     }
 
     /// Asks a worker to stop: its blocking calls return [`StopRequested`]
@@ -411,13 +451,13 @@ impl<T: Send + 'static> Yard<T> {
     ///
     /// [`StopRequested`]: crate::StopRequested
     pub fn stop(&self, id: &str) -> Result<(), ControlError> {
-        runner::stop(&*self.shared.slot(id)?)
+        self.shared.worker(id)?.slot().stop()
     }
 
     /// Queues `message` for worker `id`; fails at once if its mailbox is full.
     pub fn send(&self, id: &str, message: T) -> Result<(), SendError<T>> {
-        match self.shared.slot(id) {
-            Ok(slot) => slot.push(message, None, None),
+        match self.shared.worker(id) {
+            Ok(worker) => worker.slot().push(message, None, None),
             Err(_) => Err(SendError::UnknownWorker {
                 id: id.to_owned(),
                 message,
@@ -432,8 +472,8 @@ impl<T: Send + 'static> Yard<T> {
         message: T,
         timeout: Duration,
     ) -> Result<(), SendError<T>> {
-        match self.shared.slot(id) {
-            Ok(slot) => slot.push(message, Some(timeout), None),
+        match self.shared.worker(id) {
+            Ok(worker) => worker.slot().push(message, Some(timeout), None),
             Err(_) => Err(SendError::UnknownWorker {
                 id: id.to_owned(),
                 message,
@@ -444,7 +484,7 @@ impl<T: Send + 'static> Yard<T> {
     /// A handle that sends to one worker without looking it up each time.
     pub fn sender(&self, id: &str) -> Result<WorkerSender<T>, ControlError> {
         Ok(WorkerSender {
-            slot: self.shared.slot(id)?,
+            worker: self.shared.worker(id)?,
         })
     }
 
@@ -455,14 +495,14 @@ impl<T: Send + 'static> Yard<T> {
         T: Clone,
     {
         let mut report = BroadcastReport::default();
-        for slot in self.shared.slots() {
-            let outcome = match slot.push(message.clone(), None, None) {
+        for worker in self.shared.workers() {
+            let outcome = match worker.slot().push(message.clone(), None, None) {
                 Ok(()) => Delivery::Delivered,
                 Err(SendError::Full { .. }) => Delivery::MailboxFull,
                 Err(_) => Delivery::Finished,
             };
             report.recipients.push(Recipient {
-                id: slot.id.clone(),
+                id: worker.id().clone(),
                 outcome,
             });
         }
@@ -480,9 +520,9 @@ impl<T: Send + 'static> Yard<T> {
     pub fn snapshot(&self) -> Snapshot {
         let workers = self
             .shared
-            .slots()
+            .workers()
             .iter()
-            .map(|slot| slot.snapshot())
+            .map(|worker| worker.slot().snapshot())
             .collect();
         Snapshot {
             at_ms: self.shared.clock.now_us() as f64 / 1e3,
@@ -495,12 +535,12 @@ impl<T: Send + 'static> Yard<T> {
 
     /// One worker's state and figures.
     pub fn worker(&self, id: &str) -> Result<WorkerSnapshot, ControlError> {
-        Ok(self.shared.slot(id)?.snapshot())
+        Ok(self.shared.worker(id)?.slot().snapshot())
     }
 
     /// One worker's state.
     pub fn state(&self, id: &str) -> Result<WorkerState, ControlError> {
-        Ok(self.shared.slot(id)?.state.load())
+        Ok(self.shared.worker(id)?.state())
     }
 
     /// Events from position `from` on (0 for all that are kept).
@@ -540,17 +580,17 @@ impl<T: Send + 'static> Yard<T> {
         timeout: Duration,
         done: impl Fn(WorkerState) -> bool,
     ) -> Result<WorkerState, ControlError> {
-        let slot = self.shared.slot(id)?;
+        let worker = self.shared.worker(id)?;
         let reached = self
             .shared
             .changes
-            .wait(deadline_after(timeout), || done(slot.state.load()));
-        let state = slot.state.load();
+            .wait(deadline_after(timeout), || done(worker.state()));
+        let state = worker.state();
         if reached {
             Ok(state)
         } else {
             Err(ControlError::Timeout {
-                id: slot.id.clone(),
+                id: worker.id().clone(),
                 state,
             })
         }
@@ -560,34 +600,34 @@ impl<T: Send + 'static> Yard<T> {
     /// Returns the ids of those still going (empty when all finished).
     #[must_use = "the workers still running are the ones that did not finish in time"]
     pub fn join_all(&self, timeout: Duration) -> Vec<WorkerId> {
-        let slots = self.shared.slots();
-        let still = || slots.iter().filter(|s| s.state.load().is_live());
+        let workers = self.shared.workers();
+        let still = || workers.iter().filter(|s| s.state().is_live());
         self.shared
             .changes
             .wait(deadline_after(timeout), || still().next().is_none());
-        still().map(|s| s.id.clone()).collect()
+        still().map(|s| s.id().clone()).collect()
     }
 
     /// Forgets a finished worker and returns its final figures.
     pub fn remove(&self, id: &str) -> Result<WorkerSnapshot, ControlError> {
         let mut registry = lock(&self.shared.registry);
-        let slot = registry
+        let worker = registry
             .get(id)
             .ok_or_else(|| ControlError::UnknownWorker { id: id.to_owned() })?;
-        let state = slot.state.load();
+        let state = worker.state();
         if Action::Remove.next(state).is_none() {
             return Err(ControlError::InvalidTransition {
-                id: slot.id.clone(),
+                id: worker.id().clone(),
                 action: Action::Remove,
                 state,
             });
         }
-        let slot = registry
+        let worker = registry
             .shift_remove(id)
             .unwrap_or_else(|| unreachable!("looked up above"));
         drop(registry);
-        slot.event(EventKind::Removed);
-        Ok(slot.snapshot())
+        worker.slot().event(EventKind::Removed);
+        Ok(worker.slot().snapshot())
     }
 
     /// Stops every worker and waits for them, all within one overall
@@ -645,9 +685,9 @@ impl<T: Send + 'static> Yard<T> {
         deadline: D,
         done: impl Fn(WorkerState) -> bool,
     ) -> Result<Option<WorkerState>, ControlError> {
-        let slot = self.shared.slot(id)?;
-        let reached = changes::before(self.until(|| done(slot.state.load())), deadline).await;
-        Ok(reached.then(|| slot.state.load()))
+        let worker = self.shared.worker(id)?;
+        let reached = changes::before(self.until(|| done(worker.state())), deadline).await;
+        Ok(reached.then(|| worker.state()))
     }
 
     /// Resolves at the first state change (of any worker) after this call:
@@ -700,13 +740,13 @@ fn elapsed_ms(since: Instant) -> f64 {
 
 /// Sends to one worker, holding on to it (no registry lookup per message).
 pub struct WorkerSender<T> {
-    slot: Arc<Slot<T>>,
+    worker: Arc<Worker<T>>,
 }
 
 impl<T> Clone for WorkerSender<T> {
     fn clone(&self) -> Self {
         Self {
-            slot: Arc::clone(&self.slot),
+            worker: Arc::clone(&self.worker),
         }
     }
 }
@@ -714,7 +754,7 @@ impl<T> Clone for WorkerSender<T> {
 impl<T> fmt::Debug for WorkerSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WorkerSender")
-            .field("id", &self.slot.id)
+            .field("id", self.worker.id())
             .finish_non_exhaustive()
     }
 }
@@ -722,17 +762,17 @@ impl<T> fmt::Debug for WorkerSender<T> {
 impl<T> WorkerSender<T> {
     /// The worker it sends to.
     pub fn id(&self) -> &WorkerId {
-        &self.slot.id
+        self.worker.id()
     }
 
     /// As [`Yard::send`].
     pub fn send(&self, message: T) -> Result<(), SendError<T>> {
-        self.slot.push(message, None, None)
+        self.worker.slot().push(message, None, None)
     }
 
     /// As [`Yard::send_timeout`].
     pub fn send_timeout(&self, message: T, timeout: Duration) -> Result<(), SendError<T>> {
-        self.slot.push(message, Some(timeout), None)
+        self.worker.slot().push(message, Some(timeout), None)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Native threads: one named `std::thread` per worker.
 
-use super::{Job, Spawn};
+use super::spawn::{Job, Spawn};
 
 /// Spawns each worker on its own named OS thread.
 #[derive(Debug, Clone, Default)]

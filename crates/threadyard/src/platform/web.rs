@@ -13,7 +13,8 @@
 
 use std::sync::OnceLock;
 
-use super::{Job, Occupancy, Spawn};
+use super::spawn::{Job, Spawn};
+use crate::threads::Occupancy;
 
 /// Spawns each worker on a thread of rayon's global (Web Worker) pool.
 #[derive(Debug, Clone, Copy, Default)]

@@ -9,13 +9,14 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use crate::worker::Task;
 
+mod error;
 mod pace;
 mod tasks;
 
+pub use error::WorkloadError;
 pub use pace::{Pace, MAX_SPEED, MIN_SPEED};
 pub use tasks::{batch, chatty, consumer, cpu_bound, data_processor, flaky, producer};
 
@@ -70,24 +71,6 @@ pub enum Workload {
         /// Items per panic (1 or more).
         fail_every: u32,
     },
-}
-
-/// A workload spec, or a speed, that cannot be used.
-#[derive(Debug, Clone, PartialEq, Error)]
-#[non_exhaustive]
-pub enum WorkloadError {
-    /// An item time outside 0.1 ms to 60 s (or not a number).
-    #[error("item time {0} ms is out of range: use 0.1 to 60000 ms")]
-    ItemTime(f64),
-    /// Zero rounds of work per item.
-    #[error("work per item must be at least 1")]
-    NoWork,
-    /// A flaky workload that would fail on every 0th item.
-    #[error("fail_every must be at least 1 (a panic every that many items)")]
-    NoFailure,
-    /// A speed outside 0.01 to 100 (or not a number).
-    #[error("speed {0} is out of range: use 0.01 (slow motion) to 100 (fast)")]
-    Speed(f64),
 }
 
 impl Workload {

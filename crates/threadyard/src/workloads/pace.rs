@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::WorkloadError;
+use super::error::WorkloadError;
 
 /// Slowest speed accepted: a hundred times slower than written.
 pub const MIN_SPEED: f64 = 0.01;

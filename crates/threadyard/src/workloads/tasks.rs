@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use super::Pace;
+use super::pace::Pace;
 use crate::error::{SendError, StopRequested, TaskError};
 use crate::worker::Worker;
 
