@@ -106,7 +106,6 @@ pub mod guarantees {}
 mod policy;
 mod runner;
 pub mod scenarios;
-mod shutdown;
 mod slot;
 mod state;
 mod sync;
@@ -127,11 +126,10 @@ pub use mailbox::{MailboxSnapshot, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACIT
 pub use policy::{
     RestartPolicy, WorkerOptions, MAX_RESTARTS, MAX_RESTART_WINDOW, MIN_RESTART_WINDOW,
 };
-pub use shutdown::{FailedWorker, ShutdownReport};
 pub use slot::WorkerSnapshot;
 pub use state::{Action, WorkerState};
 pub use worker::{Task, Worker};
 pub use yard::{
-    BroadcastReport, Delivery, Recipient, Snapshot, WorkerSender, Yard, YardBuilder,
-    MAX_EVENT_CAPACITY,
+    BroadcastReport, Delivery, FailedWorker, Recipient, ShutdownReport, Snapshot, WorkerSender,
+    Yard, YardBuilder, MAX_EVENT_CAPACITY,
 };

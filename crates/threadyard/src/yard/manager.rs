@@ -1,200 +1,27 @@
-//! The manager: a registry of workers and every call a caller makes on them.
+//! The manager's handle: every call a caller makes on its workers.
 
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-use indexmap::IndexMap;
-use serde::Serialize;
 use web_time::Instant;
 
-use crate::changes::{self, Changed, Changes};
-use crate::clock::Clock;
+use super::report::{BroadcastReport, Delivery, Recipient, ShutdownReport, Snapshot};
+use super::sender::WorkerSender;
+use super::shared::Shared;
+use super::shutdown;
+use crate::changes::{self, Changed};
 use crate::contain;
-use crate::error::{ConfigError, ControlError, CreateError, SendError, SpawnError, TaskError};
-use crate::events::{EventKind, EventLog, EventPage};
+use crate::error::{ControlError, CreateError, SendError, SpawnError, TaskError};
+use crate::events::{EventKind, EventPage};
 use crate::id::WorkerId;
-use crate::platform::{default_spawner, Spawn};
-use crate::policy::{
-    check_mailbox_capacity, check_restart_policy, default_mailbox_capacity, WorkerOptions,
-};
+use crate::policy::{check_mailbox_capacity, check_restart_policy, WorkerOptions};
 use crate::runner;
-use crate::shutdown::{self, ShutdownReport};
 use crate::slot::{Slot, SlotParts, WorkerSnapshot};
 use crate::state::{Action, WorkerState};
-use crate::sync::{deadline_after, lock, Arc, AtomicBool, Mutex, Ordering, Weak};
-use crate::threads::{Occupancy, ThreadCounts};
+use crate::sync::{deadline_after, lock, Arc, Ordering, Weak};
 use crate::worker::{Peers, Task, Worker};
-
-/// Largest event log accepted.
-pub const MAX_EVENT_CAPACITY: usize = 1 << 20;
-
-/// Manager-wide settings; see [`YardBuilder`].
-#[derive(Debug, Clone)]
-pub(crate) struct YardConfig {
-    mailbox_capacity: usize,
-    event_capacity: usize,
-    record_messages: bool,
-    drop_deadline: Duration,
-    max_threads: Option<usize>,
-}
-
-impl Default for YardConfig {
-    fn default() -> Self {
-        Self {
-            mailbox_capacity: default_mailbox_capacity(),
-            event_capacity: 4096,
-            record_messages: false,
-            drop_deadline: Duration::from_secs(5),
-            max_threads: None,
-        }
-    }
-}
-
-pub(crate) struct Shared<T> {
-    config: YardConfig,
-    pub(crate) clock: Clock,
-    pub(crate) events: Arc<EventLog>,
-    registry: Mutex<IndexMap<WorkerId, Arc<Worker<T>>>>,
-    pub(crate) changes: Arc<Changes>,
-    threads: ThreadCounts,
-    spawner: Box<dyn Spawn>,
-    pub(crate) shut_down: Arc<AtomicBool>,
-}
-
-impl<T> Shared<T> {
-    pub(crate) fn worker(&self, id: &str) -> Result<Arc<Worker<T>>, ControlError> {
-        lock(&self.registry)
-            .get(id)
-            .cloned()
-            .ok_or_else(|| ControlError::UnknownWorker { id: id.to_owned() })
-    }
-
-    /// Every worker, in creation order. The registry lock is released before
-    /// the caller touches any of them.
-    pub(crate) fn workers(&self) -> Vec<Arc<Worker<T>>> {
-        lock(&self.registry).values().cloned().collect()
-    }
-
-    pub(crate) fn capacity(&self) -> Option<usize> {
-        match (self.config.max_threads, self.spawner.capacity()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-// How a worker reaches its peers: through this narrow seam, held weakly.
-impl<T: Send + 'static> Peers<T> for Shared<T> {
-    fn send(
-        &self,
-        from: &WorkerId,
-        to: &str,
-        message: T,
-        wait: Option<Duration>,
-    ) -> Result<(), SendError<T>> {
-        match self.worker(to) {
-            Ok(worker) => worker.slot().push(message, wait, Some(from)),
-            Err(_) => Err(SendError::UnknownWorker {
-                id: to.to_owned(),
-                message,
-            }),
-        }
-    }
-
-    fn ids(&self) -> Vec<WorkerId> {
-        lock(&self.registry).keys().cloned().collect()
-    }
-}
-
-/// Builds a [`Yard`] with non-default settings.
-pub struct YardBuilder<T> {
-    config: YardConfig,
-    spawner: Option<Box<dyn Spawn>>,
-    message: PhantomData<fn() -> T>,
-}
-
-impl<T> fmt::Debug for YardBuilder<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("YardBuilder")
-            .field("config", &self.config)
-            .field("custom_spawner", &self.spawner.is_some())
-            .finish()
-    }
-}
-
-impl<T: Send + 'static> YardBuilder<T> {
-    /// Default mailbox capacity of each worker (1 to 1,048,576; default 64).
-    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.config.mailbox_capacity = capacity;
-        self
-    }
-
-    /// How many events the log keeps (1 to 1,048,576; default 4096).
-    pub fn event_capacity(mut self, capacity: usize) -> Self {
-        self.config.event_capacity = capacity;
-        self
-    }
-
-    /// Whether every accepted message is recorded as an event (default off:
-    /// a busy message path would push lifecycle events out of the log).
-    pub fn record_messages(mut self, on: bool) -> Self {
-        self.config.record_messages = on;
-        self
-    }
-
-    /// How long dropping the manager waits for its workers (default 5 s).
-    pub fn drop_deadline(mut self, deadline: Duration) -> Self {
-        self.config.drop_deadline = deadline;
-        self
-    }
-
-    /// At most this many workers running at once; starting one more is
-    /// refused with [`ControlError::AtCapacity`].
-    pub fn max_threads(mut self, threads: usize) -> Self {
-        self.config.max_threads = Some(threads);
-        self
-    }
-
-    /// Where worker threads come from (default: the platform's).
-    pub fn spawner(mut self, spawner: impl Spawn) -> Self {
-        self.spawner = Some(Box::new(spawner));
-        self
-    }
-
-    /// Checks the settings and builds the manager.
-    pub fn build(self) -> Result<Yard<T>, ConfigError> {
-        check_mailbox_capacity(self.config.mailbox_capacity)?;
-        if self.config.max_threads == Some(0) {
-            return Err(ConfigError::MaxThreads);
-        }
-        if !(1..=MAX_EVENT_CAPACITY).contains(&self.config.event_capacity) {
-            return Err(ConfigError::EventCapacity {
-                given: self.config.event_capacity,
-                max: MAX_EVENT_CAPACITY,
-            });
-        }
-        let clock = Clock::new();
-        let spawner = self.spawner.unwrap_or_else(default_spawner);
-        Ok(Yard {
-            shared: Arc::new(Shared {
-                clock,
-                events: Arc::new(EventLog::new(self.config.event_capacity, clock)),
-                config: self.config,
-                registry: Mutex::new(IndexMap::new()),
-                changes: Arc::default(),
-                threads: ThreadCounts {
-                    own: Occupancy::new(),
-                    pool: spawner.occupancy(),
-                },
-                spawner,
-                shut_down: Arc::default(),
-            }),
-        })
-    }
-}
 
 /// The thread manager: named workers, each a task on its own thread, with
 /// cooperative pause, a mailbox, metrics and a deadline-bound shutdown.
@@ -204,6 +31,14 @@ impl<T: Send + 'static> YardBuilder<T> {
 /// its drop deadline) unless [`shutdown`](Self::shutdown) was called.
 pub struct Yard<T: Send + 'static> {
     shared: Arc<Shared<T>>,
+}
+
+impl<T: Send + 'static> Yard<T> {
+    pub(super) fn from_shared(shared: Shared<T>) -> Self {
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
 }
 
 // A panic cannot leave a manager half-updated where a caller could see it: no
@@ -232,29 +67,7 @@ impl<T: Send + 'static> fmt::Debug for Yard<T> {
     }
 }
 
-impl<T: Send + 'static> Default for Yard<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl<T: Send + 'static> Yard<T> {
-    /// A manager with default settings.
-    pub fn new() -> Self {
-        Self::builder()
-            .build()
-            .unwrap_or_else(|_| unreachable!("the default settings are valid"))
-    }
-
-    /// Starts building a manager with other settings.
-    pub fn builder() -> YardBuilder<T> {
-        YardBuilder {
-            config: YardConfig::default(),
-            spawner: None,
-            message: PhantomData,
-        }
-    }
-
     /// Registers a worker in the Created state; [`start`](Self::start) runs it.
     pub fn create<F>(&self, id: &str, task: F) -> Result<WorkerId, CreateError>
     where
@@ -483,9 +296,7 @@ impl<T: Send + 'static> Yard<T> {
 
     /// A handle that sends to one worker without looking it up each time.
     pub fn sender(&self, id: &str) -> Result<WorkerSender<T>, ControlError> {
-        Ok(WorkerSender {
-            worker: self.shared.worker(id)?,
-        })
+        Ok(WorkerSender::new(self.shared.worker(id)?))
     }
 
     /// Delivers a copy of `message` to every worker that has not finished, at
@@ -736,108 +547,4 @@ impl<T: Send + 'static> Drop for Yard<T> {
 
 fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
-}
-
-/// Sends to one worker, holding on to it (no registry lookup per message).
-pub struct WorkerSender<T> {
-    worker: Arc<Worker<T>>,
-}
-
-impl<T> Clone for WorkerSender<T> {
-    fn clone(&self) -> Self {
-        Self {
-            worker: Arc::clone(&self.worker),
-        }
-    }
-}
-
-impl<T> fmt::Debug for WorkerSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WorkerSender")
-            .field("id", self.worker.id())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> WorkerSender<T> {
-    /// The worker it sends to.
-    pub fn id(&self) -> &WorkerId {
-        self.worker.id()
-    }
-
-    /// As [`Yard::send`].
-    pub fn send(&self, message: T) -> Result<(), SendError<T>> {
-        self.worker.slot().push(message, None, None)
-    }
-
-    /// As [`Yard::send_timeout`].
-    pub fn send_timeout(&self, message: T, timeout: Duration) -> Result<(), SendError<T>> {
-        self.worker.slot().push(message, Some(timeout), None)
-    }
-}
-
-/// What a broadcast did at one worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Delivery {
-    /// Queued in its mailbox.
-    Delivered,
-    /// Its mailbox was full; it did not get this message.
-    MailboxFull,
-    /// It had already finished.
-    Finished,
-}
-
-/// One recipient of a broadcast.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct Recipient {
-    /// The worker.
-    pub id: WorkerId,
-    /// What happened.
-    pub outcome: Delivery,
-}
-
-/// What a broadcast did, worker by worker, in creation order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct BroadcastReport {
-    /// One entry per worker known at the time.
-    pub recipients: Vec<Recipient>,
-}
-
-impl BroadcastReport {
-    /// How many recipients had this outcome.
-    pub fn count(&self, outcome: Delivery) -> usize {
-        self.recipients
-            .iter()
-            .filter(|r| r.outcome == outcome)
-            .count()
-    }
-
-    /// The ids of the recipients with this outcome.
-    pub fn ids(&self, outcome: Delivery) -> Vec<&WorkerId> {
-        self.recipients
-            .iter()
-            .filter(|r| r.outcome == outcome)
-            .map(|r| &r.id)
-            .collect()
-    }
-}
-
-/// Every worker at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Snapshot {
-    /// Milliseconds since the manager was created.
-    pub at_ms: f64,
-    /// The workers, in creation order (finished ones until removed).
-    pub workers: Vec<WorkerSnapshot>,
-    /// Threads running a worker now (in a browser: on the page's whole pool).
-    pub live_threads: usize,
-    /// Most workers that can run at once, if limited.
-    pub capacity: Option<usize>,
-    /// Whether shutdown has begun.
-    pub shut_down: bool,
 }

@@ -1,0 +1,120 @@
+//! The manager's shared record: its settings, its registry of workers, and
+//! what every worker reports to (clock, event log, change signal, thread
+//! counts, shutdown flag). Its handles ([`Yard`](super::Yard)) hold it
+//! strongly; its workers reach their peers through it, weakly, as
+//! [`Peers`].
+
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{ControlError, SendError};
+use crate::events::EventLog;
+use crate::id::WorkerId;
+use crate::platform::Spawn;
+use crate::policy::default_mailbox_capacity;
+use crate::sync::{lock, Arc, AtomicBool, Mutex};
+use crate::threads::{Occupancy, ThreadCounts};
+use crate::worker::{Peers, Worker};
+
+/// Manager-wide settings; see [`YardBuilder`].
+#[derive(Debug, Clone)]
+pub(super) struct YardConfig {
+    pub(super) mailbox_capacity: usize,
+    pub(super) event_capacity: usize,
+    pub(super) record_messages: bool,
+    pub(super) drop_deadline: Duration,
+    pub(super) max_threads: Option<usize>,
+}
+
+impl Default for YardConfig {
+    fn default() -> Self {
+        Self {
+            mailbox_capacity: default_mailbox_capacity(),
+            event_capacity: 4096,
+            record_messages: false,
+            drop_deadline: Duration::from_secs(5),
+            max_threads: None,
+        }
+    }
+}
+
+/// The manager's record, shared by its handles and (weakly, as their
+/// [`Peers`]) by its workers.
+pub(super) struct Shared<T> {
+    pub(super) config: YardConfig,
+    pub(super) clock: Clock,
+    pub(super) events: Arc<EventLog>,
+    /// Every worker, in creation order. Held only to look up, insert or
+    /// remove: never while a worker's code, or the caller's, runs.
+    pub(super) registry: Mutex<IndexMap<WorkerId, Arc<Worker<T>>>>,
+    pub(super) changes: Arc<Changes>,
+    pub(super) threads: ThreadCounts,
+    pub(super) spawner: Box<dyn Spawn>,
+    /// Set once shutdown begins: no worker, start or message is taken after.
+    pub(super) shut_down: Arc<AtomicBool>,
+}
+
+impl<T> Shared<T> {
+    pub(super) fn new(config: YardConfig, spawner: Box<dyn Spawn>) -> Self {
+        let clock = Clock::new();
+        Self {
+            clock,
+            events: Arc::new(EventLog::new(config.event_capacity, clock)),
+            config,
+            registry: Mutex::new(IndexMap::new()),
+            changes: Arc::default(),
+            threads: ThreadCounts {
+                own: Occupancy::new(),
+                pool: spawner.occupancy(),
+            },
+            spawner,
+            shut_down: Arc::default(),
+        }
+    }
+
+    pub(super) fn worker(&self, id: &str) -> Result<Arc<Worker<T>>, ControlError> {
+        lock(&self.registry)
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ControlError::UnknownWorker { id: id.to_owned() })
+    }
+
+    /// Every worker, in creation order. The registry lock is released before
+    /// the caller touches any of them.
+    pub(super) fn workers(&self) -> Vec<Arc<Worker<T>>> {
+        lock(&self.registry).values().cloned().collect()
+    }
+
+    pub(super) fn capacity(&self) -> Option<usize> {
+        match (self.config.max_threads, self.spawner.capacity()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+// How a worker reaches its peers: through this narrow seam, held weakly.
+impl<T: Send + 'static> Peers<T> for Shared<T> {
+    fn send(
+        &self,
+        from: &WorkerId,
+        to: &str,
+        message: T,
+        wait: Option<Duration>,
+    ) -> Result<(), SendError<T>> {
+        match self.worker(to) {
+            Ok(worker) => worker.slot().push(message, wait, Some(from)),
+            Err(_) => Err(SendError::UnknownWorker {
+                id: to.to_owned(),
+                message,
+            }),
+        }
+    }
+
+    fn ids(&self) -> Vec<WorkerId> {
+        lock(&self.registry).keys().cloned().collect()
+    }
+}
