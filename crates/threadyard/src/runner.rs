@@ -97,8 +97,8 @@ fn supervise<T: Send + 'static>(slot: &Slot<T>, mut task: Task<T>) -> Option<Str
             Ok(Err(TaskError::Failed(error))) => error,
             Err(payload) => contain::panic_text(payload),
         };
-        slot.note_error(error.clone());
         if slot.state.load() != WorkerState::Stopping && budget.take() {
+            slot.note_error(error.clone());
             contain::quietly(
                 || tracing::warn!(worker = %slot.id, %error, "task failed; restarting it"),
             );
@@ -110,9 +110,11 @@ fn supervise<T: Send + 'static>(slot: &Slot<T>, mut task: Task<T>) -> Option<Str
     };
     match contain::drop_quietly(task) {
         Some(panic) => {
-            let error = format!("{panic} (while dropping the task)");
-            slot.note_error(error.clone());
-            failure.or(Some(error))
+            // Both count; the later one is the worker's last error.
+            if let Some(failure) = failure {
+                slot.note_error(failure);
+            }
+            Some(format!("{panic} (while dropping the task)"))
         }
         None => failure,
     }
@@ -133,6 +135,9 @@ pub(crate) fn stop<T>(slot: &Slot<T>) -> Result<(), ControlError> {
 pub(crate) fn finish<T>(slot: &Slot<T>, failure: Option<String>) {
     if !slot.claim_end() {
         return;
+    }
+    if let Some(error) = &failure {
+        slot.note_error(error.clone());
     }
     slot.sample_cpu();
     Metrics::set(&slot.metrics.ended_at_us, slot.clock.now_us());

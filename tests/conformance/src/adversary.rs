@@ -241,12 +241,15 @@ pub fn no_send_is_accepted_once_a_stop_is_seen() {
     for i in 0..WORKERS {
         yard.create(&format!("w{i}"), |_| Ok(())).unwrap();
     }
+    let (sending_tx, sending) = channel();
     let (done_tx, done) = channel();
     let sender = Arc::clone(&yard);
     let _helper = helper(move || {
         let mut late = 0;
         for i in 0..WORKERS {
             let id = format!("w{i}");
+            // Sending to this one now: the stop below races these sends.
+            sending_tx.send(()).unwrap();
             loop {
                 let stopped = sender.state(&id) == Ok(WorkerState::Stopped);
                 let accepted = sender.send(&id, 0).is_ok();
@@ -259,6 +262,7 @@ pub fn no_send_is_accepted_once_a_stop_is_seen() {
         done_tx.send(late).unwrap();
     });
     for i in 0..WORKERS {
+        next(&sending);
         yard.stop(&format!("w{i}")).unwrap();
     }
     assert_eq!(next(&done), 0, "sends accepted after state() read Stopped");
@@ -288,6 +292,92 @@ pub fn unread_messages_are_dropped_before_the_end_is_published() {
         "unread messages still alive"
     );
     drop(sender);
+}
+
+/// `broadcast` clones the message once per mailbox: a `Clone` that calls
+/// back into the manager (here: a snapshot and a send of its own).
+pub fn a_message_clone_may_call_back_into_the_manager() {
+    let yard = Arc::new(Yard::<Echo>::new());
+    for id in ["a", "b"] {
+        yard.spawn(id, |w| loop {
+            w.recv()?;
+        })
+        .unwrap();
+    }
+    let watched = Arc::clone(&yard);
+    on_watch("a Clone that calls back", move || {
+        let report = watched.broadcast(Echo(Some(Arc::clone(&watched))));
+        assert_eq!(report.count(threadyard::Delivery::Delivered), 2);
+    });
+    assert_eq!(yard.shutdown(LONG).clean.len(), 2);
+}
+
+/// A waker whose `wake` makes another state change: the change signal wakes
+/// its async waiters with no lock held.
+pub fn a_waker_may_call_back_into_the_manager() {
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+    struct Resumes(Arc<Yard<String>>);
+    impl Wake for Resumes {
+        fn wake(self: Arc<Self>) {
+            let _ = self.0.resume("w");
+        }
+    }
+    let yard = Arc::new(Yard::<String>::new());
+    let _progress = running_counter(&yard, "w");
+    let watched = Arc::clone(&yard);
+    on_watch("a waker that resumes", move || {
+        let waker = Waker::from(Arc::new(Resumes(Arc::clone(&watched))));
+        let mut changed = std::pin::pin!(watched.changed());
+        assert!(changed
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        // The pause wakes the waker, which resumes: a change made from
+        // inside the change signal's own notification.
+        watched.pause("w").unwrap();
+        watched
+            .wait_for_state("w", LONG, |s| s == WorkerState::Running)
+            .unwrap();
+    });
+    assert_eq!(yard.shutdown(LONG).clean.len(), 1);
+}
+
+/// A spawner of the caller's that panics, or that drops the job without
+/// running it: the worker becomes Failed, never Running with no thread.
+pub fn a_broken_spawner_fails_the_worker() {
+    #[derive(Debug)]
+    struct Panics;
+    impl threadyard::platform::Spawn for Panics {
+        fn spawn(&self, _: &str, _: threadyard::platform::Job) -> std::io::Result<()> {
+            panic!("no threads today")
+        }
+    }
+    #[derive(Debug)]
+    struct DropsTheJob;
+    impl threadyard::platform::Spawn for DropsTheJob {
+        fn spawn(&self, _: &str, job: threadyard::platform::Job) -> std::io::Result<()> {
+            drop(job);
+            Ok(())
+        }
+    }
+    let yard = Yard::<String>::builder().spawner(Panics).build().unwrap();
+    yard.create("w", |_| Ok(())).unwrap();
+    match yard.start("w") {
+        Err(ControlError::Spawn { reason, .. }) => {
+            assert!(reason.contains("no threads today"), "{reason}")
+        }
+        other => panic!("expected a Spawn error, got {other:?}"),
+    }
+    assert_eq!(yard.state("w"), Ok(WorkerState::Failed));
+    assert_eq!(yard.snapshot().live_threads, 0, "its thread place is given back");
+
+    let yard = Yard::<String>::builder().spawner(DropsTheJob).build().unwrap();
+    yard.spawn("w", |_| Ok(())).unwrap();
+    assert_eq!(yard.join("w", LONG), Ok(WorkerState::Failed));
+    let error = yard.worker("w").unwrap().last_error.unwrap();
+    assert!(error.contains("never ran"), "{error}");
+    assert_eq!(yard.snapshot().live_threads, 0);
 }
 
 /// Runs `attack` on a thread of its own and waits for it: a deadlock fails
@@ -330,6 +420,19 @@ impl Drop for Bomb {
             0 => panic!("the last bomb went off"),
             n => std::panic::panic_any(Bomb(n - 1)),
         }
+    }
+}
+
+/// A message whose `Clone` calls back into the manager it is sent through.
+struct Echo(Option<Arc<Yard<Echo>>>);
+
+impl Clone for Echo {
+    fn clone(&self) -> Self {
+        if let Some(yard) = &self.0 {
+            let _ = yard.snapshot();
+            let _ = yard.send("a", Echo(None));
+        }
+        Echo(None)
     }
 }
 
