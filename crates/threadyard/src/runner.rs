@@ -96,8 +96,8 @@ fn supervise<T: Send + 'static>(worker: &Worker<T>, mut task: Task<T>) -> Option
             Ok(Err(TaskError::Failed(error))) => error,
             Err(payload) => contain::panic_text(payload),
         };
-        slot.note_error(error.clone());
         if slot.state() != WorkerState::Stopping && budget.take() {
+            slot.note_error(error.clone());
             contain::quietly(
                 || tracing::warn!(worker = %slot.id(), %error, "task failed; restarting it"),
             );
@@ -108,9 +108,11 @@ fn supervise<T: Send + 'static>(worker: &Worker<T>, mut task: Task<T>) -> Option
     };
     match contain::drop_quietly(task) {
         Some(panic) => {
-            let error = format!("{panic} (while dropping the task)");
-            slot.note_error(error.clone());
-            failure.or(Some(error))
+            // Both count; the later one is the worker's last error.
+            if let Some(failure) = failure {
+                slot.note_error(failure);
+            }
+            Some(format!("{panic} (while dropping the task)"))
         }
         None => failure,
     }

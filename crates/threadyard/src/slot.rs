@@ -237,6 +237,9 @@ impl<T, J> Slot<T, J> {
         if !self.claim_end() {
             return;
         }
+        if let Some(error) = &failure {
+            self.note_error(error.clone());
+        }
         self.sample_cpu();
         Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
         Metrics::set(&self.metrics.pause_requested_at_us, UNSET);

@@ -7,7 +7,8 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use threadyard::{ControlError, SpawnError, WorkerSender, WorkerState, Yard};
@@ -234,34 +235,77 @@ pub fn no_send_is_accepted_once_shutdown_is_seen() {
 
 /// "Send after the worker ended gets `Finished`": a sender that has seen a
 /// never-started worker Stopped is refused, even while the stop is still
-/// closing its mailbox.
+/// under way. The stop's own log line (a `tracing` subscriber on the
+/// stopping thread) is where the sender is let in to look and send.
 pub fn no_send_is_accepted_once_a_stop_is_seen() {
-    const WORKERS: usize = 300;
+    const WORKERS: usize = 20;
     let yard = Arc::new(Yard::<u32>::new());
     for i in 0..WORKERS {
         yard.create(&format!("w{i}"), |_| Ok(())).unwrap();
     }
-    let (done_tx, done) = channel();
+    let (look_tx, look) = channel::<String>();
+    let (saw_tx, saw) = channel::<(WorkerState, bool)>();
     let sender = Arc::clone(&yard);
     let _helper = helper(move || {
-        let mut late = 0;
+        while let Ok(id) = look.recv() {
+            let state = sender.state(&id).unwrap();
+            let accepted = sender.send(&id, 0).is_ok();
+            saw_tx.send((state, accepted)).unwrap();
+        }
+    });
+    let current = Arc::new(Mutex::new(String::new()));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let during = DuringStop {
+        current: Arc::clone(&current),
+        look: look_tx,
+        saw: Mutex::new(saw),
+        seen: Arc::clone(&seen),
+    };
+    tracing::subscriber::with_default(during, || {
         for i in 0..WORKERS {
             let id = format!("w{i}");
-            loop {
-                let stopped = sender.state(&id) == Ok(WorkerState::Stopped);
-                let accepted = sender.send(&id, 0).is_ok();
-                late += usize::from(stopped && accepted);
-                if stopped {
-                    break;
-                }
-            }
+            *current.lock().unwrap() = id.clone();
+            yard.stop(&id).unwrap();
         }
-        done_tx.send(late).unwrap();
     });
-    for i in 0..WORKERS {
-        yard.stop(&format!("w{i}")).unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(seen.len(), WORKERS, "every stop was logged");
+    for (state, accepted) in seen {
+        assert_eq!(state, WorkerState::Stopped);
+        assert!(!accepted, "a send was accepted after state() read Stopped");
     }
-    assert_eq!(next(&done), 0, "sends accepted after state() read Stopped");
+}
+
+/// On the stop's log line, has the sender look at the worker's state and
+/// send to it, and keeps what it saw.
+struct DuringStop {
+    current: Arc<Mutex<String>>,
+    look: Sender<String>,
+    saw: Mutex<Receiver<(WorkerState, bool)>>,
+    seen: Arc<Mutex<Vec<(WorkerState, bool)>>>,
+}
+
+impl tracing::Subscriber for DuringStop {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = Line::default();
+        event.record(&mut line);
+        if line.0.starts_with("message=stop ") {
+            let id = self.current.lock().unwrap().clone();
+            self.look.send(id).unwrap();
+            let saw = next(&self.saw.lock().unwrap());
+            self.seen.lock().unwrap().push(saw);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 /// "Nothing lost, nothing left behind": messages left unread when a worker
@@ -288,6 +332,99 @@ pub fn unread_messages_are_dropped_before_the_end_is_published() {
         "unread messages still alive"
     );
     drop(sender);
+}
+
+/// `broadcast` clones the message once per mailbox: a `Clone` that calls
+/// back into the manager (here: a snapshot and a send of its own).
+pub fn a_message_clone_may_call_back_into_the_manager() {
+    let yard = Arc::new(Yard::<Echo>::new());
+    for id in ["a", "b"] {
+        yard.spawn(id, |w| loop {
+            w.recv()?;
+        })
+        .unwrap();
+    }
+    let watched = Arc::clone(&yard);
+    on_watch("a Clone that calls back", move || {
+        let report = watched.broadcast(Echo(Some(Arc::clone(&watched))));
+        assert_eq!(report.count(threadyard::Delivery::Delivered), 2);
+    });
+    assert_eq!(yard.shutdown(LONG).clean.len(), 2);
+}
+
+/// A waker whose `wake` makes another state change: the change signal wakes
+/// its async waiters with no lock held.
+pub fn a_waker_may_call_back_into_the_manager() {
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+    struct Resumes(Arc<Yard<String>>);
+    impl Wake for Resumes {
+        fn wake(self: Arc<Self>) {
+            let _ = self.0.resume("w");
+        }
+    }
+    let yard = Arc::new(Yard::<String>::new());
+    let _progress = running_counter(&yard, "w");
+    let watched = Arc::clone(&yard);
+    on_watch("a waker that resumes", move || {
+        let waker = Waker::from(Arc::new(Resumes(Arc::clone(&watched))));
+        let mut changed = std::pin::pin!(watched.changed());
+        assert!(changed
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        // The pause wakes the waker, which resumes: a change made from
+        // inside the change signal's own notification.
+        watched.pause("w").unwrap();
+        watched
+            .wait_for_state("w", LONG, |s| s == WorkerState::Running)
+            .unwrap();
+    });
+    assert_eq!(yard.shutdown(LONG).clean.len(), 1);
+}
+
+/// A spawner of the caller's that panics, or that drops the job without
+/// running it: the worker becomes Failed, never Running with no thread.
+pub fn a_broken_spawner_fails_the_worker() {
+    #[derive(Debug)]
+    struct Panics;
+    impl threadyard::platform::Spawn for Panics {
+        fn spawn(&self, _: &str, _: threadyard::platform::Job) -> std::io::Result<()> {
+            panic!("no threads today")
+        }
+    }
+    #[derive(Debug)]
+    struct DropsTheJob;
+    impl threadyard::platform::Spawn for DropsTheJob {
+        fn spawn(&self, _: &str, job: threadyard::platform::Job) -> std::io::Result<()> {
+            drop(job);
+            Ok(())
+        }
+    }
+    let yard = Yard::<String>::builder().spawner(Panics).build().unwrap();
+    yard.create("w", |_| Ok(())).unwrap();
+    match yard.start("w") {
+        Err(ControlError::Spawn { reason, .. }) => {
+            assert!(reason.contains("no threads today"), "{reason}")
+        }
+        other => panic!("expected a Spawn error, got {other:?}"),
+    }
+    assert_eq!(yard.state("w"), Ok(WorkerState::Failed));
+    assert_eq!(
+        yard.snapshot().live_threads,
+        0,
+        "its thread place is given back"
+    );
+
+    let yard = Yard::<String>::builder()
+        .spawner(DropsTheJob)
+        .build()
+        .unwrap();
+    yard.spawn("w", |_| Ok(())).unwrap();
+    assert_eq!(yard.join("w", LONG), Ok(WorkerState::Failed));
+    let error = yard.worker("w").unwrap().last_error.unwrap();
+    assert!(error.contains("never ran"), "{error}");
+    assert_eq!(yard.snapshot().live_threads, 0);
 }
 
 /// Runs `attack` on a thread of its own and waits for it: a deadlock fails
@@ -330,6 +467,19 @@ impl Drop for Bomb {
             0 => panic!("the last bomb went off"),
             n => std::panic::panic_any(Bomb(n - 1)),
         }
+    }
+}
+
+/// A message whose `Clone` calls back into the manager it is sent through.
+struct Echo(Option<Arc<Yard<Echo>>>);
+
+impl Clone for Echo {
+    fn clone(&self) -> Self {
+        if let Some(yard) = &self.0 {
+            let _ = yard.snapshot();
+            let _ = yard.send("a", Echo(None));
+        }
+        Echo(None)
     }
 }
 

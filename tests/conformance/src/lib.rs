@@ -98,6 +98,9 @@ macro_rules! for_each_case {
             adversary::no_send_is_accepted_once_shutdown_is_seen,
             adversary::no_send_is_accepted_once_a_stop_is_seen,
             adversary::unread_messages_are_dropped_before_the_end_is_published,
+            adversary::a_message_clone_may_call_back_into_the_manager,
+            adversary::a_waker_may_call_back_into_the_manager,
+            adversary::a_broken_spawner_fails_the_worker,
             bad_input::restart_policies,
             bad_input::thread_limits,
         }
