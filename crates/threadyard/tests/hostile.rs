@@ -1730,3 +1730,89 @@ fn a_worker_that_ends_while_paused_stops_counting_its_pause() {
     );
     assert!(after.paused_ms <= after.wall_ms, "{after:?}");
 }
+
+/// A manager dropped while its caller's thread unwinds from a panic of its
+/// own: the drop's shutdown drops a never-started worker's task, whose
+/// capture panics, and its unread message, which panics too. Both panics
+/// start while the thread is already panicking; the core catches them
+/// (nothing aborts), and the caller's own panic is the one that arrives.
+#[test]
+fn panicking_drops_while_the_caller_unwinds_are_contained() {
+    struct Loud(#[allow(dead_code)] Msg);
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            panic!("a value panics when dropped during the caller's unwinding");
+        }
+    }
+    let ledger = Arc::new(Ledger::default());
+    let l = Arc::clone(&ledger);
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        watched("a manager dropped during unwinding", move || {
+            let yard = Yard::<Loud>::new();
+            let capture = Loud(Msg::new(&l));
+            yard.create("idle", move |_| {
+                let _keep = &capture;
+                Ok(())
+            })
+            .unwrap();
+            yard.send("idle", Loud(Msg::new(&l))).map_err(drop).unwrap();
+            yard.spawn("w", receiver).unwrap();
+            yard.send("w", Loud(Msg::new(&l))).map_err(drop).unwrap();
+            panic!("the caller's own panic");
+        })
+    }));
+    let payload = result.expect_err("the caller's panic comes through");
+    assert_eq!(
+        payload.downcast_ref::<&str>().copied(),
+        Some("the caller's own panic")
+    );
+    ledger.assert_all_dropped_once("after the drop during unwinding");
+}
+
+/// Two starts, a stop and a shutdown let go at once on one created worker,
+/// round after round: its task runs at most once, and if it never ran its
+/// captures were still dropped; the worker always ends finished and no
+/// place stays reserved.
+#[test]
+fn starts_racing_stop_and_shutdown_run_the_task_at_most_once() {
+    let ledger = Arc::new(Ledger::default());
+    let l = Arc::clone(&ledger);
+    watched("start, start, stop, shutdown", move || {
+        for round in 0..150 {
+            let yard = Arc::new(Yard::<u32>::builder().max_threads(1).build().unwrap());
+            let runs = Arc::new(AtomicUsize::new(0));
+            let (r, capture) = (Arc::clone(&runs), Msg::new(&l));
+            yard.create("w", move |w| {
+                let _keep = &capture;
+                r.fetch_add(1, Ordering::SeqCst);
+                receiver(w)
+            })
+            .unwrap();
+            let go = Arc::new(Barrier::new(4));
+            let racers: Vec<_> = (0..4)
+                .map(|n| {
+                    let (yard, go) = (Arc::clone(&yard), Arc::clone(&go));
+                    thread::spawn(move || {
+                        go.wait();
+                        match (n + round) % 4 {
+                            0 | 1 => drop(yard.start("w")),
+                            2 => drop(yard.stop("w")),
+                            _ => drop(yard.shutdown(LONG)),
+                        }
+                    })
+                })
+                .collect();
+            for racer in racers {
+                racer.join().unwrap();
+            }
+            let report = yard.shutdown(LONG);
+            assert!(report.unresponsive.is_empty(), "round {round}: {report:?}");
+            assert!(yard.state("w").unwrap().is_finished());
+            assert!(runs.load(Ordering::SeqCst) <= 1, "round {round}: ran twice");
+            assert_eq!(yard.snapshot().live_threads, 0, "round {round}");
+            drop(yard);
+            assert_eq!(l.live(), 0, "round {round}: the task's capture is alive");
+        }
+    });
+    ledger.assert_all_dropped_once("after every round");
+}
