@@ -1886,3 +1886,54 @@ fn a_failed_spawn_rolls_back_only_its_own_worker() {
     );
     assert_eq!(yard.join("w", LONG), Ok(WorkerState::Stopped));
 }
+
+/// "cpu_time_ms: CPU time of its thread." A task that lends `&Worker` to a
+/// helper thread: the helper's receive samples the CPU clock of the
+/// helper's own thread into the worker's figure, which then goes backwards
+/// (from the worker thread's busy time to the idle helper's).
+#[test]
+#[ignore = "BUG: Slot::sample_cpu (slot.rs:495) stores the calling thread's CPU time; a helper thread's wait overwrites the worker's cpu_time_ms"]
+fn a_helper_threads_wait_does_not_replace_the_workers_cpu_time() {
+    let yard = Yard::<u32>::new();
+    let (sampled_tx, sampled) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel::<()>();
+    let go = Mutex::new(go);
+    yard.spawn("w", move |w| {
+        // Work on the worker's own thread until its CPU clock has moved a
+        // few milliseconds, then sample it (every 64th task_done does).
+        let mut x = 1u64;
+        for i in 0..20_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        for _ in 0..64 {
+            w.task_done();
+        }
+        let _ = sampled_tx.send(());
+        let _ = go.lock().unwrap().recv();
+        thread::scope(|scope| {
+            // Waits for a message that never comes: samples on entering.
+            scope.spawn(|| w.recv_timeout(Duration::from_millis(20)));
+        });
+        let _ = sampled_tx.send(());
+        receiver(w)
+    })
+    .unwrap();
+    next(&sampled, "the worker's own sample");
+    let before = yard
+        .worker("w")
+        .unwrap()
+        .cpu_time_ms
+        .expect("a per-thread clock");
+    go_tx.send(()).unwrap();
+    next(&sampled, "the helper's wait");
+    let after = yard
+        .worker("w")
+        .unwrap()
+        .cpu_time_ms
+        .expect("a per-thread clock");
+    yard.stop("w").unwrap();
+    assert!(
+        after >= before,
+        "cpu_time_ms went backwards: {before} ms, then {after} ms"
+    );
+}
