@@ -771,8 +771,10 @@ fn unread_messages_whose_drop_blocks_do_not_hold_shutdown() {
 /// end. Nothing hangs; the report names A the caller and B clean.
 #[test]
 fn one_worker_shuts_down_while_another_drops_its_handle() {
+    let (pool, ends) = PoolLike::telling();
     let yard = Arc::new(
         Yard::<u32>::builder()
+            .spawner(pool)
             .drop_deadline(Duration::MAX)
             .build()
             .unwrap(),
@@ -801,22 +803,19 @@ fn one_worker_shuts_down_while_another_drops_its_handle() {
         Ok(())
     })
     .unwrap();
-    let done = Arc::new(AtomicBool::new(false));
     let watcher = yard.sender("a").unwrap();
     drop(yard);
     go_tx.send(()).unwrap();
     let report = next(&reports, "a's shutdown");
     assert_eq!(report.caller.as_ref().map(|id| id.as_str()), Some("a"));
     assert_eq!(ids(&report), (vec!["b"], vec![], vec![]));
-    // a's end: its kept sender is refused once a has finished.
-    let d = Arc::clone(&done);
-    watched("a's end", move || {
-        while watcher.send(0).is_ok() {
-            thread::yield_now();
-        }
-        d.store(true, Ordering::SeqCst);
-    });
-    assert!(done.load(Ordering::SeqCst));
+    // Both jobs end (a's with the manager's last handle dropped inside it);
+    // a kept sender is then refused.
+    PoolLike::assert_none_unwound(&ends, 2);
+    assert!(matches!(
+        watcher.send(0),
+        Err(SendError::Finished { message: 0, .. })
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -1936,4 +1935,78 @@ fn a_helper_threads_wait_does_not_replace_the_workers_cpu_time() {
         after >= before,
         "cpu_time_ms went backwards: {before} ms, then {after} ms"
     );
+}
+
+/// Three senders (one with back-pressure waits) into a small mailbox read
+/// by three helper threads of one task at once: every message is read
+/// exactly once and none is left waiting while every reader sleeps (a lost
+/// wakeup would stall the readers with messages queued, and fail here at
+/// the watchdog).
+#[test]
+fn three_readers_of_one_worker_get_every_message_exactly_once() {
+    const PER_SENDER: usize = 3_000;
+    let (read_tx, read) = mpsc::channel::<usize>();
+    let read_tx = Mutex::new(read_tx);
+    let yard = Arc::new(
+        Yard::<usize>::builder()
+            .mailbox_capacity(4)
+            .build()
+            .unwrap(),
+    );
+    yard.spawn("w", move |w| {
+        thread::scope(|scope| {
+            for _ in 0..3 {
+                let read_tx = read_tx.lock().unwrap().clone();
+                scope.spawn(move || {
+                    while let Ok(n) = w.recv() {
+                        let _ = read_tx.send(n);
+                    }
+                });
+            }
+        });
+        Ok(())
+    })
+    .unwrap();
+    let y = Arc::clone(&yard);
+    let read = watched("three readers, three senders", move || {
+        let senders: Vec<_> = (0..3)
+            .map(|s| {
+                let sender = y.sender("w").unwrap();
+                thread::spawn(move || {
+                    for i in 0..PER_SENDER {
+                        let mut n = s * PER_SENDER + i;
+                        loop {
+                            let sent = if s == 0 {
+                                sender.send_timeout(n, LONG)
+                            } else {
+                                sender.send(n)
+                            };
+                            match sent {
+                                Ok(()) => break,
+                                Err(SendError::Full { message, .. }) => {
+                                    n = message;
+                                    thread::yield_now();
+                                }
+                                Err(other) => panic!("{other}"),
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Every message is read before any stop.
+        let mut got: Vec<usize> = (0..3 * PER_SENDER)
+            .map(|_| next(&read, "a message queued while every reader sleeps"))
+            .collect();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        y.stop("w").unwrap();
+        assert_eq!(y.join("w", LONG), Ok(WorkerState::Stopped));
+        got.extend(read.try_iter());
+        got
+    });
+    let mut read = read;
+    read.sort_unstable();
+    assert_eq!(read, (0..3 * PER_SENDER).collect::<Vec<_>>());
 }
