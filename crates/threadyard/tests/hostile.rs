@@ -2010,3 +2010,34 @@ fn three_readers_of_one_worker_get_every_message_exactly_once() {
     read.sort_unstable();
     assert_eq!(read, (0..3 * PER_SENDER).collect::<Vec<_>>());
 }
+
+/// `recv_timeout`: "Waits for the next message for at most `timeout` (time
+/// spent paused included)". Called while the worker is Paused, it waits
+/// for the resume however long that takes: a 50 ms receive is still
+/// waiting seconds later. Either the words or the code are wrong.
+#[test]
+#[ignore = "BUG (doc or code): recv_timeout blocks past its timeout while Paused (slot.rs:294 waits with no deadline)"]
+fn recv_timeout_while_paused_returns_by_its_timeout() {
+    let yard = Yard::<u32>::new();
+    let (back_tx, back) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel::<()>();
+    yard.spawn("w", move |w| {
+        let _ = go.recv();
+        let got = w.recv_timeout(Duration::from_millis(50));
+        let _ = back_tx.send(got.is_ok());
+        receiver(w)
+    })
+    .unwrap();
+    yard.pause("w").unwrap();
+    go_tx.send(()).unwrap();
+    yard.wait_for_state("w", LONG, |s| s == WorkerState::Paused)
+        .unwrap();
+    // A hundred times the receive's timeout, on a loaded machine.
+    let returned = back.recv_timeout(Duration::from_secs(5)).is_ok();
+    yard.resume("w").unwrap();
+    yard.stop("w").unwrap();
+    assert!(
+        returned,
+        "recv_timeout(50 ms) still waiting 5 s later, paused"
+    );
+}
