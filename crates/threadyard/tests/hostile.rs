@@ -2041,3 +2041,48 @@ fn recv_timeout_while_paused_returns_by_its_timeout() {
         "recv_timeout(50 ms) still waiting 5 s later, paused"
     );
 }
+
+/// A subscriber on the caller's thread that panics on every line: each
+/// panic reaches the caller, after the move is made and the worker woken
+/// (pause, resume, stop, and shutdown's "shutting down", which comes after
+/// every worker was asked to stop).
+#[test]
+fn a_subscriber_that_panics_on_the_callers_lines_leaves_every_move_made() {
+    let yard = Arc::new(Yard::<u32>::new());
+    let y = Arc::clone(&yard);
+    watched(
+        "a subscriber that panics on the caller's lines",
+        move || {
+            let calls = |f: &dyn Fn()| {
+                tracing::subscriber::with_default(
+                    Hook::new(|line: &Line| panic!("the caller's subscriber panics on {line:?}")),
+                    || panic::catch_unwind(AssertUnwindSafe(f)).is_err(),
+                )
+            };
+            assert!(calls(&|| drop(y.spawn("w", receiver))));
+            assert!(calls(&|| drop(y.spawn("p", |w| loop {
+                w.pause_point()?;
+                thread::yield_now();
+            }))));
+            // "created" panicked: each worker exists but spawn never got to
+            // start it.
+            for id in ["w", "p"] {
+                assert_eq!(y.state(id), Ok(WorkerState::Created));
+                y.start(id).unwrap();
+            }
+            assert!(calls(&|| drop(y.pause("p"))));
+            y.wait_for_state("p", LONG, |s| s == WorkerState::Paused)
+                .unwrap();
+            assert!(calls(&|| drop(y.resume("p"))));
+            y.wait_for_state("p", LONG, |s| s == WorkerState::Running)
+                .unwrap();
+            assert!(calls(&|| drop(y.stop("w"))));
+            assert_eq!(y.join("w", LONG), Ok(WorkerState::Stopped));
+            assert!(calls(&|| drop(y.shutdown(LONG))));
+            assert!(y.is_shut_down());
+            assert!(y.join_all(LONG).is_empty());
+        },
+    );
+    let report = yard.shutdown(LONG);
+    assert_eq!(ids(&report), (vec!["w", "p"], vec![], vec![]));
+}
