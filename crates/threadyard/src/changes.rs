@@ -12,6 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use web_time::Instant;
 
+use crate::contain;
 use crate::sync::{expired, lock, wait_until, Arc, Condvar, Mutex};
 
 #[derive(Debug, Default)]
@@ -43,7 +44,12 @@ impl Changes {
         if sleepers > 0 {
             self.cv.notify_all();
         }
-        wakers.into_iter().for_each(Waker::wake);
+        // A waker is the executor's code: one that panics must neither stop
+        // the others from being woken nor unwind into the thread that made
+        // the change (a worker's, publishing its end).
+        for waker in wakers {
+            contain::quietly(|| waker.wake());
+        }
     }
 
     /// Waits until `done()` holds or `deadline` passes; returns `done()`.

@@ -92,6 +92,7 @@
 pub(crate) mod changes;
 mod clock;
 mod contain;
+mod current;
 mod error;
 mod events;
 mod id;

@@ -12,32 +12,16 @@
 //! subscribers) runs inside a catch: whatever it does, the worker's end is
 //! published and the thread (a pooled Web Worker, in a browser) survives.
 
-use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::contain;
+use crate::current;
 use crate::error::TaskError;
 use crate::policy::RestartBudget;
 use crate::slot::Slot;
 use crate::state::WorkerState;
 use crate::sync::Arc;
 use crate::worker::{Task, Worker};
-
-thread_local! {
-    /// The worker whose task this thread is running (its address), if any:
-    /// a shutdown called from inside a task must not wait for that task.
-    static RUNNING: Cell<usize> = const { Cell::new(0) };
-}
-
-/// The address that identifies a worker in [`RUNNING`].
-fn address<T>(worker: &Arc<Worker<T>>) -> usize {
-    Arc::as_ptr(worker).cast::<()>() as usize
-}
-
-/// True when the calling thread is running `worker`'s task.
-pub(crate) fn is_running_here<T>(worker: &Arc<Worker<T>>) -> bool {
-    RUNNING.with(Cell::get) == address(worker)
-}
 
 /// A worker's job, as handed to the spawner. If the spawner drops it
 /// without running it (it failed, or it is broken), the worker is finished
@@ -56,8 +40,15 @@ impl<T: Send + 'static> Job<T> {
     }
 
     pub(crate) fn run(mut self) {
-        if let Some(task) = self.task.take() {
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        // The start may have given up on this job already (its spawner
+        // failed after handing it over): then it must not run.
+        if self.worker.slot().claim_launch() {
             run(Arc::clone(&self.worker), task);
+        } else {
+            contain::drop_quietly(task);
         }
     }
 }
@@ -66,20 +57,20 @@ impl<T: Send + 'static> Drop for Job<T> {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             contain::drop_quietly(task);
-            self.worker.slot().finish(Some(
-                "its thread never ran: the platform dropped the job".to_owned(),
-            ));
+            if self.worker.slot().abandon_launch() {
+                self.worker.slot().finish(Some(
+                    "its thread never ran: the platform dropped the job".to_owned(),
+                ));
+            }
         }
     }
 }
 
 fn run<T: Send + 'static>(worker: Arc<Worker<T>>, task: Task<T>) {
-    let outer = RUNNING.with(|running| running.replace(address(&worker)));
+    let _acting = current::enter(worker.slot().address());
     let failure = panic::catch_unwind(AssertUnwindSafe(|| supervise(&worker, task)))
         .unwrap_or_else(|payload| Some(contain::panic_text(payload)));
     worker.slot().finish(failure);
-    // Pool threads are reused: the mark must not outlive this job.
-    RUNNING.with(|running| running.set(outer));
 }
 
 /// Runs the task, again after a failure while its restart policy allows;
@@ -97,12 +88,17 @@ fn supervise<T: Send + 'static>(worker: &Worker<T>, mut task: Task<T>) -> Option
             Err(payload) => contain::panic_text(payload),
         };
         if slot.state() != WorkerState::Stopping && budget.take() {
-            slot.note_error(error.clone());
             contain::quietly(
                 || tracing::warn!(worker = %slot.id(), %error, "task failed; restarting it"),
             );
-            slot.record_restart(error);
-            continue;
+            // Looked at again: the log line ran the caller's subscriber,
+            // which may have asked for a stop. Nothing of the caller's runs
+            // between this look and the run.
+            if slot.state() != WorkerState::Stopping {
+                slot.note_error(error.clone());
+                slot.record_restart(error);
+                continue;
+            }
         }
         break Some(error);
     };

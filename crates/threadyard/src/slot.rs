@@ -37,6 +37,7 @@ use web_time::Instant;
 use crate::changes::Changes;
 use crate::clock::{self, Clock};
 use crate::contain;
+use crate::current;
 use crate::error::{ControlError, SendError, StopRequested};
 use crate::events::{EventKind, EventLog, EventWriter};
 use crate::id::WorkerId;
@@ -45,8 +46,8 @@ use crate::metrics::{Metrics, UNSET};
 use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
 use crate::sync::{
-    deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, Condvar, Mutex, MutexGuard,
-    Ordering,
+    deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, AtomicU8, AtomicUsize,
+    Condvar, Mutex, MutexGuard, Ordering,
 };
 use crate::threads::ThreadCounts;
 
@@ -82,6 +83,13 @@ fn spin_until(ready: impl Fn() -> bool) -> bool {
     false
 }
 
+/// The worker's job has been handed to the spawner (or not yet).
+const LAUNCH_PENDING: u8 = 0;
+/// Its thread runs it.
+const LAUNCH_RUNNING: u8 = 1;
+/// Its start gave up on it: it must never run.
+const LAUNCH_ABANDONED: u8 = 2;
+
 /// What a worker waits for in [`Slot::wait_at`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Want {
@@ -105,6 +113,12 @@ pub(crate) struct Slot<T, J> {
     last_error: Mutex<Option<String>>,
     /// Set by the one call that records the worker's end.
     ended: AtomicBool,
+    /// Whether the worker's job was run by its thread or given up on by its
+    /// start: whichever comes first wins ([`Slot::claim_launch`]).
+    launch: AtomicU8,
+    /// Set while the worker's own task is inside a shutdown of its manager:
+    /// another shutdown does not wait for it either.
+    in_shutdown: AtomicUsize,
     /// The task, until the one successful start takes it.
     task: Mutex<Option<J>>,
     restart: RestartPolicy,
@@ -146,6 +160,8 @@ impl<T, J> Slot<T, J> {
             mailbox: MailboxCounters::new(parts.mailbox_capacity),
             last_error: Mutex::new(None),
             ended: AtomicBool::new(false),
+            launch: AtomicU8::new(LAUNCH_PENDING),
+            in_shutdown: AtomicUsize::new(0),
             task: Mutex::new(Some(parts.task)),
             restart: parts.restart,
             clock: parts.clock,
@@ -240,6 +256,14 @@ impl<T, J> Slot<T, J> {
         if let Some(error) = &failure {
             self.note_error(error.clone());
         }
+        // A task can end while paused or in a receive (its helper threads
+        // still waiting): those intervals end with it.
+        self.leave_pause();
+        Metrics::close(
+            &self.metrics.blocked_since_us,
+            &self.metrics.blocked_ns,
+            self.clock.now_us(),
+        );
         self.sample_cpu();
         Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
         Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
@@ -273,10 +297,7 @@ impl<T, J> Slot<T, J> {
     /// ([`finish_unstarted`](Self::finish_unstarted)), since no thread of
     /// its own will ever do it.
     pub(crate) fn stop(&self) -> Result<(), ControlError> {
-        if self.control(Action::Stop)?.to == WorkerState::Stopped {
-            self.finish_unstarted();
-        }
-        Ok(())
+        self.control(Action::Stop).map(drop)
     }
 
     /// Moves the state byte; when it moved, runs `record` (counters and
@@ -315,6 +336,11 @@ impl<T, J> Slot<T, J> {
     /// reacts at once. Refused moves change nothing.
     pub(crate) fn control(&self, action: Action) -> Result<Transition, ControlError> {
         let moved = self.record_control(action)?;
+        if moved.from == WorkerState::Created {
+            // Stopped before it ever started: finished here, before anyone
+            // (a subscriber of the log line below included) hears of it.
+            self.finish_unstarted();
+        }
         // The worker first: it is the one a person is waiting on (resume
         // latency), and change waiters only observe.
         self.wake_worker();
@@ -331,7 +357,7 @@ impl<T, J> Slot<T, J> {
     /// Change waiters are not woken: shutdown does that once for everyone.
     pub(crate) fn stop_and_close(&self) {
         let moved = self.record_control(Action::Stop);
-        if matches!(moved, Ok(m) if m.to == WorkerState::Stopped) {
+        if matches!(moved, Ok(m) if m.from == WorkerState::Created) {
             self.finish_unstarted();
             return;
         }
@@ -355,6 +381,8 @@ impl<T, J> Slot<T, J> {
     /// (from [`stop`](Self::stop) and [`stop_and_close`](Self::stop_and_close)):
     /// no thread of its own will do it. Its task is dropped (outside any
     /// lock: the task's captures are user code) and its mailbox closed.
+    /// It is Stopping (no start can take it any more) until its task and
+    /// unread messages are gone; only then is Stopped published.
     fn finish_unstarted(&self) {
         let task = lock(&self.task).take();
         if let Some(panic) = task.and_then(contain::drop_quietly) {
@@ -363,6 +391,10 @@ impl<T, J> Slot<T, J> {
             ));
         }
         self.close();
+        let _ = self.transition_quietly(Action::Finish, |log, moved| {
+            Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
+            log.moved(&self.id, moved.to, EventKind::Stopped);
+        });
     }
 
     /// Moves the state for a manager-side action and records it.
@@ -378,14 +410,7 @@ impl<T, J> Slot<T, J> {
                     Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
                     log.moved(id, moved.to, EventKind::Resumed);
                 }
-                Action::Stop => {
-                    log.moved(id, moved.to, EventKind::StopRequested);
-                    if moved.to == WorkerState::Stopped {
-                        // Never started: no thread of its own will record its end.
-                        Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
-                        log.moved(id, moved.to, EventKind::Stopped);
-                    }
-                }
+                Action::Stop => log.moved(id, moved.to, EventKind::StopRequested),
                 _ => {}
             })
             .map_err(|state| ControlError::InvalidTransition {
@@ -421,10 +446,11 @@ impl<T, J> Slot<T, J> {
     /// The worker pauses itself and waits to be resumed or stopped.
     pub(crate) fn pause_itself(&self) -> Result<(), StopRequested> {
         match self.enter_pause(Action::PauseSelf) {
-            Ok(_) => {}
+            // Already paused by another thread of the same task (one it lent
+            // `&Worker` to): this one waits for the resume too.
+            Ok(_) | Err(WorkerState::Paused) => {}
             Err(WorkerState::Stopping) => return Err(StopRequested),
-            // Already paused cannot happen on the worker's own thread; any
-            // other refusal leaves nothing to wait for.
+            // Any other refusal leaves nothing to wait for.
             Err(_) => return Ok(()),
         }
         self.wait_at(Want::PastPause, None).map(|_| ())
@@ -653,6 +679,60 @@ impl<T, J> Slot<T, J> {
         left
     }
 
+    /// What identifies this worker to [`current`]: its address.
+    pub(crate) fn address(&self) -> usize {
+        std::ptr::from_ref(self).cast::<()>() as usize
+    }
+
+    /// The worker's thread is about to run its job: true unless its start
+    /// gave up on it first (then the job must not run).
+    pub(crate) fn claim_launch(&self) -> bool {
+        self.launch
+            .compare_exchange(
+                LAUNCH_PENDING,
+                LAUNCH_RUNNING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// The start gives up on the job (its spawner failed or dropped it):
+    /// true unless the job already runs (then the worker is started after
+    /// all, and it is that thread's to finish).
+    pub(crate) fn abandon_launch(&self) -> bool {
+        self.launch
+            .compare_exchange(
+                LAUNCH_PENDING,
+                LAUNCH_ABANDONED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// True once the worker's thread has claimed its job.
+    pub(crate) fn job_runs(&self) -> bool {
+        self.launch.load(Ordering::Acquire) == LAUNCH_RUNNING
+    }
+
+    /// Marks (or unmarks) the worker's task as inside a shutdown call, and
+    /// wakes other shutdowns so they stop waiting for it.
+    /// (Calls nest: a subscriber may shut down from inside a shutdown.)
+    pub(crate) fn set_in_shutdown(&self, inside: bool) {
+        if inside {
+            self.in_shutdown.fetch_add(1, Ordering::AcqRel);
+        } else {
+            self.in_shutdown.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.changes.notify();
+    }
+
+    /// True while the worker's own task is inside a shutdown call.
+    pub(crate) fn is_in_shutdown(&self) -> bool {
+        self.in_shutdown.load(Ordering::Acquire) > 0
+    }
+
     /// True for the first caller only: the end of a worker is recorded once.
     fn claim_end(&self) -> bool {
         !self.ended.swap(true, Ordering::AcqRel)
@@ -671,6 +751,11 @@ impl<T, J> Slot<T, J> {
 
     /// Records the CPU time of the calling thread (the worker's own).
     fn sample_cpu(&self) {
+        // A helper thread of the task (one it lent `&Worker` to) waits here
+        // too: its clock is not the worker's.
+        if !current::is(self.address()) {
+            return;
+        }
         if let Some(cpu) = clock::thread_cpu_time() {
             Metrics::set(&self.metrics.cpu_time_ns, clock::nanos(cpu));
         }

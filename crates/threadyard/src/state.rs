@@ -8,15 +8,19 @@
 //!    |                 |  pause_self() from the worker --------------------------------> Paused
 //!    |                 |
 //!    |    stop()       v  stop() from Running, PauseRequested or Paused
-//!    '---------> Stopped <---- Stopping <----'
-//!                         task returned / gave up: Stopped;  task failed or panicked: Failed
+//!    '---------> Stopping <----'
+//!                   |  task returned / gave up: Stopped;  task failed or panicked: Failed
+//!                   v  (never started: Stopped as soon as its task and mailbox are dropped)
+//!                Stopped
 //! ```
 //!
 //! Who moves what:
 //! * the manager moves `Created -> Running` (start), `Running -> PauseRequested`
 //!   (pause), `PauseRequested | Paused -> Running` (resume) and
-//!   `Running | PauseRequested | Paused -> Stopping` (stop); stopping a worker
-//!   that never started moves it straight to `Stopped`;
+//!   `Created | Running | PauseRequested | Paused -> Stopping` (stop); for a
+//!   worker that never started, the stop itself then drops its task and
+//!   mailbox and moves it on to `Stopped` before returning, so whoever sees
+//!   `Stopped` knows nothing of it is left;
 //! * the worker itself moves `PauseRequested -> Paused` at a pause point,
 //!   `Running -> Paused` when it pauses itself, and, through the wrapper that
 //!   runs its task, any live state to `Stopped` or `Failed` when the task ends.
@@ -142,8 +146,7 @@ impl Action {
             (Action::AcknowledgePause, PauseRequested) => Some(Paused),
             (Action::PauseSelf, Running | PauseRequested) => Some(Paused),
             (Action::Resume, PauseRequested | Paused) => Some(Running),
-            (Action::Stop, Created) => Some(Stopped),
-            (Action::Stop, Running | PauseRequested | Paused) => Some(Stopping),
+            (Action::Stop, Created | Running | PauseRequested | Paused) => Some(Stopping),
             (Action::Finish, Running | PauseRequested | Paused | Stopping) => Some(Stopped),
             (Action::Fail, Running | PauseRequested | Paused | Stopping) => Some(Failed),
             (Action::Remove, Stopped | Failed) => Some(from),

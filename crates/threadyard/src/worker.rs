@@ -113,8 +113,10 @@ impl<T: Send + 'static> Worker<T> {
         }
     }
 
-    /// Waits for the next message for at most `timeout` (time spent paused
-    /// included); `Ok(None)` when none came. Also a pause point.
+    /// Waits for the next message for at most `timeout`; `Ok(None)` when
+    /// none came. Also a pause point: a pause lasts until the resume (or
+    /// stop) whatever the timeout, since a paused worker does not run its
+    /// task; resumed after its time ran out, it returns `Ok(None)` at once.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
         self.slot.wait_at(Want::Message, deadline_after(timeout))
     }

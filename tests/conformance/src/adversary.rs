@@ -156,7 +156,14 @@ pub fn shutdown_from_inside_a_worker_does_not_wait_for_it() {
     })
     .unwrap();
     let report = next(&reports);
-    assert_eq!(report.caller.as_ref().map(|id| id.as_str()), Some("caller"));
+    assert_eq!(
+        report
+            .in_shutdown
+            .iter()
+            .map(|id| id.as_str())
+            .collect::<Vec<_>>(),
+        ["caller"]
+    );
     assert_eq!(
         report
             .clean

@@ -13,6 +13,7 @@ use super::shared::Shared;
 use super::shutdown;
 use crate::changes::{self, Changed};
 use crate::contain;
+use crate::current;
 use crate::error::{ControlError, CreateError, SendError, SpawnError, TaskError};
 use crate::events::{EventKind, EventPage};
 use crate::id::WorkerId;
@@ -86,6 +87,25 @@ impl<T: Send + 'static> Yard<T> {
     where
         F: FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static,
     {
+        let worker = self.build(id, options, Box::new(task))?;
+        let id = worker.id().clone();
+        match self.register(worker, None) {
+            Ok(()) => Ok(id),
+            // The refused worker (and its task) is dropped here, unlocked.
+            Err((SpawnError::Create(error), _refused)) => Err(error),
+            Err((SpawnError::Start(_), _)) => {
+                unreachable!("with no limits to fit under, registering never reserves a thread")
+            }
+        }
+    }
+
+    /// A worker, checked and made, not yet known to anyone.
+    fn build(
+        &self,
+        id: &str,
+        options: WorkerOptions,
+        task: Task<T>,
+    ) -> Result<Arc<Worker<T>>, CreateError> {
         let id = WorkerId::new(id)?;
         let capacity = check_mailbox_capacity(
             options
@@ -93,25 +113,10 @@ impl<T: Send + 'static> Yard<T> {
                 .unwrap_or(self.shared.config.mailbox_capacity),
         )?;
         check_restart_policy(&options.restart)?;
-        let task: Task<T> = Box::new(task);
-        let mut registry = lock(&self.shared.registry);
-        let refused = if self.shared.shut_down.load(Ordering::Acquire) {
-            Some(CreateError::ShutDown)
-        } else if registry.contains_key(id.as_str()) {
-            Some(CreateError::Duplicate(id.clone()))
-        } else {
-            None
-        };
-        if let Some(error) = refused {
-            // The refused task's captures are the caller's: dropped unlocked.
-            drop(registry);
-            drop(task);
-            return Err(error);
-        }
         let peers: Weak<Shared<T>> = Arc::downgrade(&self.shared);
         let peers: Weak<dyn Peers<T>> = peers;
         let slot = Slot::new(SlotParts {
-            id: id.clone(),
+            id,
             task,
             mailbox_capacity: capacity,
             restart: options.restart,
@@ -122,17 +127,54 @@ impl<T: Send + 'static> Yard<T> {
             record_messages: self.shared.config.record_messages,
             shut_down: Arc::clone(&self.shared.shut_down),
         });
-        let worker = Arc::new(Worker::new(slot, peers));
+        Ok(Arc::new(Worker::new(slot, peers)))
+    }
+
+    /// Makes `worker` known, in the Created state. With `limits` (a spawn),
+    /// also takes its thread's place in the same step, so a spawn refused
+    /// at capacity is never seen by anyone (no mailbox to send to, no
+    /// Created event). A refused worker comes back with the error, to be
+    /// dropped by the caller with no lock held (its task is user code).
+    #[allow(clippy::type_complexity)]
+    fn register(
+        &self,
+        worker: Arc<Worker<T>>,
+        limits: Option<ThreadLimits>,
+    ) -> Result<(), (SpawnError, Arc<Worker<T>>)> {
+        let mut registry = lock(&self.shared.registry);
+        let refused: Option<SpawnError> = if self.shared.shut_down.load(Ordering::Acquire) {
+            Some(CreateError::ShutDown.into())
+        } else if registry.contains_key(worker.id().as_str()) {
+            Some(CreateError::Duplicate(worker.id().clone()).into())
+        } else if let Some(limits) = limits {
+            self.shared
+                .threads
+                .reserve(limits.own, limits.pool)
+                .err()
+                .map(|full| {
+                    ControlError::AtCapacity {
+                        id: worker.id().clone(),
+                        capacity: full.capacity,
+                    }
+                    .into()
+                })
+        } else {
+            None
+        };
+        if let Some(error) = refused {
+            drop(registry);
+            return Err((error, worker));
+        }
         // Logged before the worker can be found: no move of it (a start, a
         // stop) can reach the log ahead of its creation.
         self.shared
             .events
             .writer()
-            .moved(&id, WorkerState::Created, EventKind::Created);
-        registry.insert(id.clone(), Arc::clone(&worker));
+            .moved(worker.id(), WorkerState::Created, EventKind::Created);
+        registry.insert(worker.id().clone(), Arc::clone(&worker));
         drop(registry);
-        tracing::debug!(worker = %id, "created");
-        Ok(id)
+        tracing::debug!(worker = %worker.id(), "created");
+        Ok(())
     }
 
     /// Starts a Created worker on a thread of its own. Returns at once.
@@ -149,7 +191,20 @@ impl<T: Send + 'static> Yard<T> {
                 state,
             });
         }
-        self.reserve_thread(&worker)?;
+        let limits = self.thread_limits();
+        self.shared
+            .threads
+            .reserve(limits.own, limits.pool)
+            .map_err(|full| ControlError::AtCapacity {
+                id: worker.id().clone(),
+                capacity: full.capacity,
+            })?;
+        self.launch(&worker)
+    }
+
+    /// Moves a worker whose thread's place is reserved from Created to
+    /// Running and hands its job to the spawner.
+    fn launch(&self, worker: &Arc<Worker<T>>) -> Result<(), ControlError> {
         if let Err(state) = worker.slot().mark_started() {
             worker.slot().release_thread();
             return Err(ControlError::InvalidTransition {
@@ -161,18 +216,31 @@ impl<T: Send + 'static> Yard<T> {
         let Some(task) = worker.slot().take_task() else {
             unreachable!("only the one successful Start takes the task")
         };
-        let job = runner::Job::new(Arc::clone(&worker), task);
-        // The spawner may be the caller's own: a panic in it is a refusal.
-        let spawned = panic::catch_unwind(AssertUnwindSafe(|| {
-            self.shared
-                .spawner
-                .spawn(worker.id().as_str(), Box::new(move || job.run()))
-        }));
+        let job = runner::Job::new(Arc::clone(worker), task);
+        // The spawner is the caller's code: a panic in it is a refusal, and
+        // a shutdown it calls does not wait for the worker it is starting.
+        let spawned = {
+            let _acting = current::enter(worker.slot().address());
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                self.shared
+                    .spawner
+                    .spawn(worker.id().as_str(), Box::new(move || job.run()))
+            }))
+        };
         let reason = match spawned {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(error)) => error.to_string(),
             Err(payload) => format!("the spawner {}", contain::panic_text(payload)),
         };
+        // Given up on unless its thread already runs it (a dropped job gave
+        // itself up already).
+        worker.slot().abandon_launch();
+        if worker.slot().job_runs() {
+            // It handed the job over before failing, and the job runs: the
+            // worker started after all, and its thread will finish it.
+            tracing::warn!(worker = %worker.id(), %reason, "the spawner failed after starting the worker's thread");
+            return Ok(());
+        }
         // A no-op when the dropped job already finished the worker.
         worker
             .slot()
@@ -183,23 +251,21 @@ impl<T: Send + 'static> Yard<T> {
         })
     }
 
-    fn reserve_thread(&self, worker: &Worker<T>) -> Result<(), ControlError> {
+    /// The limits a start must fit under. Read before any lock is taken:
+    /// a custom spawner's `capacity` is the caller's code.
+    fn thread_limits(&self) -> ThreadLimits {
         // With no shared pool count, the platform's limit applies to this
         // manager's own count.
-        let (own, pool) = match self.shared.threads.pool {
-            Some(_) => (
-                self.shared.config.max_threads,
-                self.shared.spawner.capacity(),
-            ),
-            None => (self.shared.capacity(), None),
-        };
-        self.shared
-            .threads
-            .reserve(own, pool)
-            .map_err(|full| ControlError::AtCapacity {
-                id: worker.id().clone(),
-                capacity: full.capacity,
-            })
+        match self.shared.threads.pool {
+            Some(_) => ThreadLimits {
+                own: self.shared.config.max_threads,
+                pool: self.shared.spawner.capacity(),
+            },
+            None => ThreadLimits {
+                own: self.shared.capacity(),
+                pool: None,
+            },
+        }
     }
 
     /// Creates and starts a worker in one call.
@@ -221,16 +287,31 @@ impl<T: Send + 'static> Yard<T> {
     where
         F: FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static,
     {
-        let id = self.create_with(id, options, task)?;
-        if let Err(error) = self.start(id.as_str()) {
-            // Its Created event is followed by Removed, so a reader of the log
-            // (the page's timeline) does not keep a worker that is not there.
-            let removed = lock(&self.shared.registry).shift_remove(id.as_str());
-            // Unlocked: dropping the last reference drops the task, whose
-            // captures are the caller's.
-            if let Some(worker) = removed {
-                worker.slot().event(EventKind::Removed);
-                drop(worker);
+        let worker = self.build(id, options, Box::new(task))?;
+        let id = worker.id().clone();
+        // The thread's place is taken as the worker is registered: a spawn
+        // refused at capacity was never seen by anyone.
+        if let Err((error, refused)) =
+            self.register(Arc::clone(&worker), Some(self.thread_limits()))
+        {
+            drop(worker);
+            drop(refused);
+            return Err(error);
+        }
+        if let Err(error) = self.launch(&worker) {
+            // Only its own worker (another may have taken the id since),
+            // and only if it did not start after all; its end is recorded,
+            // its mailbox closed and drained. Removed unlocked: the last
+            // reference drops the task, whose captures are the caller's.
+            let mut registry = lock(&self.shared.registry);
+            let ours = registry
+                .get(id.as_str())
+                .is_some_and(|found| Arc::ptr_eq(found, &worker) && found.state().is_finished());
+            let removed = ours.then(|| registry.shift_remove(id.as_str()));
+            drop(registry);
+            if let Some(removed) = removed.flatten() {
+                removed.slot().event(EventKind::Removed);
+                drop(removed);
             }
             return Err(error.into());
         }
@@ -452,6 +533,9 @@ impl<T: Send + 'static> Yard<T> {
         let began = Instant::now();
         // Taken first: the deadline is the caller's, not "after the first pass".
         let deadline = deadline_after(timeout);
+        // Called from inside a worker's task: other shutdowns (another
+        // worker's, say) must not wait for this one's worker meanwhile.
+        let _inside = self.shared.calling_worker().map(InShutdown::mark);
         shutdown::begin(&self.shared);
         let mut pending = shutdown::Pending::new(&self.shared);
         self.shared.changes.wait(deadline, || pending.done());
@@ -526,16 +610,44 @@ impl<T: Send + 'static> Yard<T> {
     }
 }
 
+/// The limits a thread's place is reserved under: this manager's own and,
+/// where the platform shares one pool between managers, the pool's.
+#[derive(Debug, Clone, Copy)]
+struct ThreadLimits {
+    own: Option<usize>,
+    pool: Option<usize>,
+}
+
+/// Marks a worker as inside a shutdown call while it lives.
+struct InShutdown<T: Send + 'static>(Arc<Worker<T>>);
+
+impl<T: Send + 'static> InShutdown<T> {
+    fn mark(worker: Arc<Worker<T>>) -> Self {
+        worker.slot().set_in_shutdown(true);
+        Self(worker)
+    }
+}
+
+impl<T: Send + 'static> Drop for InShutdown<T> {
+    fn drop(&mut self) {
+        self.0.slot().set_in_shutdown(false);
+    }
+}
+
 impl<T: Send + 'static> Drop for Yard<T> {
     /// Natively: shuts down, waiting up to the drop deadline. In the browser
     /// the manager may be dropped on the main thread, which must never wait:
     /// there it only asks every worker to stop.
     fn drop(&mut self) {
-        if self.is_shut_down() {
-            return;
-        }
         if cfg!(target_arch = "wasm32") {
             self.begin_shutdown();
+            return;
+        }
+        // A shutdown already begun (`begin_shutdown`, a `shutdown_async`
+        // whose deadline fired) may have left workers running: the drop
+        // still waits for them. Only a manager with nothing left to wait
+        // for is dropped at once.
+        if self.is_shut_down() && shutdown::Pending::new(&self.shared).done() {
             return;
         }
         let report = self.shutdown(self.shared.config.drop_deadline);

@@ -82,10 +82,12 @@ pub struct ShutdownReport {
     pub failed: Vec<FailedWorker>,
     /// Workers still running at the deadline; their threads are left detached.
     pub unresponsive: Vec<WorkerId>,
-    /// The worker whose own task called shutdown (or dropped the manager's
-    /// last handle), if one did. Shutdown never waits for it, since it cannot
-    /// finish while the call lasts; it stops when its task returns.
-    pub caller: Option<WorkerId>,
+    /// Workers whose own task was inside a shutdown of this manager when
+    /// the report was written (the task that made this very call among
+    /// them, or one that dropped the manager's last handle). Shutdown never
+    /// waits for them, since they cannot finish while such a call lasts;
+    /// each stops when its task returns.
+    pub in_shutdown: Vec<WorkerId>,
     /// Messages accepted but never read, over all mailboxes.
     pub undelivered_messages: u64,
     /// How long shutdown took.

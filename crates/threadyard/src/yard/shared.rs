@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 
 use crate::changes::Changes;
 use crate::clock::Clock;
+use crate::current;
 use crate::error::{ControlError, SendError};
 use crate::events::EventLog;
 use crate::id::WorkerId;
@@ -86,6 +87,16 @@ impl<T> Shared<T> {
     /// the caller touches any of them.
     pub(super) fn workers(&self) -> Vec<Arc<Worker<T>>> {
         lock(&self.registry).values().cloned().collect()
+    }
+
+    /// The worker whose task the calling thread runs (or whose job it is
+    /// handing to the spawner), if it is one of this manager's.
+    pub(super) fn calling_worker(&self) -> Option<Arc<Worker<T>>> {
+        let address = current::get()?;
+        lock(&self.registry)
+            .values()
+            .find(|worker| worker.slot().address() == address)
+            .cloned()
     }
 
     pub(super) fn capacity(&self) -> Option<usize> {

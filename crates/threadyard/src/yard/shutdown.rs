@@ -13,8 +13,8 @@
 
 use super::report::{FailedWorker, ShutdownReport};
 use super::shared::Shared;
+use crate::current;
 use crate::events::EventKind;
-use crate::runner;
 use crate::state::WorkerState;
 use crate::sync::{Arc, Ordering};
 use crate::worker::Worker;
@@ -47,16 +47,27 @@ pub(super) struct Pending<T> {
 impl<T: Send + 'static> Pending<T> {
     pub(super) fn new(shared: &Shared<T>) -> Self {
         let mut workers = shared.workers();
-        // Not the calling worker: waiting for it would wait for this very call.
-        workers.retain(|worker| !worker.state().is_finished() && !runner::is_running_here(worker));
+        // Not the calling worker: waiting for it would wait for this very
+        // call. Nor one inside a shutdown of its own, for the same reason.
+        workers.retain(|worker| !finished_or_waiting(worker));
         Self { workers }
     }
 
     /// True once every pending worker has finished.
     pub(super) fn done(&mut self) -> bool {
-        self.workers.retain(|worker| !worker.state().is_finished());
+        self.workers.retain(|worker| !finished_or_waiting(worker));
         self.workers.is_empty()
     }
+}
+
+/// True when `worker`'s own task is inside a shutdown call: this one (the
+/// calling thread acts for it) or another.
+fn in_shutdown<T: Send + 'static>(worker: &Worker<T>) -> bool {
+    current::is(worker.slot().address()) || worker.slot().is_in_shutdown()
+}
+
+fn finished_or_waiting<T: Send + 'static>(worker: &Worker<T>) -> bool {
+    worker.state().is_finished() || in_shutdown(worker)
 }
 
 /// The report as things stand. Never blocks.
@@ -73,7 +84,7 @@ pub(super) fn report<T: Send + 'static>(shared: &Shared<T>, elapsed_ms: f64) -> 
                 id: worker.id().clone(),
                 error: worker.slot().last_error().unwrap_or_default(),
             }),
-            _ if runner::is_running_here(&worker) => report.caller = Some(worker.id().clone()),
+            _ if in_shutdown(&worker) => report.in_shutdown.push(worker.id().clone()),
             _ => report.unresponsive.push(worker.id().clone()),
         }
     }
