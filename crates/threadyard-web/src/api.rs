@@ -119,6 +119,7 @@ impl Threadyard {
             .map_err(|e| match e {
                 SpawnError::Create(e) => error("CreateError", e),
                 SpawnError::Start(e) => error("ControlError", e),
+                other => error("SpawnError", other),
             })
     }
 

@@ -10,9 +10,9 @@
 //! | `state` | the manager (start, pause, resume, stop) and the worker's thread (acknowledge or take a pause, finish, fail) | in [`Slot::transition`]: one CAS, with the event log held so the log lists moves in order |
 //! | `lane` (queue, `closed`, waiter counts) | senders ([`Slot::push`]), the worker ([`Slot::wait_at`], [`Slot::try_take`]), [`Slot::close`] and [`Slot::stop_and_close`] | under the lane lock, each change followed by a notify of `worker_cv` or `sender_cv` |
 //! | `mailbox` counters | whoever holds the lane lock while queueing or taking | under the lane lock (read without it) |
-//! | `metrics` | the worker's thread (start, pauses, waits, tasks, CPU, end); the manager writes `pause_requested_at_us` (pause, resume) and, for a worker stopped before it started, `ended_at_us` | relaxed atomics; the manager's writes inside the move's record, under the event log |
+//! | `metrics` | the worker's thread (start, pauses, waits, tasks, CPU, end); the manager writes `pause_requested_at_us` (pause, resume) and, for a worker stopped before it started, `ended_at_us`; [`Slot::finish`] writes the end | relaxed atomics; the manager's writes inside the move's record, under the event log |
 //! | `last_error` | the worker's thread (a failed run, a recorded error), or whoever stops a worker that never started (its task's `Drop`) | under its own small lock |
-//! | `ended` | the first caller of [`Slot::finish`] | one swap: a worker's end is recorded once |
+//! | `ended` | the first caller of [`Slot::finish`]: the worker's own thread at its end, or, when no thread ran it, the start that could not get one or the platform dropping its job | one swap: a worker's end is recorded once |
 //! | `task` | [`Slot::new`]; taken once by the one successful start, or dropped by [`Slot::finish_unstarted`] | under its own lock, dropped outside it |
 //!
 //! The handshake:

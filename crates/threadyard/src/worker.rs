@@ -97,8 +97,10 @@ impl<T: Send + 'static> Worker<T> {
         self.slot.state() == WorkerState::Stopping
     }
 
-    /// Pauses this worker until the manager resumes (or stops) it, as the
-    /// seed's worker did on the message "pause".
+    /// Pauses this worker until the manager resumes (or stops) it: it
+    /// becomes Paused at once (no request needed; one pending is taken as
+    /// acknowledged) and blocks without spinning. Returns [`StopRequested`]
+    /// if it is asked to stop, before or while paused.
     pub fn pause_self(&self) -> Result<(), StopRequested> {
         self.slot.pause_itself()
     }

@@ -34,14 +34,6 @@ pub struct Yard<T: Send + 'static> {
     shared: Arc<Shared<T>>,
 }
 
-impl<T: Send + 'static> Yard<T> {
-    pub(super) fn from_shared(shared: Shared<T>) -> Self {
-        Self {
-            shared: Arc::new(shared),
-        }
-    }
-}
-
 // A panic cannot leave a manager half-updated where a caller could see it: no
 // user code runs while the core holds a lock, a poisoned lock is recovered
 // (its data is a few field updates, always consistent), and a task's panic is
@@ -69,6 +61,13 @@ impl<T: Send + 'static> fmt::Debug for Yard<T> {
 }
 
 impl<T: Send + 'static> Yard<T> {
+    /// The handle over a new shared record (see the builder).
+    pub(super) fn from_shared(shared: Shared<T>) -> Self {
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+
     /// Registers a worker in the Created state; [`start`](Self::start) runs it.
     pub fn create<F>(&self, id: &str, task: F) -> Result<WorkerId, CreateError>
     where

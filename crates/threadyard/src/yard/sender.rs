@@ -39,12 +39,12 @@ impl<T> WorkerSender<T> {
         self.worker.id()
     }
 
-    /// As [`Yard::send`].
+    /// As [`Yard::send`](crate::Yard::send).
     pub fn send(&self, message: T) -> Result<(), SendError<T>> {
         self.worker.slot().push(message, None, None)
     }
 
-    /// As [`Yard::send_timeout`].
+    /// As [`Yard::send_timeout`](crate::Yard::send_timeout).
     pub fn send_timeout(&self, message: T, timeout: Duration) -> Result<(), SendError<T>> {
         self.worker.slot().push(message, Some(timeout), None)
     }
