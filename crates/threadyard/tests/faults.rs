@@ -20,14 +20,17 @@ fn settle(yard: &Yard<u32>, id: &str, state: WorkerState) {
 #[test]
 fn panic_while_holding_a_received_message() {
     let yard = Yard::<u32>::new();
-    yard.spawn("w", |w| {
+    yard.create("w", |w| {
         let message = w.recv()?;
         panic!("failed while handling message {message}");
     })
     .unwrap();
+    // Queued before it starts: started first, it could fail on message 0
+    // before the others were sent, and they would be refused as Finished.
     for m in 0..3 {
         yard.send("w", m).unwrap();
     }
+    yard.start("w").unwrap();
     assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Failed);
     let s = yard.worker("w").unwrap();
     assert!(s.last_error.unwrap().contains("handling message 0"));
