@@ -72,6 +72,21 @@ pub fn nightly(toolchain: &str, components: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// A toolchain with nothing beyond rustup's minimal profile (rustc, cargo,
+/// std): enough for `cargo check`, such as the minimum supported Rust.
+pub fn toolchain(name: &str) -> Result<(), String> {
+    let installed = output("rustup", &["toolchain", "list"])?;
+    let prefix = format!("{name}-");
+    if installed.lines().any(|line| line.starts_with(&prefix)) {
+        return Ok(());
+    }
+    println!("    installing Rust {name}, minimal profile (about 30 s)");
+    status(
+        name,
+        Command::new("rustup").args(["toolchain", "install", name, "--profile", "minimal"]),
+    )
+}
+
 /// wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock (the
 /// two must match byte for byte). Installed without `--locked`: its own
 /// lockfile pins a webpki-roots version that crates.io no longer serves.

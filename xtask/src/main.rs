@@ -8,6 +8,7 @@
 //!
 //! Std only, so it compiles in seconds on a fresh machine.
 
+mod adopt;
 mod bench;
 mod install;
 mod run;
@@ -60,8 +61,10 @@ tasks:
                      run a scenario in the terminal: the seed's example unless one of
                      pause-points, back-pressure, supervision, unresponsive is named
                      (try --speed 10, --json, --trace trace.json)
-  test [--native]    install what is missing, then formatting, clippy and every test,
-                     natively and in headless Chromium (--native: skip the browser half)";
+  test [--native]    install what is missing, then formatting, clippy, every test, the
+                     core's examples, its API docs and package, and the check with the
+                     minimum Rust, natively and in headless Chromium (--native: skip
+                     the browser half)";
 
 fn demo(args: &[String]) -> Result<(), String> {
     let mut cmd = cargo();
@@ -81,13 +84,17 @@ fn test(args: &[String]) -> Result<(), String> {
     };
     let started = Instant::now();
     let mut tally = Tally::default();
-    let steps = if native_only { 5 } else { 9 };
-    let step = |n: usize, what: &str| println!("==> [{n}/{steps}] {what}");
+    let steps = if native_only { 9 } else { 13 };
+    let mut done = 0;
+    let mut step = |what: &str| {
+        done += 1;
+        println!("==> [{done}/{steps}] {what}");
+    };
 
     install::stable_components(&["rustfmt", "clippy"])?;
-    step(1, "format check");
+    step("format check");
     run::status("format check", cargo().args(["fmt", "--all", "--check"]))?;
-    step(2, "clippy, native");
+    step("clippy, native");
     run::status(
         "clippy",
         cargo().args([
@@ -99,15 +106,20 @@ fn test(args: &[String]) -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    step(
-        3,
-        "tests, native: core, conformance suite, state machine, faults, CLI, doctests",
-    );
+    step("tests, native: core, conformance suite, state machine, faults, CLI, doctests");
     tally.run("native tests", cargo().args(["test", "--workspace"]))?;
-    step(
-        4,
-        "loom models of the pause/resume, mailbox and shutdown handshakes",
-    );
+    step("the core's examples, each checking its own outcome");
+    adopt::examples(&mut tally)?;
+    step("API docs with warnings denied (broken links fail)");
+    adopt::docs()?;
+    step("the core packaged for crates.io, and built from the package");
+    adopt::package()?;
+    step(&format!(
+        "the core and the CLI checked with the minimum Rust ({})",
+        adopt::rust_version()?
+    ));
+    adopt::msrv()?;
+    step("loom models of the pause/resume, mailbox and shutdown handshakes");
     tally.run(
         "loom models",
         cargo()
@@ -121,17 +133,11 @@ fn test(args: &[String]) -> Result<(), String> {
                 std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "2".into()),
             ),
     )?;
-    step(
-        5,
-        "benchmarks, quick mode (they run; cargo xtask bench measures)",
-    );
+    step("benchmarks, quick mode (they run; cargo xtask bench measures)");
     run::status("benchmarks, quick", bench::command().arg("--quick"))?;
 
     if !native_only {
-        step(
-            6,
-            "browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium, Trunk, Node packages",
-        );
+        step("browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium, Trunk, Node packages");
         install::nightly(NIGHTLY, &["rust-src", "clippy"])?;
         install::wasm_bindgen_cli()?;
         let chromedriver = install::chromium()?;
@@ -146,7 +152,7 @@ fn test(args: &[String]) -> Result<(), String> {
             "-p",
             "threadyard-conformance",
         ];
-        step(7, "clippy, wasm32 (the threads module and the UI module)");
+        step("clippy, wasm32 (the threads module and the UI module)");
         run::status(
             "clippy wasm32, threads",
             threads_cargo("clippy")
@@ -168,10 +174,7 @@ fn test(args: &[String]) -> Result<(), String> {
                 "warnings",
             ]),
         )?;
-        step(
-            8,
-            "tests in headless Chromium: conformance suite (dedicated worker), main thread",
-        );
+        step("tests in headless Chromium: conformance suite (dedicated worker), main thread");
         tally.run(
             "browser tests",
             threads_cargo("test")
@@ -187,10 +190,7 @@ fn test(args: &[String]) -> Result<(), String> {
                 // A hung test fails after this many seconds instead of hanging CI.
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         )?;
-        step(
-            9,
-            "the app: release build with Trunk, then end-to-end tests in headless Chromium",
-        );
+        step("the app: release build with Trunk, then end-to-end tests in headless Chromium");
         web::build(&["--release".to_owned()])?;
         tally.run(
             "app end-to-end tests",

@@ -89,9 +89,15 @@ impl Tally {
             ));
         }
         println!("    {what}: {passed} passed in {:.1?}", started.elapsed());
+        self.record(what, passed);
+        Ok(())
+    }
+
+    /// Adds checks that passed outside a test harness (an example that
+    /// verified its own outcome and exited 0).
+    pub fn record(&mut self, what: &str, passed: u64) {
         self.passed += passed;
         self.by_step.push((what.to_owned(), passed));
-        Ok(())
     }
 }
 

@@ -78,6 +78,19 @@
 //! (The hidden line waits for the pause only so the example is deterministic;
 //! a real caller would watch events or the snapshot.)
 //!
+//! The same example runs as a program, beside two others, from the crate's
+//! `examples` folder; each checks its own outcome and exits non-zero if the
+//! manager misbehaved:
+//!
+//! * `cargo run -p threadyard --example seed`: the seed's timeline, ten
+//!   times faster, then the shutdown report and the metrics table.
+//! * `cargo run -p threadyard --example supervision`: a panicking worker run
+//!   again by [`RestartPolicy::OnFailure`] until its budget is spent, its
+//!   neighbour untouched.
+//! * `cargo run -p threadyard --example pipeline`: back-pressure, a producer
+//!   waiting for room in a slow consumer's bounded mailbox with
+//!   [`Worker::send_to_timeout`].
+//!
 //! For teaching: [`workloads`] has ready-made tasks whose speed follows a
 //! shared dial ([`workloads::Pace`]), and [`scenarios`] scripts the seed's
 //! example and demos of pause points, back-pressure, supervision and
@@ -134,3 +147,9 @@ pub use yard::{
     BroadcastReport, Delivery, FailedWorker, Recipient, ShutdownReport, Snapshot, WorkerSender,
     Yard, YardBuilder, MAX_EVENT_CAPACITY,
 };
+
+// The README (the crate's page on crates.io) is run as a doctest, so its
+// example cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
