@@ -28,6 +28,7 @@ pub(crate) fn run<T: Send + 'static>(slot: Arc<Slot<T>>, mut task: Task<T>) {
             Ok(Err(TaskError::Failed(error))) => error,
             Err(payload) => format!("panicked: {}", panic_message(payload.as_ref())),
         };
+        let error = crate::error::capped(error);
         Metrics::bump(&slot.metrics.errors);
         *lock(&slot.last_error) = Some(error.clone());
         if slot.state.load() != WorkerState::Stopping && budget.take() {

@@ -134,7 +134,7 @@ impl<T: Send + 'static> Worker<T> {
     /// Records a non-fatal error: counted in `errors`, kept as `last_error`,
     /// published as an event. The task goes on.
     pub fn record_error(&self, error: impl fmt::Display) {
-        let error = error.to_string();
+        let error = crate::error::capped(error.to_string());
         tracing::warn!(worker = %self.id, %error, "task reported an error");
         Metrics::bump(&self.metrics.errors);
         *lock(&self.last_error) = Some(error.clone());
