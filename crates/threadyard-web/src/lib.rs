@@ -34,6 +34,9 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod input;
+mod pool;
+mod trace;
 
-pub use api::Threadyard;
-pub use wasm_bindgen_rayon::init_thread_pool;
+pub use api::{Threadyard, MAX_MESSAGE_LEN};
+pub use pool::{init_thread_pool, MAX_POOL};
