@@ -1,0 +1,215 @@
+//! The main-thread benchmark: how long the page's main thread is held by the
+//! JavaScript API's calls with a full event log (1,048,576 events) and 64
+//! busy workers, against one frame (16.7 ms at 60 Hz).
+//!
+//! `run_in_browser`: this runs on the page's main thread, where the calls
+//! are made. Each kind of call is timed several times and its median kept;
+//! the row is the kind with the worst median. `trace()` is a Promise built a
+//! slice per turn of the event loop: its row is the longest gap between two
+//! turns while it builds (a timer's own delay included, so an upper bound).
+//!
+//! The test command runs it in quick mode (8 workers, a 65,536-event log; it
+//! checks that it runs); `cargo xtask bench` builds it with
+//! THREADYARD_BENCH=full and reads the rows from the runner's output.
+
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use serde_json::json;
+use threadyard_web::{init_thread_pool, Threadyard};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_time::Instant;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FRAME_MS: f64 = 1000.0 / 60.0;
+
+fn full() -> bool {
+    option_env!("THREADYARD_BENCH") == Some("full")
+}
+
+fn js(value: serde_json::Value) -> JsValue {
+    serde_wasm_bindgen::to_value(&value).unwrap()
+}
+
+async fn tick() {
+    let window = web_sys::window().unwrap();
+    let promise = Promise::new(&mut |resolve, _| {
+        window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Milliseconds `call` takes, median of `times`.
+fn median_ms(times: usize, mut call: impl FnMut()) -> f64 {
+    let mut samples: Vec<f64> = (0..times)
+        .map(|_| {
+            let t = Instant::now();
+            call();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+#[wasm_bindgen_test]
+async fn main_thread_calls_against_one_frame() {
+    let (workers, log) = if full() {
+        (64_usize, 1_usize << 20)
+    } else {
+        (8, 1 << 16)
+    };
+    JsFuture::from(init_thread_pool(((workers + 2) as f64).into()).unwrap())
+        .await
+        .unwrap();
+    let yard = Threadyard::new(js(json!({
+        "eventCapacity": log,
+        "recordMessages": true,
+        "mailboxCapacity": 64,
+    })))
+    .unwrap();
+    for i in 0..workers {
+        yard.spawn(
+            format!("w{i}").into(),
+            js(json!({"kind": "cpu-bound", "work_per_item": 1000})),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    }
+    // Fill the log: a pause request and its withdrawal are two events.
+    let id = JsValue::from_str("w0");
+    let head = |yard: &Threadyard| -> f64 {
+        let page: serde_json::Value =
+            serde_wasm_bindgen::from_value(yard.events(1e15.into()).unwrap()).unwrap();
+        page["next"].as_f64().unwrap()
+    };
+    while head(&yard) < (log + 1000) as f64 {
+        for _ in 0..10_000 {
+            let _ = yard.pause(id.clone());
+            let _ = yard.resume(id.clone());
+        }
+        tick().await;
+    }
+
+    let reps = if full() { 21 } else { 5 };
+    let mut calls: Vec<(&str, f64)> = Vec::new();
+    calls.push((
+        "snapshot()",
+        median_ms(reps, || drop(yard.snapshot().unwrap())),
+    ));
+    calls.push((
+        "events(0): the oldest page",
+        median_ms(reps, || drop(yard.events(0.0.into()).unwrap())),
+    ));
+    calls.push((
+        "broadcast(message)",
+        median_ms(reps, || drop(yard.broadcast("noise".into()).unwrap())),
+    ));
+    calls.push((
+        "send(id, message)",
+        median_ms(reps, || drop(yard.send(id.clone(), "noise".into()))),
+    ));
+    calls.push((
+        "pause(id) + resume(id)",
+        median_ms(reps, || {
+            let _ = yard.pause(id.clone());
+            let _ = yard.resume(id.clone());
+        }),
+    ));
+    calls.push((
+        "setSpeed(speed)",
+        median_ms(reps, || yard.set_speed(1.0.into()).unwrap()),
+    ));
+    let spare = Threadyard::new(JsValue::UNDEFINED).unwrap();
+    let mut n = 0;
+    calls.push((
+        "spawn(id, workload)",
+        median_ms(reps, || {
+            n += 1;
+            let id = JsValue::from_str(&format!("s{n}"));
+            let _ = spare.spawn(
+                id.clone(),
+                js(json!({"kind": "data-processor", "item_ms": 5})),
+                JsValue::UNDEFINED,
+            );
+            let _ = spare.stop(id);
+        }),
+    ));
+    drop(JsFuture::from(spare.shutdown(10_000.0.into()).unwrap()).await);
+    calls.push(("trace(): the call", median_ms(1, || drop(yard.trace()))));
+
+    // trace()'s slices: the longest gap between turns while it builds.
+    let longest = Rc::new(Cell::new(0.0_f64));
+    let done = Rc::new(Cell::new(false));
+    wasm_bindgen_futures::spawn_local({
+        let (longest, done) = (Rc::clone(&longest), Rc::clone(&done));
+        async move {
+            while !done.get() {
+                let t = Instant::now();
+                tick().await;
+                longest.set(longest.get().max(t.elapsed().as_secs_f64() * 1e3));
+            }
+        }
+    });
+    let started = Instant::now();
+    let text = JsFuture::from(yard.trace()).await.unwrap();
+    let trace_ms = started.elapsed().as_secs_f64() * 1e3;
+    done.set(true);
+    tick().await;
+    let longest_turn = longest.get();
+    assert!(text.as_string().unwrap().starts_with("{\"traceEvents\":["));
+
+    let shutdown_call = {
+        let t = Instant::now();
+        let report = yard.shutdown(10_000.0.into()).unwrap();
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        JsFuture::from(report).await.unwrap();
+        ms
+    };
+    calls.push(("shutdown(timeoutMs): the call", shutdown_call));
+
+    let (worst, worst_ms) = calls
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    let row = |what: String, ms: f64, target: &str| {
+        let ratio = ms / FRAME_MS;
+        format!(
+            "| {what} | {ms:.2} ms | one frame: {FRAME_MS:.1} ms | {ratio:.2}x | {target} | {} |",
+            if ratio <= 1.0 { "yes" } else { "**no**" }
+        )
+    };
+    let setting = format!(
+        "{} events in the log, {workers} busy workers",
+        if full() { "1,048,576" } else { "65,536" }
+    );
+    let lines = [
+        "| on the page's main thread (workers on pool Web Workers) | threadyard | baseline | ratio | target | met |".to_owned(),
+        "|---|---|---|---|---|---|".to_owned(),
+        row(
+            format!("worst main-thread call, median of {reps} ({worst}), {setting}"),
+            worst_ms,
+            "≤ 1x",
+        ),
+        row(
+            format!("trace(): longest turn of the event loop while it builds ({trace_ms:.0} ms in all), {setting}"),
+            longest_turn,
+            "≤ 1x",
+        ),
+    ];
+    for line in &lines {
+        console_log!("{line}");
+    }
+    for (what, ms) in &calls {
+        console_log!("main-thread call {what}: median {ms:.3} ms");
+    }
+}
