@@ -156,6 +156,21 @@ test("every method and argument of the JS API survives a corpus of hostile value
 
     const failures = [];
     let calls = 0;
+    // A few outcomes to print, so a reader sees what the calls answered.
+    const samples = [];
+    const SAMPLES = new Set([
+      "Threadyard.prototype.pause id 7",
+      "Threadyard.prototype.setSpeed speed a BigInt",
+      "Threadyard.prototype.setSpeed speed a valueOf that frees the manager",
+      "Threadyard.prototype.send message a cyclic object",
+      "Threadyard.prototype.send message an object 10,000 deep",
+      "Threadyard.prototype.send message a 10 MB string",
+      "Threadyard.prototype.spawn workload a getter that frees the manager",
+      "Threadyard.prototype.spawn workload a Proxy whose traps throw",
+      "Threadyard.prototype.events since NaN",
+      "new Threadyard options NaN inside",
+      "initThreadPool threads a Symbol",
+    ]);
     const settle = (promise, ms) =>
       Promise.race([
         promise.then((value) => ({ resolved: value }), (error) => ({ rejected: error })),
@@ -198,6 +213,11 @@ test("every method and argument of the JS API survives a corpus of hostile value
           } catch (error) {
             outcome = { threw: error };
           }
+          // Handled at once, so a rejection is never unhandled; looked at
+          // once the manager is shut down (which ends every wait).
+          const settled = outcome.returned instanceof Promise ? settle(outcome.returned, 30_000) : null;
+          const seen = "threw" in outcome ? describeError(outcome.threw) : `returned ${outcome.returned instanceof Promise ? "a Promise" : typeof outcome.returned}`;
+          if (SAMPLES.has(`${target.name} ${param} ${label}`)) samples.push(`${where} -> ${seen}`);
           if ("threw" in outcome && !typed(outcome.threw)) failures.push(`${where} threw ${describeError(outcome.threw)}`);
           await ticks(); // the page answers
           // Settle the victim: shut it down (its workers end), then free it.
@@ -212,9 +232,9 @@ test("every method and argument of the JS API survives a corpus of hostile value
             victim.free();
           } catch {}
           const returned = outcome.returned;
-          if (returned instanceof Promise) {
-            const settled = await settle(returned, 10_000);
-            if ("rejected" in settled && !typed(settled.rejected)) failures.push(`${where} rejected with ${describeError(settled.rejected)}`);
+          if (settled) {
+            const end = await settled;
+            if ("rejected" in end && !typed(end.rejected)) failures.push(`${where} rejected with ${describeError(end.rejected)}`);
           } else if (returned instanceof Threadyard) {
             try {
               await returned.shutdown(10_000);
@@ -226,14 +246,15 @@ test("every method and argument of the JS API survives a corpus of hostile value
           const dead = await alive().catch((error) => `the probe threw ${describeError(error)}`);
           if (dead) {
             failures.push(`${where}: the module is not alive afterwards: ${dead}${freed ? " (the manager was freed during the call)" : ""}`);
-            return { calls, targets: targets.map((t) => t.name), failures, stoppedEarly: true };
+            return { calls, targets: targets.map((t) => t.name), failures, samples, stoppedEarly: true };
           }
         }
       }
     }
-    return { calls, targets: targets.map((t) => `${t.name}(${t.params.join(", ")})`), failures };
+    return { calls, targets: targets.map((t) => `${t.name}(${t.params.join(", ")})`), failures, samples };
   });
-  console.log(`# ${result.calls} hostile calls over ${result.targets.length} entry points: ${result.targets.join("; ")}`);
+  console.log(`${result.calls} hostile calls over ${result.targets.length} entry points: ${result.targets.join("; ")}`);
+  for (const sample of result.samples) console.log(`  ${sample}`);
   assert.deepEqual(result.failures, [], "every call threw a typed error or did what the docs say, and the module lived");
   assert.ok(result.targets.some((n) => n.startsWith("Threadyard.prototype.spawn(")), "the method list was read from the API");
   assert.ok(result.targets.some((n) => n.startsWith("initThreadPool(")), "module exports are covered");
