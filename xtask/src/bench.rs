@@ -144,7 +144,12 @@ fn ratio(row: &str) -> f64 {
 /// One run of a browser benchmark (`test`, a test target of threadyard-web):
 /// its table's lines, header first.
 fn browser_run(chromedriver: &std::path::Path, test: &str) -> Result<Vec<String>, String> {
-    let out = threads_cargo("test")
+    let mut cmd = threads_cargo("test");
+    // The main-thread figures are the app's: optimized, as the app ships.
+    if test == "main_bench" {
+        cmd.arg("--release");
+    }
+    let out = cmd
         .args([
             "--target",
             WASM,

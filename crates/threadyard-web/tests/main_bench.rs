@@ -34,7 +34,10 @@ fn full() -> bool {
 }
 
 fn js(value: serde_json::Value) -> JsValue {
-    serde_wasm_bindgen::to_value(&value).unwrap()
+    use serde::Serialize;
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
 }
 
 async fn tick() {
