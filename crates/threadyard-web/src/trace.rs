@@ -24,6 +24,24 @@ use crate::input::error;
 /// Log events per slice: a slice takes a few milliseconds.
 const SLICE: usize = 2048;
 
+#[wasm_bindgen]
+extern "C" {
+    /// `a.concat(b)`, which throws a RangeError past the engine's longest
+    /// string (about 512 MB in Chromium): caught, so it becomes an error.
+    #[wasm_bindgen(catch, js_namespace = ["String", "prototype", "concat"], js_name = call)]
+    fn concat(this: &JsString, other: &JsString) -> Result<JsString, JsValue>;
+}
+
+/// `a` then `b`, or a typed error if the result is too long for a string.
+fn joined(a: &JsString, b: &str) -> Result<JsString, JsValue> {
+    concat(a, &JsString::from(b)).map_err(|_| {
+        error(
+            "SerializeError",
+            "the trace is longer than the browser's longest string: use a smaller eventCapacity",
+        )
+    })
+}
+
 pub fn chrome_trace(yard: Rc<Yard<String>>) -> Promise {
     // Where the log ends now, and the clock now: the trace's end.
     let end = yard.events_page(u64::MAX, 0).next;
@@ -45,7 +63,7 @@ pub fn chrome_trace(yard: Rc<Yard<String>>) -> Promise {
                 builder.record(event);
             }
             let text = json_list(&builder.drain(), &mut first)?;
-            body = body.concat(&JsString::from(text).into());
+            body = joined(&body, &text)?;
             // Let the page run before the next slice.
             let _ = timeout(0.0).await;
         }
@@ -66,10 +84,11 @@ pub fn chrome_trace(yard: Rc<Yard<String>>) -> Promise {
             .split_once("[]")
             .ok_or_else(|| error("SerializeError", "the trace's frame has no event list"))?;
         let comma = if meta_first || first { "" } else { "," };
-        Ok(JsString::from(format!("{head}[{meta}{comma}"))
-            .concat(&body.into())
-            .concat(&JsString::from(format!("{rest}]{tail}")).into())
-            .into())
+        let start = JsString::from(format!("{head}[{meta}{comma}"));
+        let file = concat(&start, &body).map_err(|_| {
+            error("SerializeError", "the trace is longer than the browser's longest string: use a smaller eventCapacity")
+        })?;
+        Ok(joined(&file, &format!("{rest}]{tail}"))?.into())
     }))
 }
 
