@@ -108,7 +108,7 @@ test("every method and argument of the JS API survives a corpus of hostile value
       ["a BigInt", 10n], ["a huge BigInt", 2n ** 200n], ["a Symbol", Symbol("s")], ["the empty string", ""], ["a control character", "a\nb"],
       ["a lone surrogate", "\ud800"], ["a 10 MB string", BIG], ["a function", () => 1], ["an empty array", []], ["an empty object", {}],
       ["a Date", new Date(0)], ["a Number object", new Number(5)], ["a String object", new String("w")], ["a Map", new Map([["kind", "x"]])],
-      ["an object with a 10 MB key", { [BIG]: 1 }], ["an array of a million", new Array(1_000_000).fill(0)],
+      ["an object with a 10 MB key", { [BIG]: 1 }], ["a 100 MB typed array", new Uint8Array(100_000_000)], ["an array of a million", new Array(1_000_000).fill(0)],
       ["a sparse array 2^32-1 long", sparse],
       ["a cyclic object", cyclic], ["a cyclic array", cyclicArray], ["an object 10,000 deep", DEEP_OBJECT], ["an array 10,000 deep", DEEP_ARRAY],
       ["NaN inside", { kind: "data-processor", item_ms: NaN, speed: NaN, mailboxCapacity: NaN, maxRestarts: NaN }],

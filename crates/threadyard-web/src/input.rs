@@ -27,6 +27,8 @@ extern "C" {
     fn object_keys(value: &JsValue) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
     fn get(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ArrayBuffer, js_name = isView)]
+    fn is_buffer_view(value: &JsValue) -> Result<bool, JsValue>;
 }
 
 /// A JS `Error` whose `name` is the kind and whose message is `what`.
@@ -264,6 +266,13 @@ impl Reader<'_> {
     fn object(&mut self, value: &JsValue, place: &str) -> Result<Value, JsValue> {
         if value.is_function() {
             return Err(self.refuse(format_args!("{place} is a function: pass data")));
+        }
+        // A typed array's keys are its indices: listing a 100 MB one would
+        // hold the page for seconds before its size could be refused.
+        if is_buffer_view(value).unwrap_or(true) {
+            return Err(self.refuse(format_args!(
+                "{place} is binary data (a typed array or DataView): pass JSON data"
+            )));
         }
         let keys = object_keys(value).map_err(|e| self.threw(place, e))?;
         let count = keys.length() as usize;
