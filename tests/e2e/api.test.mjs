@@ -27,7 +27,7 @@ const SUITE_MS = 600_000;
 let browser, server;
 
 before(async () => {
-  server = await serve(DIST, { isolation: true, pages: { "/api.html": "<!doctype html><meta charset=utf-8><title>threadyard API</title>" } });
+  server = await serve(DIST, { isolation: true, pages: { "/api.html": "<!doctype html><meta charset=utf-8><link rel=icon href=\"data:,\"><title>threadyard API</title>" } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
