@@ -79,28 +79,36 @@ async fn main_thread_calls_against_one_frame() {
         "mailboxCapacity": 64,
     })))
     .unwrap();
-    for i in 0..workers {
-        yard.spawn(
-            format!("w{i}").into(),
-            js(json!({"kind": "cpu-bound", "work_per_item": 1000})),
-            JsValue::UNDEFINED,
-        )
-        .unwrap();
-    }
-    // Fill the log: a pause request and its withdrawal are two events.
-    let id = JsValue::from_str("w0");
+    // Fill the log first, from this thread alone: a worker registered,
+    // stopped before it starts and removed is three or four events.
     let head = |yard: &Threadyard| -> f64 {
         let page: serde_json::Value =
             serde_wasm_bindgen::from_value(yard.events(1e15.into()).unwrap()).unwrap();
         page["next"].as_f64().unwrap()
     };
+    let filler = JsValue::from_str("filler");
+    let workload = js(json!({"kind": "data-processor", "item_ms": 5}));
     while head(&yard) < (log + 1000) as f64 {
-        for _ in 0..10_000 {
-            let _ = yard.pause(id.clone());
-            let _ = yard.resume(id.clone());
+        for _ in 0..2_000 {
+            yard.create(filler.clone(), workload.clone()).unwrap();
+            yard.stop(filler.clone()).unwrap();
+            yard.remove(filler.clone()).unwrap();
         }
         tick().await;
     }
+    // Then the busy workers, all running before anything is timed.
+    for i in 0..workers {
+        let id = JsValue::from_str(&format!("w{i}"));
+        yard.spawn(
+            id.clone(),
+            js(json!({"kind": "cpu-bound", "work_per_item": 1000})),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+        let running = yard.wait_for_state(id, "running".into(), 60_000.0.into());
+        JsFuture::from(running.unwrap()).await.unwrap();
+    }
+    let id = JsValue::from_str("w0");
 
     let reps = if full() { 21 } else { 5 };
     let mut calls: Vec<(&str, f64)> = Vec::new();
