@@ -129,7 +129,7 @@ const MAIN_THREAD_INTRO: &str = "\
 The JavaScript API's calls made on the page's main thread, as the app makes them, with the event log
 full (1,048,576 events) and 64 cpu-bound workers busy on two cores, against one frame at 60 Hz. Each
 kind of call is timed 21 times and its median kept; the row names the kind with the worst median. `trace()`
-builds its file 2,048 events per turn of the event loop; its row is the longest gap between two turns
+builds its file in turns of the event loop of at most 4 ms each; its row is the longest gap between two turns
 while it builds (a timer's own delay, about 4 ms, included). Source: `crates/threadyard-web/tests/main_bench.rs`.
 ";
 

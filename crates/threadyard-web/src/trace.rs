@@ -2,8 +2,9 @@
 //! time so the page's main thread is never held for long.
 //!
 //! A full log (a million events) takes about half a second to turn into a
-//! trace. Here each turn of the event loop reads one page of the log, adds
-//! it to the core's [`TraceBuilder`] and writes what is ready as JSON text;
+//! trace. Here each turn of the event loop reads pages of the log for at
+//! most 4 ms, adds them to the core's [`TraceBuilder`] and writes what is
+//! ready as JSON text;
 //! the text goes to JavaScript a slice at a time and is joined there
 //! (`String.prototype.concat` joins without copying), so neither side ever
 //! copies the whole file at once. The trace covers the log as it was when
@@ -11,18 +12,23 @@
 
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
+use std::time::Duration;
 
 use js_sys::{JsString, Promise};
 use threadyard::trace::{TraceBuilder, TraceEvent};
 use threadyard::Yard;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
+use web_time::Instant;
 
 use crate::api::timeout;
 use crate::input::error;
 
-/// Log events per slice: a slice takes a few milliseconds.
-const SLICE: usize = 2048;
+/// Log events read at a time; a turn reads pages until its budget is spent.
+const PAGE: usize = 256;
+/// How long one turn of the event loop may build for: a quarter of a frame,
+/// so the page keeps painting while a long log is turned into a trace.
+const TURN: Duration = Duration::from_millis(4);
 
 #[wasm_bindgen]
 extern "C" {
@@ -52,8 +58,9 @@ pub fn chrome_trace(yard: Rc<Yard<String>>) -> Promise {
         let mut first = true;
         let mut cursor = 0;
         let mut missed = 0;
+        let mut turn = Instant::now();
         while cursor < end {
-            let page = yard.events_page(cursor, SLICE.min((end - cursor) as usize));
+            let page = yard.events_page(cursor, PAGE.min((end - cursor) as usize));
             missed += page.missed;
             if page.events.is_empty() {
                 break;
@@ -64,8 +71,11 @@ pub fn chrome_trace(yard: Rc<Yard<String>>) -> Promise {
             }
             let text = json_list(&builder.drain(), &mut first)?;
             body = joined(&body, &text)?;
-            // Let the page run before the next slice.
-            let _ = timeout(0.0).await;
+            if turn.elapsed() >= TURN {
+                // Let the page run before the next slice.
+                let _ = timeout(0.0).await;
+                turn = Instant::now();
+            }
         }
         let mut trace = builder.finish(end_us, missed);
         let meta = trace
