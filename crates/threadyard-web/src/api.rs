@@ -199,7 +199,11 @@ impl Threadyard {
         };
         let page = self.yard.events_page(since, EVENTS_PER_PAGE);
         let more = page.events.len() == EVENTS_PER_PAGE;
-        to_js(&Page { page, more })
+        // As JSON text parsed by the engine: one crossing for the page,
+        // where a value at a time is a crossing per field.
+        let text =
+            serde_json::to_string(&Page { page, more }).map_err(|e| error("SerializeError", e))?;
+        js_sys::JSON::parse(&text).map_err(|e| retyped(e, "SerializeError"))
     }
 
     /// Stops everything; resolves to the shutdown report when all workers

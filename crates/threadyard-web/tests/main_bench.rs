@@ -96,7 +96,9 @@ async fn main_thread_calls_against_one_frame() {
         }
         tick().await;
     }
-    // Then the busy workers, all running before anything is timed.
+    let reps = if full() { 21 } else { 5 };
+    // First with the workers idle (the calls' own cost), then busy.
+    let idle = measure(&yard, reps, None).await;
     for i in 0..workers {
         let id = JsValue::from_str(&format!("w{i}"));
         yard.spawn(
@@ -108,33 +110,104 @@ async fn main_thread_calls_against_one_frame() {
         let running = yard.wait_for_state(id, "running".into(), 60_000.0.into());
         JsFuture::from(running.unwrap()).await.unwrap();
     }
-    let id = JsValue::from_str("w0");
+    let busy = measure(&yard, reps, Some(JsValue::from_str("w0"))).await;
+    let shutdown_call = {
+        let t = Instant::now();
+        let report = yard.shutdown(10_000.0.into()).unwrap();
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        JsFuture::from(report).await.unwrap();
+        ms
+    };
 
-    let reps = if full() { 21 } else { 5 };
-    let mut calls: Vec<(&str, f64)> = Vec::new();
+    let row = |what: String, ms: f64| {
+        let ratio = ms / FRAME_MS;
+        format!(
+            "| {what} | {ms:.2} ms | one frame: {FRAME_MS:.1} ms | {ratio:.2}x | ≤ 1x | {} |",
+            if ratio <= 1.0 { "yes" } else { "**no**" }
+        )
+    };
+    let events = if full() { "1,048,576" } else { "65,536" };
+    let mut lines = vec![
+        "| on the page's main thread | threadyard | baseline | ratio | target | met |".to_owned(),
+        "|---|---|---|---|---|---|".to_owned(),
+    ];
+    for (setting, m) in [
+        (format!("{events} events in the log, workers idle"), &idle),
+        (
+            format!("{events} events in the log, {workers} busy workers"),
+            &busy,
+        ),
+    ] {
+        let (worst, worst_ms) = m.worst();
+        lines.push(row(
+            format!("worst main-thread call, median of {reps} (`{worst}`), {setting}"),
+            worst_ms,
+        ));
+        lines.push(row(
+            format!(
+                "`trace()`: longest turn of the event loop while it builds ({:.0} ms in all), {setting}",
+                m.trace_ms
+            ),
+            m.longest_turn,
+        ));
+    }
+    for line in &lines {
+        console_log!("{line}");
+    }
+    for (setting, m) in [("idle", &idle), ("busy", &busy)] {
+        for (what, ms) in &m.calls {
+            console_log!("main-thread call, workers {setting}: {what}: median {ms:.3} ms");
+        }
+    }
+    console_log!("main-thread call: shutdown(timeoutMs), the call: {shutdown_call:.3} ms");
+}
+
+/// What one round of measurements found.
+struct Measured {
+    calls: Vec<(&'static str, f64)>,
+    longest_turn: f64,
+    trace_ms: f64,
+}
+
+impl Measured {
+    fn worst(&self) -> (&'static str, f64) {
+        self.calls
+            .iter()
+            .copied()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap()
+    }
+}
+
+/// Times each kind of call `reps` times (median), and `trace()`'s turns.
+/// `worker` is a running worker to pause, resume and message.
+async fn measure(yard: &Threadyard, reps: usize, worker: Option<JsValue>) -> Measured {
+    let mut calls: Vec<(&'static str, f64)> = Vec::new();
     calls.push((
         "snapshot()",
         median_ms(reps, || drop(yard.snapshot().unwrap())),
     ));
     calls.push((
-        "events(0): the oldest page",
+        "events(0)",
         median_ms(reps, || drop(yard.events(0.0.into()).unwrap())),
     ));
     calls.push((
         "broadcast(message)",
         median_ms(reps, || drop(yard.broadcast("noise".into()).unwrap())),
     ));
-    calls.push((
-        "send(id, message)",
-        median_ms(reps, || drop(yard.send(id.clone(), "noise".into()))),
-    ));
-    calls.push((
-        "pause(id) + resume(id)",
-        median_ms(reps, || {
-            let _ = yard.pause(id.clone());
-            let _ = yard.resume(id.clone());
-        }),
-    ));
+    if let Some(id) = worker {
+        calls.push((
+            "send(id, message)",
+            median_ms(reps, || drop(yard.send(id.clone(), "noise".into()))),
+        ));
+        calls.push((
+            "pause(id) + resume(id)",
+            median_ms(reps, || {
+                let _ = yard.pause(id.clone());
+                let _ = yard.resume(id.clone());
+            }),
+        ));
+    }
     calls.push((
         "setSpeed(speed)",
         median_ms(reps, || yard.set_speed(1.0.into()).unwrap()),
@@ -142,7 +215,7 @@ async fn main_thread_calls_against_one_frame() {
     let spare = Threadyard::new(JsValue::UNDEFINED).unwrap();
     let mut n = 0;
     calls.push((
-        "spawn(id, workload)",
+        "spawn(id, workload) + stop(id)",
         median_ms(reps, || {
             n += 1;
             let id = JsValue::from_str(&format!("s{n}"));
@@ -175,52 +248,10 @@ async fn main_thread_calls_against_one_frame() {
     let trace_ms = started.elapsed().as_secs_f64() * 1e3;
     done.set(true);
     tick().await;
-    let longest_turn = longest.get();
     assert!(text.as_string().unwrap().starts_with("{\"traceEvents\":["));
-
-    let shutdown_call = {
-        let t = Instant::now();
-        let report = yard.shutdown(10_000.0.into()).unwrap();
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        JsFuture::from(report).await.unwrap();
-        ms
-    };
-    calls.push(("shutdown(timeoutMs): the call", shutdown_call));
-
-    let (worst, worst_ms) = calls
-        .iter()
-        .copied()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .unwrap();
-    let row = |what: String, ms: f64, target: &str| {
-        let ratio = ms / FRAME_MS;
-        format!(
-            "| {what} | {ms:.2} ms | one frame: {FRAME_MS:.1} ms | {ratio:.2}x | {target} | {} |",
-            if ratio <= 1.0 { "yes" } else { "**no**" }
-        )
-    };
-    let setting = format!(
-        "{} events in the log, {workers} busy workers",
-        if full() { "1,048,576" } else { "65,536" }
-    );
-    let lines = [
-        "| on the page's main thread (workers on pool Web Workers) | threadyard | baseline | ratio | target | met |".to_owned(),
-        "|---|---|---|---|---|---|".to_owned(),
-        row(
-            format!("worst main-thread call, median of {reps} ({worst}), {setting}"),
-            worst_ms,
-            "≤ 1x",
-        ),
-        row(
-            format!("trace(): longest turn of the event loop while it builds ({trace_ms:.0} ms in all), {setting}"),
-            longest_turn,
-            "≤ 1x",
-        ),
-    ];
-    for line in &lines {
-        console_log!("{line}");
-    }
-    for (what, ms) in &calls {
-        console_log!("main-thread call {what}: median {ms:.3} ms");
+    Measured {
+        calls,
+        longest_turn: longest.get(),
+        trace_ms,
     }
 }
