@@ -127,10 +127,12 @@ const MAIN_THREAD_INTRO: &str = "\
 ### On the page's main thread
 
 The JavaScript API's calls made on the page's main thread, as the app makes them, with the event log
-full (1,048,576 events) and 64 cpu-bound workers busy on two cores, against one frame at 60 Hz. Each
-kind of call is timed 21 times and its median kept; the row names the kind with the worst median. `trace()`
-builds its file in turns of the event loop of at most 4 ms each; its row is the longest gap between two turns
-while it builds (a timer's own delay, about 4 ms, included). Source: `crates/threadyard-web/tests/main_bench.rs`.
+full (1,048,576 events), first with the workers idle (what the calls themselves cost), then with 64
+cpu-bound workers busy on the pool's Web Workers, against one frame at 60 Hz. Each kind of call is timed
+21 times and its median kept; a row names the kind with the worst median. `trace()` builds its file in
+turns of the event loop of at most 4 ms each; its rows are the longest gap between two turns while it
+builds (a timer's own delay, about 4 ms, included). Built optimized, as the app ships. Source:
+`crates/threadyard-web/tests/main_bench.rs`.
 ";
 
 /// The ratio cell (the fourth) of a table row: "2.95x" is 2.95; none is 0.
