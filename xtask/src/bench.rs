@@ -130,8 +130,9 @@ The JavaScript API's calls made on the page's main thread, as the app makes them
 full (1,048,576 events), first with the workers idle (what the calls themselves cost), then with 64
 cpu-bound workers busy on the pool's Web Workers, against one frame at 60 Hz. Each kind of call is timed
 21 times and its median kept; a row names the kind with the worst median. `trace()` builds its file in
-turns of the event loop of at most 4 ms each; its rows are the longest gap between two turns while it
-builds (a timer's own delay, about 4 ms, included). Built optimized, as the app ships. Source:
+turns of the event loop of at most 2 ms each; its rows are the longest gap between two turns while it
+builds (a timer's own delay, about 4 ms, included), beside the floor: the longest gap between turns of
+the event loop with nothing to do, in the same conditions. Built optimized, as the app ships. Source:
 `crates/threadyard-web/tests/main_bench.rs`.
 ";
 

@@ -3,7 +3,7 @@
 //!
 //! A full log (a million events) takes about half a second to turn into a
 //! trace. Here each turn of the event loop reads pages of the log for at
-//! most 4 ms, adds them to the core's [`TraceBuilder`] and writes what is
+//! most 2 ms, adds them to the core's [`TraceBuilder`] and writes what is
 //! ready as JSON text;
 //! the text goes to JavaScript a slice at a time and is joined there
 //! (`String.prototype.concat` joins without copying), so neither side ever
@@ -25,10 +25,10 @@ use crate::api::timeout;
 use crate::input::error;
 
 /// Log events read at a time; a turn reads pages until its budget is spent.
-const PAGE: usize = 256;
-/// How long one turn of the event loop may build for: a quarter of a frame,
+const PAGE: usize = 128;
+/// How long one turn of the event loop may build for: an eighth of a frame,
 /// so the page keeps painting while a long log is turned into a trace.
-const TURN: Duration = Duration::from_millis(4);
+const TURN: Duration = Duration::from_millis(2);
 
 #[wasm_bindgen]
 extern "C" {
