@@ -264,6 +264,29 @@ test("a click hits the worker it was aimed at while rows are being added", async
   }
 });
 
+test("a threads module that dies says so in plain words", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await spawn(page, { count: 2, param: 20 });
+  await waitState(page, "worker_0", "running");
+  // Kill the module on purpose with a real trap through its glue: one of the
+  // pool's internal exports, handed a pointer past the end of memory. Nothing
+  // the API accepts can do this; this stands for what was not foreseen.
+  const killed = await page.evaluate(async () => {
+    const threads = await import("./threads/threadyard_web.js");
+    try {
+      threads.wbg_rayon_start_worker(0xfffffff0);
+      return "no trap";
+    } catch (error) {
+      return `${error.constructor.name}: ${error.message}`;
+    }
+  });
+  assert.match(killed, /RuntimeError/);
+  await page.getByTestId("module-stopped").filter({ hasText: "The threads module stopped: reload the page." }).waitFor({ timeout: LONG });
+  assert.equal(await page.getByTestId("spawn-button").count(), 0, "no dead buttons left");
+  await shot(page, "module-stopped");
+});
+
 test("a bad pool size in the address is explained", async (t) => {
   const page = await open(t, { query: "?threads=abc" });
   await page.getByTestId("isolation-status").filter({ hasText: "is not a number from 1 to 64" }).waitFor({ timeout: LONG });

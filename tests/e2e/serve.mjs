@@ -15,10 +15,21 @@ const TYPES = {
   ".png": "image/png",
 };
 
-export function serve(root, { isolation = true, port = 0 } = {}) {
+// `pages` adds pages that are not in `root` (path -> HTML), such as the
+// blank page the API tests load the threads module into.
+export function serve(root, { isolation = true, port = 0, pages = {} } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    if (Object.hasOwn(pages, path)) {
+      const headers = { "Content-Type": TYPES[".html"], "Cache-Control": "no-store" };
+      if (isolation) {
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        headers["Cross-Origin-Embedder-Policy"] = "require-corp";
+      }
+      res.writeHead(200, headers).end(pages[path]);
+      return;
+    }
     const file = normalize(join(base, path.endsWith("/") ? path + "index.html" : path));
     if (!file.startsWith(base)) {
       res.writeHead(403).end();

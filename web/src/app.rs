@@ -82,6 +82,8 @@ pub enum Phase {
     Ready,
     NotIsolated,
     Failed(String),
+    /// The threads module died after starting (see `threads::stopped`).
+    Stopped,
 }
 
 #[derive(Clone, PartialEq)]
@@ -113,6 +115,8 @@ pub enum Action {
     Ready(Yard, usize),
     NotIsolated,
     Failed(String),
+    /// The threads module died: every call into it now throws.
+    Stopped,
     Refresh(Snapshot, EventPage),
     Error(String, String),
     Note(String, String),
@@ -144,6 +148,11 @@ impl Reducible for AppState {
             }
             Action::NotIsolated => next.phase = Phase::NotIsolated,
             Action::Failed(why) => next.phase = Phase::Failed(why),
+            Action::Stopped => {
+                // No manager to refresh: the refresh loop ends with it.
+                next.phase = Phase::Stopped;
+                next.yard = None;
+            }
             Action::Refresh(snapshot, page) => {
                 for event in &page.events {
                     next.history.record(event);
@@ -438,6 +447,9 @@ pub fn app() -> Html {
                             *cursor.borrow_mut() = page.next;
                             store.dispatch(Action::Refresh(snapshot, page));
                         }
+                        (Err(e), _) | (_, Err(e)) if e == threads::STOPPED => {
+                            store.dispatch(Action::Stopped)
+                        }
                         (Err(e), _) | (_, Err(e)) => {
                             store.dispatch(Action::Error("refresh".into(), e))
                         }
@@ -516,6 +528,13 @@ fn isolation() -> Html {
                     html! { <p>{ "On a static host that cannot send headers, the page's own service worker adds them: it needs HTTPS (or localhost) and service workers allowed in the browser. See \"Hosting anywhere\" in the README." }</p> }
                 } }
             </div>
+        },
+        Phase::Stopped => html! {
+            <p data-testid="isolation-status" class="notice error" role="alert">
+                <span data-testid="module-stopped">{ threads::STOPPED }</span>
+                { " " }
+                <button onclick={Callback::from(|_| { let _ = web_sys::window().map(|w| w.location().reload()); })}>{ "Reload" }</button>
+            </p>
         },
         Phase::Failed(why) => html! {
             <p data-testid="isolation-status" class="notice error" role="alert">{ format!("The app could not start: {why}") }</p>

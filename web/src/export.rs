@@ -6,10 +6,11 @@ use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
 use crate::threads;
 
-/// Offers `text` as a JSON file called `name`, as a download.
-pub fn download(name: &str, text: &str) -> Result<(), String> {
+/// Offers `text` (a JS string, never copied into this module) as a JSON
+/// file called `name`, as a download.
+pub fn download(name: &str, text: &JsValue) -> Result<(), String> {
     let fail = |e: JsValue| format!("could not save {name}: {}", threads::message(&e));
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let parts = js_sys::Array::of1(text);
     let options = BlobPropertyBag::new();
     options.set_type("application/json");
     let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;

@@ -55,18 +55,30 @@ fn exporter(
     store: &Store,
     file: &'static str,
     what: &'static str,
-    text: fn(&Threadyard) -> Result<String, String>,
+    text: fn(&Threadyard) -> Result<js_sys::Promise, String>,
 ) -> Callback<MouseEvent> {
     let store = store.clone();
     Callback::from(move |_: MouseEvent| {
         let Some(yard) = &store.yard else { return };
-        match text(&yard.0).and_then(|text| export::download(file, &text)) {
-            Ok(()) => store.dispatch(Action::Note(
-                "export".into(),
-                format!("saved as {file}: {what}"),
-            )),
-            Err(why) => store.dispatch(Action::Error("export".into(), why)),
-        }
+        let store = store.clone();
+        let text = text(&yard.0);
+        // The trace is built a slice at a time: wait for it, then save it.
+        wasm_bindgen_futures::spawn_local(async move {
+            let saved = match text {
+                Ok(text) => wasm_bindgen_futures::JsFuture::from(text)
+                    .await
+                    .map_err(|e| threads::message(&e))
+                    .and_then(|text| export::download(file, &text)),
+                Err(why) => Err(why),
+            };
+            match saved {
+                Ok(()) => store.dispatch(Action::Note(
+                    "export".into(),
+                    format!("saved as {file}: {what}"),
+                )),
+                Err(why) => store.dispatch(Action::Error("export".into(), why)),
+            }
+        });
     })
 }
 
@@ -174,6 +186,7 @@ pub fn scenario_panel() -> Html {
             yard.snapshot()
                 .map_err(|e| threads::message(&e))
                 .and_then(|s| export::pretty_json(&s))
+                .map(|text| js_sys::Promise::resolve(&JsValue::from_str(&text)))
         },
     );
 

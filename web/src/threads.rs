@@ -37,9 +37,9 @@ extern "C" {
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = setSpeed)]
     pub fn set_speed(this: &Threadyard, speed: f64) -> Result<(), JsValue>;
-    /// The event log as Chrome Trace Event JSON text.
+    /// Resolves to the event log as Chrome Trace Event JSON text.
     #[wasm_bindgen(method, catch)]
-    pub fn trace(this: &Threadyard) -> Result<String, JsValue>;
+    pub fn trace(this: &Threadyard) -> Result<Promise, JsValue>;
     /// Resolves to the worker's final state, or `null` after `timeout_ms`.
     #[wasm_bindgen(method)]
     pub fn join(this: &Threadyard, id: &str, timeout_ms: f64) -> Promise;
@@ -63,9 +63,26 @@ extern "C" {
     pub fn shutdown(this: &Threadyard, timeout_ms: f64) -> Promise;
 }
 
+/// What the page says once the threads module has died.
+pub const STOPPED: &str = "The threads module stopped: reload the page.";
+
+/// True when `error` says the threads module is dead: a WebAssembly trap, or
+/// wasm-bindgen's "Module terminated", which every call throws after one.
+/// Nothing the API is given should cause this; it is for what was not
+/// foreseen.
+pub fn stopped(error: &JsValue) -> bool {
+    error.is_instance_of::<js_sys::WebAssembly::RuntimeError>()
+        || error
+            .dyn_ref::<js_sys::Error>()
+            .is_some_and(|e| e.message() == "Module terminated")
+}
+
 /// The message of a thrown JS error (the threads module throws `Error`s whose
 /// message says what went wrong and what to do).
 pub fn message(error: &JsValue) -> String {
+    if stopped(error) {
+        return STOPPED.to_owned();
+    }
     error
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))

@@ -190,16 +190,18 @@ fn test(args: &[String]) -> Result<(), String> {
                 // A hung test fails after this many seconds instead of hanging CI.
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         )?;
-        step("the app: release build with Trunk, then end-to-end tests in headless Chromium");
+        step("the app: release build with Trunk, then end-to-end tests and the JS API's hostile-value suite in headless Chromium");
         web::build(&["--release".to_owned()])?;
         tally.run(
-            "app end-to-end tests",
+            "app end-to-end tests, JS API hostile values",
             std::process::Command::new("node")
                 .args([
                     "--test",
                     "--test-concurrency=1",
                     "--test-reporter=tap",
                     "app.test.mjs",
+                    // The JS API against hostile values, through the real glue.
+                    "api.test.mjs",
                 ])
                 .current_dir(run::root().join("tests/e2e"))
                 .env("THREADYARD_DIST", run::root().join("dist")),

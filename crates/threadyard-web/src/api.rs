@@ -1,6 +1,5 @@
 //! The `Threadyard` class.
 
-use std::fmt::Display;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
@@ -12,6 +11,8 @@ use threadyard::workloads::{Pace, Workload};
 use threadyard::{scenarios, RestartPolicy, SpawnError, Task, WorkerOptions, WorkerState, Yard};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::input::{self, error};
 
 /// Options for `new Threadyard(options)`; every field may be left out.
 #[derive(Debug, Default, Deserialize)]
@@ -48,7 +49,7 @@ impl Threadyard {
     /// `new Threadyard({ mailboxCapacity, eventCapacity, maxThreads, recordMessages, speed })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Threadyard, JsValue> {
-        let options: Options = options_from_js(options)?;
+        let options: Options = options_from_js(&options, "options")?;
         let mut builder = Yard::builder();
         if let Some(capacity) = options.mailbox_capacity {
             builder = builder.mailbox_capacity(capacity);
@@ -79,7 +80,8 @@ impl Threadyard {
     /// Sets the speed of this manager's ready-made workloads, from 0.01 (slow
     /// motion) to 100; running workers follow from their next item.
     #[wasm_bindgen(js_name = setSpeed)]
-    pub fn set_speed(&self, speed: f64) -> Result<(), JsValue> {
+    pub fn set_speed(&self, speed: JsValue) -> Result<(), JsValue> {
+        let speed = input::number(&speed, "setSpeed(speed): speed")?;
         self.pace.set(speed).map_err(|e| error("SpeedError", e))
     }
 
@@ -88,33 +90,40 @@ impl Threadyard {
         self.pace.speed()
     }
 
-    /// The event log as Chrome Trace Event JSON text (one track per worker,
-    /// states as slices), for Perfetto or chrome://tracing.
-    pub fn trace(&self) -> Result<String, JsValue> {
-        serde_json::to_string(&self.yard.trace()).map_err(|e| error("SerializeError", e))
+    /// Resolves to the event log as Chrome Trace Event JSON text (one track
+    /// per worker, states as slices), for Perfetto or chrome://tracing. Built
+    /// a slice of the log per turn of the event loop, so a long log never
+    /// holds the page.
+    pub fn trace(&self) -> Promise {
+        crate::trace::chrome_trace(Rc::clone(&self.yard))
     }
 
     /// Registers a worker running `workload`
     /// (`{kind: "data-processor", item_ms}`, `{kind: "cpu-bound", work_per_item}`,
     /// `{kind: "chatty", item_ms}`) in the Created state.
-    pub fn create(&self, id: &str, workload: JsValue) -> Result<(), JsValue> {
+    pub fn create(&self, id: JsValue, workload: JsValue) -> Result<(), JsValue> {
+        let id = input::id(&id, "create")?;
+        let task = self.task(&workload)?;
         self.yard
-            .create(id, self.task(workload)?)
+            .create(id.as_str(), task)
             .map(drop)
             .map_err(|e| error("CreateError", e))
     }
 
     /// Starts a Created worker on a pool thread.
-    pub fn start(&self, id: &str) -> Result<(), JsValue> {
-        self.yard.start(id).map_err(|e| error("ControlError", e))
+    pub fn start(&self, id: JsValue) -> Result<(), JsValue> {
+        let id = input::id(&id, "start")?;
+        self.yard.start(&id).map_err(|e| error("ControlError", e))
     }
 
     /// `create` then `start`; a worker that cannot start is not kept.
     /// `options` (optional): `{mailboxCapacity, maxRestarts, restartWindowMs}`.
-    pub fn spawn(&self, id: &str, workload: JsValue, options: JsValue) -> Result<(), JsValue> {
-        let options = worker_options(options)?;
+    pub fn spawn(&self, id: JsValue, workload: JsValue, options: JsValue) -> Result<(), JsValue> {
+        let id = input::id(&id, "spawn")?;
+        let task = self.task(&workload)?;
+        let options = worker_options(&options)?;
         self.yard
-            .spawn_with(id, options, self.task(workload)?)
+            .spawn_with(id.as_str(), options, task)
             .map(drop)
             .map_err(|e| match e {
                 SpawnError::Create(e) => error("CreateError", e),
@@ -124,35 +133,45 @@ impl Threadyard {
     }
 
     /// Asks a worker to pause at its next pause point.
-    pub fn pause(&self, id: &str) -> Result<(), JsValue> {
-        self.yard.pause(id).map_err(|e| error("ControlError", e))
+    pub fn pause(&self, id: JsValue) -> Result<(), JsValue> {
+        let id = input::id(&id, "pause")?;
+        self.yard.pause(&id).map_err(|e| error("ControlError", e))
     }
 
     /// Resumes a paused worker.
-    pub fn resume(&self, id: &str) -> Result<(), JsValue> {
-        self.yard.resume(id).map_err(|e| error("ControlError", e))
+    pub fn resume(&self, id: JsValue) -> Result<(), JsValue> {
+        let id = input::id(&id, "resume")?;
+        self.yard.resume(&id).map_err(|e| error("ControlError", e))
     }
 
     /// Asks a worker to stop.
-    pub fn stop(&self, id: &str) -> Result<(), JsValue> {
-        self.yard.stop(id).map_err(|e| error("ControlError", e))
+    pub fn stop(&self, id: JsValue) -> Result<(), JsValue> {
+        let id = input::id(&id, "stop")?;
+        self.yard.stop(&id).map_err(|e| error("ControlError", e))
     }
 
     /// Forgets a finished worker; returns its final figures.
-    pub fn remove(&self, id: &str) -> Result<JsValue, JsValue> {
-        let last = self.yard.remove(id).map_err(|e| error("ControlError", e))?;
+    pub fn remove(&self, id: JsValue) -> Result<JsValue, JsValue> {
+        let id = input::id(&id, "remove")?;
+        let last = self
+            .yard
+            .remove(&id)
+            .map_err(|e| error("ControlError", e))?;
         to_js(&last)
     }
 
-    /// Queues a message (a string, or any JSON value, sent as JSON text).
-    pub fn send(&self, id: &str, message: JsValue) -> Result<(), JsValue> {
-        let text = message_text(message)?;
-        self.yard.send(id, text).map_err(|e| error("SendError", e))
+    /// Queues a message (a string, or any JSON value, sent as JSON text; at
+    /// most 65,536 characters either way).
+    pub fn send(&self, id: JsValue, message: JsValue) -> Result<(), JsValue> {
+        let id = input::id(&id, "send")?;
+        let text = message_text(&message, "send(id, message): message")?;
+        self.yard.send(&id, text).map_err(|e| error("SendError", e))
     }
 
     /// Sends a copy to every worker; returns `{recipients: [{id, outcome}]}`.
     pub fn broadcast(&self, message: JsValue) -> Result<JsValue, JsValue> {
-        let report = self.yard.broadcast(message_text(message)?);
+        let text = message_text(&message, "broadcast(message): message")?;
+        let report = self.yard.broadcast(text);
         to_js(&report)
     }
 
@@ -161,34 +180,62 @@ impl Threadyard {
         to_js(&self.yard.snapshot())
     }
 
-    /// Events from position `since` on: `{events, missed, next}`.
-    pub fn events(&self, since: f64) -> Result<JsValue, JsValue> {
-        // A negative or fractional position from JS reads as the nearest valid one.
-        to_js(&self.yard.events_since(since.max(0.0) as u64))
+    /// At most 1,000 events from position `since` (0, or left out, for the
+    /// oldest kept): `{events, missed, next, more}`. Pass `next` to the next
+    /// call; `more` is true when the page was full and more may follow.
+    pub fn events(&self, since: JsValue) -> Result<JsValue, JsValue> {
+        let since = if since.is_undefined() {
+            0
+        } else {
+            let n = input::number(&since, "events(since): since")?;
+            if n < 0.0 || n.fract() != 0.0 || n > MAX_SAFE_INTEGER {
+                return Err(error(
+                    "OptionsError",
+                    format_args!(
+                        "events(since): since {n} is not a position: pass 0 or the `next` of the previous page"
+                    ),
+                ));
+            }
+            n as u64
+        };
+        let page = self.yard.events_page(since, EVENTS_PER_PAGE);
+        let more = page.events.len() == EVENTS_PER_PAGE;
+        // As JSON text parsed by the engine: one crossing for the page,
+        // where a value at a time is a crossing per field.
+        let text =
+            serde_json::to_string(&Page { page, more }).map_err(|e| error("SerializeError", e))?;
+        js_sys::JSON::parse(&text).map_err(|e| retyped(e, "SerializeError"))
     }
 
     /// Stops everything; resolves to the shutdown report when all workers
     /// have finished or after `timeout_ms`, whichever comes first.
-    pub fn shutdown(&self, timeout_ms: f64) -> Promise {
+    pub fn shutdown(&self, timeout_ms: JsValue) -> Result<Promise, JsValue> {
+        let deadline = timeout(input::timeout_ms(
+            &timeout_ms,
+            "shutdown(timeoutMs): timeoutMs",
+        )?);
         let yard = Rc::clone(&self.yard);
-        let deadline = timeout(timeout_ms);
-        future_to_promise(AssertUnwindSafe(async move {
+        Ok(future_to_promise(AssertUnwindSafe(async move {
             let report = yard.shutdown_async(deadline).await;
             to_js(&report)
-        }))
+        })))
     }
 
     /// Resolves to the worker's final state, or `null` after `timeout_ms`.
-    pub fn join(&self, id: String, timeout_ms: f64) -> Promise {
+    pub fn join(&self, id: JsValue, timeout_ms: JsValue) -> Result<Promise, JsValue> {
+        let id = input::id(&id, "join")?;
+        let deadline = timeout(input::timeout_ms(
+            &timeout_ms,
+            "join(id, timeoutMs): timeoutMs",
+        )?);
         let yard = Rc::clone(&self.yard);
-        let deadline = timeout(timeout_ms);
-        future_to_promise(AssertUnwindSafe(async move {
+        Ok(future_to_promise(AssertUnwindSafe(async move {
             let state = yard
                 .join_async(&id, deadline)
                 .await
                 .map_err(|e| error("ControlError", e))?;
             to_js(&state)
-        }))
+        })))
     }
 
     /// Resolves to `state` once the worker is in it (`"paused"`, `"stopped"`...),
@@ -197,13 +244,19 @@ impl Threadyard {
     #[wasm_bindgen(js_name = waitForState)]
     pub fn wait_for_state(
         &self,
-        id: String,
+        id: JsValue,
         state: JsValue,
-        timeout_ms: f64,
+        timeout_ms: JsValue,
     ) -> Result<Promise, JsValue> {
-        let wanted: WorkerState = from_js(state).map_err(|e| error("StateError", e))?;
+        let id = input::id(&id, "waitForState")?;
+        let wanted = input::string(&state, "waitForState(id, state): state", 32)?;
+        let wanted: WorkerState = serde_json::from_value(serde_json::Value::String(wanted))
+            .map_err(|e| error("StateError", e))?;
+        let deadline = timeout(input::timeout_ms(
+            &timeout_ms,
+            "waitForState(id, state, timeoutMs): timeoutMs",
+        )?);
         let yard = Rc::clone(&self.yard);
-        let deadline = timeout(timeout_ms);
         Ok(future_to_promise(AssertUnwindSafe(async move {
             let reached = yard
                 .wait_for_state_async(&id, deadline, |s| s == wanted)
@@ -213,9 +266,13 @@ impl Threadyard {
         })))
     }
 
-    /// Resolves at the next state change of any worker. Create it before
-    /// looking at what you wait for (or use `waitForState`).
+    /// Resolves at the next state change of any worker, and at once after
+    /// `shutdown` (nothing is left to wait for). Create it before looking at
+    /// what you wait for (or use `waitForState`).
     pub fn changed(&self) -> Promise {
+        if self.yard.is_shut_down() {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
         let changed = self.yard.changed();
         future_to_promise(AssertUnwindSafe(async move {
             changed.await;
@@ -227,25 +284,52 @@ impl Threadyard {
 impl Threadyard {
     /// The task for a workload spec (`{kind: ..., ...}`), read through JSON
     /// so a misspelt field is refused, paced by this manager's speed.
-    fn task(&self, workload: JsValue) -> Result<Task<String>, JsValue> {
-        let workload: Workload = from_js(workload).map_err(|e| error("WorkloadError", e))?;
+    fn task(&self, workload: &JsValue) -> Result<Task<String>, JsValue> {
+        let workload = input::json(workload, "workload", "WorkloadError", SMALL)?;
+        let workload: Workload =
+            serde_json::from_value(workload).map_err(|e| error("WorkloadError", e))?;
         workload
             .task_paced(&self.pace)
             .map_err(|e| error("WorkloadError", e))
     }
 }
 
+/// What `events` answers: the core's page and whether it was full.
+#[derive(Serialize)]
+struct Page {
+    #[serde(flatten)]
+    page: threadyard::EventPage,
+    more: bool,
+}
+
+/// Events per `events` call: a page costs about a millisecond to hand over.
+const EVENTS_PER_PAGE: usize = 1000;
+/// The largest position a JS number holds exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+/// The longest message, in characters (as a string or as JSON text).
+pub const MAX_MESSAGE_LEN: usize = 65_536;
+/// Options and workloads are a handful of fields.
+const SMALL: input::Budget = input::Budget {
+    depth: 8,
+    nodes: 64,
+    text: 1024,
+};
+
 /// Reads an options object; `undefined` or `null` means every default.
-fn options_from_js<T: serde::de::DeserializeOwned + Default>(value: JsValue) -> Result<T, JsValue> {
+fn options_from_js<T: serde::de::DeserializeOwned + Default>(
+    value: &JsValue,
+    what: &str,
+) -> Result<T, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    from_js(value).map_err(|e| error("OptionsError", e))
+    let json = input::json(value, what, "OptionsError", SMALL)?;
+    serde_json::from_value(json).map_err(|e| error("OptionsError", format_args!("{what}: {e}")))
 }
 
 /// Reads `spawn`'s options.
-fn worker_options(options: JsValue) -> Result<WorkerOptions, JsValue> {
-    let options: SpawnOptions = options_from_js(options)?;
+fn worker_options(options: &JsValue) -> Result<WorkerOptions, JsValue> {
+    let options: SpawnOptions = options_from_js(options, "spawn options")?;
     let mut out = WorkerOptions::new();
     if let Some(capacity) = options.mailbox_capacity {
         out = out.mailbox_capacity(capacity);
@@ -278,46 +362,51 @@ fn worker_options(options: JsValue) -> Result<WorkerOptions, JsValue> {
     Ok(out)
 }
 
-/// A JS `Error` whose `name` is the kind and whose message is `what`.
-fn error(kind: &str, what: impl Display) -> JsValue {
-    let error = js_sys::Error::new(&what.to_string());
-    error.set_name(kind);
-    error.into()
-}
-
-/// Reads a JS value into `T` through JSON, so `deny_unknown_fields` holds:
-/// serde-wasm-bindgen alone reads only the fields a struct names and would
-/// silently ignore a misspelt option.
-fn from_js<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    let json: serde_json::Value =
-        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())?;
-    serde_json::from_value(json).map_err(|e| e.to_string())
-}
-
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| error("SerializeError", e))
 }
 
-fn message_text(message: JsValue) -> Result<String, JsValue> {
-    if let Some(text) = message.as_string() {
-        return Ok(text);
+/// A message's text: a string as it is, any other JSON value as its JSON
+/// text; at most [`MAX_MESSAGE_LEN`] characters either way (`SendError`).
+fn message_text(message: &JsValue, what: &str) -> Result<String, JsValue> {
+    if message.is_string() {
+        return input::string(message, what, MAX_MESSAGE_LEN).map_err(|e| retyped(e, "SendError"));
     }
-    let value: serde_json::Value = serde_wasm_bindgen::from_value(message).map_err(|e| {
-        error(
+    let budget = input::Budget {
+        depth: 64,
+        nodes: 10_000,
+        text: MAX_MESSAGE_LEN,
+    };
+    let text = input::json(message, what, "SendError", budget)?.to_string();
+    if text.len() > 4 * MAX_MESSAGE_LEN {
+        return Err(error(
             "SendError",
-            format_args!("a message must be a string or a JSON value: {e}"),
-        )
-    })?;
-    Ok(value.to_string())
+            format_args!(
+                "{what} is {} bytes as JSON: at most {} characters",
+                text.len(),
+                MAX_MESSAGE_LEN
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+/// `error` with its `name` set to `kind`.
+fn retyped(error: JsValue, kind: &str) -> JsValue {
+    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
+        e.set_name(kind);
+    }
+    error
 }
 
 /// Resolves after `timeout_ms` through `setTimeout` (on the main thread and
 /// in workers alike). gloo-timers would do, but it does not build with
 /// `panic=unwind` yet (gloo PR #562 is unreleased).
-fn timeout(timeout_ms: f64) -> JsFuture {
-    // setTimeout takes at most 2^31-1 ms (about 24.8 days); NaN means 0.
+pub(crate) fn timeout(timeout_ms: f64) -> JsFuture {
+    // Checked by the caller; clamped again so no value can reach setTimeout
+    // outside what it takes (2^31-1 ms, about 24.8 days).
     let ms = if timeout_ms.is_nan() {
         0.0
     } else {

@@ -16,24 +16,34 @@
 //! const [seed] = Threadyard.scenarios();      // {id: "seed", title, cast, script, ...}
 //! yard.setSpeed(10);
 //! yard.spawn("flaky", { kind: "flaky", item_ms: 50, fail_every: 10 }, { maxRestarts: 3 });
-//! const trace = JSON.parse(yard.trace());     // load it in ui.perfetto.dev
+//! const trace = JSON.parse(await yard.trace()); // load it in ui.perfetto.dev
 //! ```
 //!
 //! Messages are strings; any other JSON value is sent as its JSON text.
 //! Errors are thrown as `Error`s whose `name` says the kind
-//! (`ControlError`, `CreateError`, `SendError`, `WorkloadError`,
-//! `OptionsError`, `SpeedError`, `StateError`) and whose message says what
-//! to do.
+//! (`ArgumentError`, `ControlError`, `CreateError`, `SendError`,
+//! `WorkloadError`, `OptionsError`, `SpeedError`, `StateError`, `PoolError`)
+//! and whose message says what to do.
+//!
+//! Every argument is taken as a plain JS value and checked here before
+//! anything is done with it (see `input.rs`): no value JavaScript can pass
+//! reaches wasm-bindgen's own conversions, which would throw a BigInt out of
+//! the glue (terminating the module) or read a non-string as a pointer.
 //!
 //! Every method returns without waiting: calls that must wait (`shutdown`,
-//! `join`, `changed`) return Promises that resolve through the event loop, so
-//! the page's main thread never blocks. Capacity is the pool's size: starting
+//! `join`, `waitForState`, `changed`) return Promises that resolve through
+//! the event loop, so the page's main thread never blocks; `events` returns
+//! a page of at most 1,000 events and `trace` builds its file a slice per
+//! turn of the event loop, so none holds the page for long. Capacity is the pool's size: starting
 //! more workers than `initThreadPool` gave threads throws `ControlError`.
 
 #![cfg(target_arch = "wasm32")]
 #![forbid(unsafe_code)]
 
 mod api;
+mod input;
+mod pool;
+mod trace;
 
-pub use api::Threadyard;
-pub use wasm_bindgen_rayon::init_thread_pool;
+pub use api::{Threadyard, MAX_MESSAGE_LEN};
+pub use pool::{init_thread_pool, MAX_POOL};

@@ -44,7 +44,9 @@ async fn pool() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static STARTED: AtomicBool = AtomicBool::new(false);
     if !STARTED.swap(true, Ordering::SeqCst) {
-        JsFuture::from(init_thread_pool(6)).await.unwrap();
+        JsFuture::from(init_thread_pool(6.into()).unwrap())
+            .await
+            .unwrap();
     }
 }
 
@@ -66,7 +68,12 @@ fn state(yard: &Threadyard, id: &str) -> String {
 
 /// `spawn` with the default options.
 fn spawn(yard: &Threadyard, id: &str, workload: JsValue) -> Result<(), JsValue> {
-    yard.spawn(id, workload, JsValue::UNDEFINED)
+    yard.spawn(id.into(), workload, JsValue::UNDEFINED)
+}
+
+/// Resolves `promise` (the API's waits hand back Promises).
+async fn settle(promise: Result<Promise, JsValue>) -> JsValue {
+    JsFuture::from(promise.unwrap()).await.unwrap()
 }
 
 fn error_name(error: JsValue) -> String {
@@ -115,16 +122,20 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
     )
     .unwrap();
 
-    yard.pause("paused").unwrap();
+    yard.pause("paused".into()).unwrap();
     let reached = JsFuture::from(
-        yard.wait_for_state("paused".into(), JsValue::from_str("paused"), 10_000.0)
-            .unwrap(),
+        yard.wait_for_state(
+            "paused".into(),
+            JsValue::from_str("paused"),
+            10_000.0.into(),
+        )
+        .unwrap(),
     );
     assert_eq!(
         reached.await.unwrap().as_string().as_deref(),
         Some("paused")
     );
-    let bad_state = yard.wait_for_state("paused".into(), JsValue::from_str("asleep"), 1.0);
+    let bad_state = yard.wait_for_state("paused".into(), JsValue::from_str("asleep"), 1.0.into());
     assert_eq!(error_name(bad_state.err().unwrap()), "StateError");
 
     let mut ticks = 0;
@@ -132,17 +143,17 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
     for round in 0..100 {
         let snapshot = rust(yard.snapshot().unwrap());
         assert_eq!(snapshot["workers"].as_array().unwrap().len(), 5);
-        let page = rust(yard.events(since).unwrap());
+        let page = rust(yard.events(since.into()).unwrap());
         since = page["next"].as_f64().unwrap();
         // A full mailbox is refused, never waited on.
-        match yard.send("hammer", JsValue::from_str("noise")) {
+        match yard.send("hammer".into(), JsValue::from_str("noise")) {
             Ok(()) => {}
             Err(e) => assert_eq!(error_name(e), "SendError"),
         }
         let report = rust(yard.broadcast(JsValue::from_str("noise")).unwrap());
         assert_eq!(report["recipients"].as_array().unwrap().len(), 5);
-        yard.pause("chatty_a").unwrap();
-        yard.resume("chatty_a").unwrap();
+        yard.pause("chatty_a".into()).unwrap();
+        yard.resume("chatty_a".into()).unwrap();
         if round % 25 == 0 {
             spawn(
                 &yard,
@@ -150,12 +161,10 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
                 js(json!({"kind": "data-processor", "item_ms": 5})),
             )
             .unwrap();
-            yard.stop("extra").unwrap();
-            let joined = JsFuture::from(yard.join("extra".into(), 10_000.0))
-                .await
-                .unwrap();
+            yard.stop("extra".into()).unwrap();
+            let joined = settle(yard.join("extra".into(), 10_000.0.into())).await;
             assert_eq!(joined.as_string().as_deref(), Some("stopped"));
-            yard.remove("extra").unwrap();
+            yard.remove("extra".into()).unwrap();
         }
         tick().await;
         ticks += 1;
@@ -165,10 +174,13 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
 
     // Bad calls throw typed errors; nothing traps.
     assert_eq!(
-        error_name(yard.resume("receiving").unwrap_err()),
+        error_name(yard.resume("receiving".into()).unwrap_err()),
         "ControlError"
     );
-    assert_eq!(error_name(yard.pause("ghost").unwrap_err()), "ControlError");
+    assert_eq!(
+        error_name(yard.pause("ghost".into()).unwrap_err()),
+        "ControlError"
+    );
     let duplicate = spawn(
         &yard,
         "paused",
@@ -176,7 +188,10 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
     );
     assert_eq!(error_name(duplicate.unwrap_err()), "CreateError");
     assert_eq!(
-        error_name(yard.send("ghost", JsValue::from_str("x")).unwrap_err()),
+        error_name(
+            yard.send("ghost".into(), JsValue::from_str("x"))
+                .unwrap_err()
+        ),
         "SendError"
     );
     let bad = spawn(
@@ -211,10 +226,8 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
     // in order, so once "shutdown" has ended it the JSON has been recorded.
     // (The chatty workers message every peer, so they stop first.)
     for id in ["chatty_a", "chatty_b"] {
-        yard.stop(id).unwrap();
-        JsFuture::from(yard.join(id.into(), 10_000.0))
-            .await
-            .unwrap();
+        yard.stop(id.into()).unwrap();
+        settle(yard.join(id.into(), 10_000.0.into())).await;
     }
     spawn(
         &yard,
@@ -222,18 +235,18 @@ async fn every_call_returns_and_the_event_loop_keeps_turning() {
         js(json!({"kind": "data-processor", "item_ms": 60000})),
     )
     .unwrap();
-    yard.send("json", js(json!({"colour": "red"}))).unwrap();
-    yard.send("json", JsValue::from_str("shutdown")).unwrap();
-    let joined = JsFuture::from(yard.join("json".into(), 10_000.0))
-        .await
+    yard.send("json".into(), js(json!({"colour": "red"})))
         .unwrap();
+    yard.send("json".into(), JsValue::from_str("shutdown"))
+        .unwrap();
+    let joined = settle(yard.join("json".into(), 10_000.0.into())).await;
     assert_eq!(joined.as_string().as_deref(), Some("stopped"));
     let json_worker = worker(&yard, "json");
     let noted = json_worker["last_error"].as_str().unwrap();
     assert!(noted.contains(r#"{\"colour\":\"red\"}"#), "{noted}");
 
     // Shutdown resolves through the event loop.
-    let report = rust(JsFuture::from(yard.shutdown(10_000.0)).await.unwrap());
+    let report = rust(settle(yard.shutdown(10_000.0.into())).await);
     let mut clean: Vec<&str> = report["clean"]
         .as_array()
         .unwrap()
@@ -265,10 +278,9 @@ async fn the_page_reports_unavailable_cpu_time_not_zero() {
         js(json!({"kind": "cpu-bound", "work_per_item": 1000})),
     )
     .unwrap();
-    yard.send("w", JsValue::from_str("shutdown")).unwrap();
-    JsFuture::from(yard.join("w".into(), 10_000.0))
-        .await
+    yard.send("w".into(), JsValue::from_str("shutdown"))
         .unwrap();
+    settle(yard.join("w".into(), 10_000.0.into())).await;
     let worker = &rust(yard.snapshot().unwrap())["workers"][0];
     assert_eq!(worker["cpu_time_ms"], Value::Null);
     assert!(worker["cpu_clock"]
@@ -313,17 +325,15 @@ async fn starting_past_the_pool_is_refused_not_queued() {
             .len() as u64,
         free
     );
-    yard.stop("w0").unwrap();
-    JsFuture::from(yard.join("w0".into(), 10_000.0))
-        .await
-        .unwrap();
+    yard.stop("w0".into()).unwrap();
+    settle(yard.join("w0".into(), 10_000.0.into())).await;
     spawn(
         &yard,
         "one-too-many",
         js(json!({"kind": "data-processor", "item_ms": 50})),
     )
     .unwrap();
-    let report = rust(JsFuture::from(yard.shutdown(10_000.0)).await.unwrap());
+    let report = rust(settle(yard.shutdown(10_000.0.into())).await);
     assert_eq!(report["unresponsive"], json!([]));
 }
 
@@ -338,9 +348,12 @@ async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
 
     let yard = Threadyard::new(js(json!({"speed": 4, "recordMessages": true}))).unwrap();
     assert_eq!(yard.speed(), 4.0);
-    assert_eq!(error_name(yard.set_speed(0.0).unwrap_err()), "SpeedError");
+    assert_eq!(
+        error_name(yard.set_speed(0.0.into()).unwrap_err()),
+        "SpeedError"
+    );
     assert_eq!(yard.speed(), 4.0, "a refused speed changes nothing");
-    yard.set_speed(10.0).unwrap();
+    yard.set_speed(10.0.into()).unwrap();
     assert_eq!(
         error_name(Threadyard::new(js(json!({"speed": 500}))).err().unwrap()),
         "OptionsError"
@@ -354,14 +367,12 @@ async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
         json!({"maxRestarts": 1, "restartWindowMs": -5}),
         json!({"maxRestarts": 1, "restartWindowMs": 1e300}),
     ] {
-        let refused = yard.spawn("flaky", flaky.clone(), js(bad));
+        let refused = yard.spawn("flaky".into(), flaky.clone(), js(bad));
         assert_eq!(error_name(refused.unwrap_err()), "OptionsError");
     }
-    yard.spawn("flaky", flaky, js(json!({"maxRestarts": 1})))
+    yard.spawn("flaky".into(), flaky, js(json!({"maxRestarts": 1})))
         .unwrap();
-    let end = JsFuture::from(yard.join("flaky".into(), 10_000.0))
-        .await
-        .unwrap();
+    let end = settle(yard.join("flaky".into(), 10_000.0.into())).await;
     assert_eq!(end.as_string().as_deref(), Some("failed"));
     assert_eq!(worker(&yard, "flaky")["restarts"], 1);
 
@@ -371,11 +382,15 @@ async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
         js(json!({"kind": "data-processor", "item_ms": 5})),
     )
     .unwrap();
-    yard.send("steady", JsValue::from_str("shutdown")).unwrap();
-    JsFuture::from(yard.join("steady".into(), 10_000.0))
-        .await
+    yard.send("steady".into(), JsValue::from_str("shutdown"))
         .unwrap();
-    let trace: Value = serde_json::from_str(&yard.trace().unwrap()).unwrap();
+    settle(yard.join("steady".into(), 10_000.0.into())).await;
+    let text = JsFuture::from(yard.trace())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let trace: Value = serde_json::from_str(&text).unwrap();
     let mut tracks: Vec<&str> = trace["traceEvents"]
         .as_array()
         .unwrap()

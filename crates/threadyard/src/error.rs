@@ -10,6 +10,25 @@ use thiserror::Error;
 use crate::id::{IdError, WorkerId};
 use crate::state::{Action, WorkerState};
 
+/// The longest error text kept (in `last_error`, events and reports), in
+/// bytes: a task may fail with any text, and every snapshot copies it.
+pub const MAX_ERROR_LEN: usize = 1024;
+
+/// `error`, cut to [`MAX_ERROR_LEN`] bytes (at a character boundary) with a
+/// note of its full length when it is longer.
+pub(crate) fn capped(mut error: String) -> String {
+    if error.len() > MAX_ERROR_LEN {
+        let full = error.len();
+        let mut end = MAX_ERROR_LEN;
+        while !error.is_char_boundary(end) {
+            end -= 1;
+        }
+        error.truncate(end);
+        error.push_str(&format!("… ({full} bytes in all)"));
+    }
+    error
+}
+
 /// A setting that the manager cannot work with.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -229,5 +248,19 @@ impl From<String> for TaskError {
 impl From<&str> for TaskError {
     fn from(message: &str) -> Self {
         Self::Failed(message.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::{capped, MAX_ERROR_LEN};
+
+    #[test]
+    fn long_error_texts_are_cut_at_a_character_boundary() {
+        assert_eq!(capped("short".into()), "short");
+        let long = "é".repeat(MAX_ERROR_LEN); // two bytes each
+        let cut = capped(long);
+        assert!(cut.len() < MAX_ERROR_LEN + 40, "{}", cut.len());
+        assert!(cut.ends_with(&format!("… ({} bytes in all)", 2 * MAX_ERROR_LEN)));
     }
 }

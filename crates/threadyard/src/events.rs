@@ -185,14 +185,27 @@ impl EventLog {
 
     /// Events with `seq >= from`, oldest first.
     pub(crate) fn since(&self, from: u64) -> EventPage {
+        self.since_at_most(from, usize::MAX)
+    }
+
+    /// At most `max` events with `seq >= from`, oldest first; `next` is the
+    /// position after the last one returned. Only those are copied, under the
+    /// lock: a reader on a page's main thread pays for a page, not the log.
+    pub(crate) fn since_at_most(&self, from: u64, max: usize) -> EventPage {
         let ring = lock(&self.ring);
         let oldest = ring.events.front().map_or(ring.next_seq, |e| e.seq);
         let start = from.max(oldest);
-        let skip = usize::try_from(start - oldest).unwrap_or(usize::MAX);
+        let skip = usize::try_from(start - oldest)
+            .unwrap_or(usize::MAX)
+            .min(ring.events.len());
+        let end = skip.saturating_add(max).min(ring.events.len());
+        let events: Vec<Event> = ring.events.range(skip..end).cloned().collect();
         EventPage {
-            events: ring.events.iter().skip(skip).cloned().collect(),
+            next: events
+                .last()
+                .map_or(start.min(ring.next_seq), |e| e.seq + 1),
+            events,
             missed: start.saturating_sub(from),
-            next: ring.next_seq,
         }
     }
 }
@@ -216,5 +229,30 @@ mod test {
         assert_eq!(page.next, 5);
         assert!(log.since(5).events.is_empty());
         assert_eq!(log.since(4).events.len(), 1);
+    }
+
+    #[test]
+    fn pages_through_the_log_a_bounded_page_at_a_time() {
+        let log = EventLog::new(10, Clock::new());
+        for _ in 0..12 {
+            log.push(None, EventKind::ShutdownStarted);
+        }
+        let first = log.since_at_most(0, 4);
+        assert_eq!(first.missed, 2);
+        assert_eq!(
+            first.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [2, 3, 4, 5]
+        );
+        assert_eq!(first.next, 6);
+        let second = log.since_at_most(first.next, 4);
+        assert_eq!(
+            (second.events.len(), second.missed, second.next),
+            (4, 0, 10)
+        );
+        let last = log.since_at_most(second.next, 4);
+        assert_eq!((last.events.len(), last.next), (2, 12));
+        let past = log.since_at_most(last.next, 4);
+        assert_eq!((past.events.len(), past.next), (0, 12));
+        assert_eq!(log.since_at_most(5, 0).next, 5);
     }
 }

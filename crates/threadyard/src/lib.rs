@@ -133,6 +133,7 @@ pub use changes::Changed;
 pub use clock::CpuClock;
 pub use error::{
     ConfigError, ControlError, CreateError, SendError, SpawnError, StopRequested, TaskError,
+    MAX_ERROR_LEN,
 };
 pub use events::{Event, EventKind, EventPage};
 pub use id::{IdError, WorkerId, MAX_ID_LEN};

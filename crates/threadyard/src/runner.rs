@@ -87,6 +87,7 @@ fn supervise<T: Send + 'static>(worker: &Worker<T>, mut task: Task<T>) -> Option
             Ok(Err(TaskError::Failed(error))) => error,
             Err(payload) => contain::panic_text(payload),
         };
+        let error = crate::error::capped(error);
         if slot.state() != WorkerState::Stopping && budget.take() {
             contain::quietly(
                 || tracing::warn!(worker = %slot.id(), %error, "task failed; restarting it"),

@@ -239,6 +239,7 @@ impl<T, J> Slot<T, J> {
 
     /// A non-fatal error the task reported: counted, kept, published.
     pub(crate) fn record_error(&self, error: String) {
+        let error = crate::error::capped(error);
         tracing::warn!(worker = %self.id, %error, "task reported an error");
         Metrics::bump(&self.metrics.errors);
         *lock(&self.last_error) = Some(error.clone());
@@ -253,6 +254,7 @@ impl<T, J> Slot<T, J> {
         if !self.claim_end() {
             return;
         }
+        let failure = failure.map(crate::error::capped);
         if let Some(error) = &failure {
             self.note_error(error.clone());
         }

@@ -130,20 +130,37 @@ fn instant(name: impl Into<String>, cat: &'static str, ts: f64, tid: u32) -> Tra
 }
 
 /// A track's open slice.
+#[derive(Debug)]
 struct Open {
     name: &'static str,
     since: f64,
 }
 
-/// Builds the trace; `end_us` closes the slices still open (now).
-struct Builder {
+/// Builds a trace an event at a time, so a caller with a time budget (a
+/// browser page's main thread) can read the log in pages and write the trace
+/// out as it goes: [`record`](Self::record) each event in log order, take
+/// what is ready with [`drain`](Self::drain), and [`finish`](Self::finish).
+#[derive(Debug, Default)]
+pub struct TraceBuilder {
     events: Vec<TraceEvent>,
     tracks: Vec<String>,
     open: BTreeMap<u32, Open>,
     flows: u64,
 }
 
-impl Builder {
+impl TraceBuilder {
+    /// An empty trace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The trace events made so far, taken out of the builder, in file
+    /// order; the metadata (track names) comes with [`finish`](Self::finish)
+    /// and belongs before them in the file.
+    pub fn drain(&mut self) -> Vec<TraceEvent> {
+        std::mem::take(&mut self.events)
+    }
+
     fn track(&mut self, id: &str) -> u32 {
         let index = match self.tracks.iter().position(|t| t == id) {
             Some(i) => i,
@@ -174,7 +191,8 @@ impl Builder {
         self.open.insert(tid, Open { name, since: at });
     }
 
-    fn record(&mut self, event: &Event) {
+    /// Adds one event of the log (in log order).
+    pub fn record(&mut self, event: &Event) {
         let at = event.at_us as f64;
         let Some(worker) = event.worker.as_ref() else {
             match &event.kind {
@@ -249,7 +267,11 @@ impl Builder {
         }
     }
 
-    fn finish(mut self, end: f64, missed: u64) -> Trace {
+    /// Closes the slices still open at `end_us` and returns the trace: the
+    /// metadata first, then the events not yet drained. `missed` is how many
+    /// events the log had already overwritten.
+    pub fn finish(mut self, end_us: u64, missed: u64) -> Trace {
+        let end = end_us as f64;
         let open: Vec<u32> = self.open.keys().copied().collect();
         for tid in open {
             self.close(tid, end);
@@ -289,16 +311,14 @@ impl Builder {
 /// The trace of `page` (read from position 0 for a whole run); slices still
 /// open are closed at `end_us`.
 pub fn chrome_trace(page: &EventPage, end_us: u64) -> Trace {
-    let mut builder = Builder {
+    let mut builder = TraceBuilder {
         events: Vec::with_capacity(page.events.len() * 2),
-        tracks: Vec::new(),
-        open: BTreeMap::new(),
-        flows: 0,
+        ..TraceBuilder::default()
     };
     for event in &page.events {
         builder.record(event);
     }
-    builder.finish(end_us as f64, page.missed)
+    builder.finish(end_us, page.missed)
 }
 
 #[cfg(test)]
@@ -465,5 +485,23 @@ mod test {
             .trace_events
             .iter()
             .any(|e| e.name == "broadcast" && e.tid == 0 && e.s == Some("p")));
+
+        // Built an event at a time and drained as it goes, it is the same file.
+        let mut builder = TraceBuilder::new();
+        let mut body = Vec::new();
+        for event in &page.events {
+            builder.record(event);
+            body.append(&mut builder.drain());
+        }
+        let mut streamed = builder.finish(100, 0);
+        let meta = streamed
+            .trace_events
+            .iter()
+            .take_while(|e| e.ph == "M")
+            .count();
+        let tail = streamed.trace_events.split_off(meta);
+        streamed.trace_events.extend(body);
+        streamed.trace_events.extend(tail);
+        assert_eq!(streamed, trace);
     }
 }

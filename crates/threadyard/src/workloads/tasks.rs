@@ -295,6 +295,21 @@ fn work<T: Send + 'static>(w: &Worker<T>, length: Duration) -> Result<(), StopRe
     }
 }
 
+/// "every item", "every 2nd item", "every 11th item", "every 23rd item"...
+fn every_nth(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    match n {
+        0 | 1 => "every item".to_owned(),
+        n => format!("every {n}{suffix} item"),
+    }
+}
+
 /// The data processor, except that every `fail_every`-th item panics. The
 /// count goes on across restarts, so under a restart policy the worker fails
 /// again every `fail_every` items.
@@ -312,10 +327,40 @@ where
             items += 1;
             if items % u64::from(fail_every.max(1)) == 0 {
                 panic!(
-                    "item {items} was malformed (this worker panics on every {fail_every}th item)"
+                    "item {items} was malformed (this worker panics on {})",
+                    every_nth(fail_every)
                 );
             }
             w.task_done();
         })
+    }
+}
+
+#[cfg(test)]
+mod test {
+    #[test]
+    fn the_flaky_workload_counts_in_plain_english() {
+        let said: Vec<String> = [1, 2, 3, 4, 10, 11, 12, 13, 21, 22, 23, 101, 111]
+            .into_iter()
+            .map(super::every_nth)
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "every item",
+                "every 2nd item",
+                "every 3rd item",
+                "every 4th item",
+                "every 10th item",
+                "every 11th item",
+                "every 12th item",
+                "every 13th item",
+                "every 21st item",
+                "every 22nd item",
+                "every 23rd item",
+                "every 101st item",
+                "every 111th item"
+            ]
+        );
     }
 }

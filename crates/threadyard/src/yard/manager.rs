@@ -439,6 +439,13 @@ impl<T: Send + 'static> Yard<T> {
         self.shared.events.since(from)
     }
 
+    /// At most `max` events from position `from` on; pass the page's `next`
+    /// to read on. Costs a page, however long the log: for callers with a
+    /// time budget, such as a browser page's main thread.
+    pub fn events_page(&self, from: u64, max: usize) -> EventPage {
+        self.shared.events.since_at_most(from, max)
+    }
+
     /// The whole event log (what its capacity kept) as a Chrome Trace Event
     /// file: one track per worker, states as slices. See [`crate::trace`].
     pub fn trace(&self) -> crate::trace::Trace {
