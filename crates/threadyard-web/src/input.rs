@@ -29,6 +29,12 @@ extern "C" {
     fn get(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = ArrayBuffer, js_name = isView)]
     fn is_buffer_view(value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["Object", "prototype", "toString"], js_name = call)]
+    fn tag_of(value: &JsValue) -> Result<JsString, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["Map", "prototype", "entries"], js_name = call)]
+    fn map_entries(value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_from(value: &JsValue) -> Result<js_sys::Array, JsValue>;
 }
 
 /// A JS `Error` whose `name` is the kind and whose message is `what`.
@@ -274,6 +280,11 @@ impl Reader<'_> {
                 "{place} is binary data (a typed array or DataView): pass JSON data"
             )));
         }
+        // serde-wasm-bindgen's default serializer makes maps into `Map`s:
+        // read one with string keys as an object.
+        if tag_of(value).map_err(|e| self.threw(place, e))? == "[object Map]" {
+            return self.map(value, place);
+        }
         let keys = object_keys(value).map_err(|e| self.threw(place, e))?;
         let count = keys.length() as usize;
         if count > self.budget.nodes - self.nodes {
@@ -296,6 +307,41 @@ impl Reader<'_> {
             if item.is_undefined() {
                 continue;
             }
+            let item = self.read(&item, &inner)?;
+            map.insert(name, item);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+impl Reader<'_> {
+    fn map(&mut self, value: &JsValue, place: &str) -> Result<Value, JsValue> {
+        let size = get(value, &JsValue::from_str("size")).map_err(|e| self.threw(place, e))?;
+        let size = size.as_f64().unwrap_or(f64::INFINITY);
+        if size > (self.budget.nodes - self.nodes) as f64 {
+            return Err(self.refuse(format_args!(
+                "{place} has {size} entries: at most {} values in all",
+                self.budget.nodes
+            )));
+        }
+        let entries = map_entries(value)
+            .and_then(|it| array_from(&it))
+            .map_err(|e| self.threw(place, e))?;
+        let mut map = Map::new();
+        for entry in entries.iter() {
+            let key = get(&entry, &JsValue::from(0)).map_err(|e| self.threw(place, e))?;
+            let item = get(&entry, &JsValue::from(1)).map_err(|e| self.threw(place, e))?;
+            let Some(name) = key.dyn_ref::<JsString>() else {
+                return Err(self.refuse(format_args!(
+                    "{place} is a Map with a key that is not a string: use string keys"
+                )));
+            };
+            self.take_text(place, name.length() as usize)?;
+            let name = String::from(name);
+            if item.is_undefined() {
+                continue;
+            }
+            let inner = format!("{place}.{name}");
             let item = self.read(&item, &inner)?;
             map.insert(name, item);
         }
