@@ -1,0 +1,230 @@
+//! Runs a scenario's script on the page: timers set from its clock
+//! ([`Cue`]), and the commands it gives the threads module. Nothing here
+//! blocks: each step is a timer, and the steps that wait (for workers to
+//! finish, for shutdown) await promises.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use yew::UseReducerDispatcher;
+
+use super::connection::{message, read, Yard};
+use crate::clock::{Cue, Status};
+use crate::model::{CommandView, Report, ScenarioView, Snapshot};
+use crate::narration::LineKind;
+use crate::state::{Action, AppState};
+
+pub type Dispatcher = UseReducerDispatcher<AppState<Yard>>;
+
+/// A running script; clones share it.
+#[derive(Clone)]
+pub struct Script(Rc<RefCell<Inner>>);
+
+struct Inner {
+    scenario: Rc<ScenarioView>,
+    yard: Yard,
+    /// The manager's number in the app's state.
+    generation: u64,
+    dispatch: Dispatcher,
+    cue: Cue,
+    timer: Option<Timeout>,
+}
+
+fn wall() -> f64 {
+    js_sys::Date::now()
+}
+
+type Wait = Pin<Box<dyn Future<Output = ()>>>;
+
+impl Inner {
+    /// The manager's clock now, for narration lines.
+    fn yard_ms(&self) -> f64 {
+        self.yard
+            .0
+            .snapshot()
+            .ok()
+            .and_then(|s| read::<Snapshot>(s).ok())
+            .map_or(0.0, |s| s.at_ms)
+    }
+
+    fn say(&self, kind: LineKind, text: String) {
+        self.dispatch
+            .dispatch(Action::Say(self.generation, self.yard_ms(), kind, text));
+    }
+}
+
+impl Script {
+    /// Starts `scenario`'s script on `yard` (manager `generation`), whose
+    /// cast is already running.
+    pub fn start(
+        scenario: Rc<ScenarioView>,
+        yard: Yard,
+        generation: u64,
+        dispatch: Dispatcher,
+        speed: f64,
+    ) -> Self {
+        let steps = scenario.script.iter().map(|s| s.at_ms).collect();
+        let script = Self(Rc::new(RefCell::new(Inner {
+            scenario,
+            yard,
+            generation,
+            dispatch,
+            cue: Cue::new(steps, wall(), speed),
+            timer: None,
+        })));
+        script.schedule();
+        script
+    }
+
+    pub fn status(&self) -> Status {
+        self.0.borrow().cue.status(wall())
+    }
+
+    pub fn set_speed(&self, speed: f64) {
+        self.0.borrow_mut().cue.set_speed(wall(), speed);
+        self.schedule();
+    }
+
+    /// Holds the script's clock (the workers go on: they are real threads)
+    /// or lets it go again.
+    pub fn set_held(&self, held: bool) {
+        if self.0.borrow_mut().cue.set_held(wall(), held) {
+            self.schedule();
+        }
+    }
+
+    /// Runs the next step now: the script's clock jumps to its time.
+    pub fn step(&self) {
+        if self.0.borrow_mut().cue.jump_to_next(wall()) {
+            self.run_due();
+        }
+    }
+
+    /// Stops the script where it is (a new run replaces it).
+    pub fn cancel(&self) {
+        let mut inner = self.0.borrow_mut();
+        inner.timer = None;
+        inner.cue.cancel();
+    }
+
+    fn schedule(&self) {
+        let mut inner = self.0.borrow_mut();
+        inner.timer = None;
+        if let Some(delay) = inner.cue.delay_ms(wall()) {
+            let me = self.clone();
+            inner.timer = Some(Timeout::new(delay.ceil() as u32, move || me.run_due()));
+        }
+    }
+
+    /// Runs every step that is due, in order; a step that awaits runs the
+    /// rest when it is done.
+    fn run_due(&self) {
+        loop {
+            let taken = self.0.borrow_mut().cue.take_due(wall());
+            let Some(index) = taken else { break };
+            let step = self.0.borrow().scenario.script[index].clone();
+            self.0.borrow().say(LineKind::Script, step.says.clone());
+            if let Some(wait) = self.run(&step.command) {
+                self.0.borrow_mut().cue.set_busy(true);
+                let me = self.clone();
+                spawn_local(async move {
+                    wait.await;
+                    me.0.borrow_mut().cue.set_busy(false);
+                    me.after_step();
+                });
+                return;
+            }
+        }
+        self.after_step();
+    }
+
+    fn after_step(&self) {
+        let finished = {
+            let inner = self.0.borrow();
+            inner
+                .cue
+                .finished()
+                .then(|| (inner.dispatch.clone(), inner.generation))
+        };
+        match finished {
+            Some((dispatch, generation)) => dispatch.dispatch(Action::ScenarioFinished(generation)),
+            None => self.schedule_or_run(),
+        }
+    }
+
+    fn schedule_or_run(&self) {
+        let due_now = self.0.borrow().cue.delay_ms(wall()) == Some(0.0);
+        if due_now {
+            self.run_due();
+        } else {
+            self.schedule();
+        }
+    }
+
+    /// Gives one command; returns what to await for the ones that wait.
+    fn run(&self, command: &CommandView) -> Option<Wait> {
+        let inner = self.0.borrow();
+        let yard = inner.yard.clone();
+        let problem = |e: JsValue| inner.say(LineKind::Problem, message(&e));
+        match command {
+            CommandView::Send { to, message } => {
+                yard.0.send(to, &JsValue::from_str(message)).err().map(problem);
+            }
+            CommandView::Pause { worker } => {
+                yard.0.pause(worker).err().map(problem);
+            }
+            CommandView::Resume { worker } => {
+                yard.0.resume(worker).err().map(problem);
+            }
+            CommandView::Broadcast { message } => {
+                yard.0.broadcast(&JsValue::from_str(message)).err().map(problem);
+            }
+            CommandView::WaitAll { timeout_ms } => {
+                let real_ms = timeout_ms / inner.cue.speed();
+                let ids: Vec<String> = inner.scenario.cast.iter().map(|c| c.id.clone()).collect();
+                let me = self.clone();
+                return Some(Box::pin(async move {
+                    let deadline = wall() + real_ms;
+                    let mut late = Vec::new();
+                    for id in ids {
+                        let left = (deadline - wall()).max(0.0);
+                        let end = JsFuture::from(yard.0.join(&id, left)).await;
+                        if !end.is_ok_and(|state| state.is_string()) {
+                            late.push(id);
+                        }
+                    }
+                    let inner = me.0.borrow();
+                    if late.is_empty() {
+                        inner.say(LineKind::Event, "Every worker finished by itself.".into());
+                    } else {
+                        inner.say(
+                            LineKind::Problem,
+                            format!("Still running when the wait ended: {}.", late.join(", ")),
+                        );
+                    }
+                }));
+            }
+            CommandView::Shutdown { timeout_ms } => {
+                let real_ms = timeout_ms / inner.cue.speed();
+                let (dispatch, generation) = (inner.dispatch.clone(), inner.generation);
+                let me = self.clone();
+                return Some(Box::pin(async move {
+                    let report = JsFuture::from(yard.0.shutdown(real_ms))
+                        .await
+                        .map_err(|e| message(&e))
+                        .and_then(read::<Report>);
+                    match report {
+                        Ok(report) => dispatch.dispatch(Action::Report(generation, report)),
+                        Err(why) => me.0.borrow().say(LineKind::Problem, why),
+                    }
+                }));
+            }
+        }
+        None
+    }
+}
