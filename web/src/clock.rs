@@ -168,12 +168,19 @@ mod tests {
     fn holding_freezes_script_time_and_no_step_comes_due() {
         let mut cue = seed(0.0, 1.0);
         assert!(cue.set_held(2_000.0, true));
-        assert!(!cue.set_held(2_500.0, true), "holding twice changes nothing");
+        assert!(
+            !cue.set_held(2_500.0, true),
+            "holding twice changes nothing"
+        );
         assert_eq!(cue.now_ms(60_000.0), 2_000.0);
         assert_eq!(cue.take_due(60_000.0), None);
         assert_eq!(cue.delay_ms(60_000.0), None, "no timer while held");
         assert!(cue.set_held(60_000.0, false));
-        assert_eq!(cue.now_ms(61_000.0), 3_000.0, "goes on from where it was held");
+        assert_eq!(
+            cue.now_ms(61_000.0),
+            3_000.0,
+            "goes on from where it was held"
+        );
     }
 
     #[test]

@@ -260,7 +260,11 @@ mod tests {
         h.record(&event(0.0, Some("w"), EventKind::Created));
         h.record(&event(1.0, Some("w"), EventKind::Started));
         h.record(&event(50.0, Some("w"), EventKind::PauseRequested));
-        h.record(&event(80.0, Some("w"), EventKind::Paused { by_itself: false }));
+        h.record(&event(
+            80.0,
+            Some("w"),
+            EventKind::Paused { by_itself: false },
+        ));
         h.record(&event(200.0, Some("w"), EventKind::Resumed));
         assert_eq!(
             states(&h.lanes[0]),
@@ -283,9 +287,15 @@ mod tests {
         let error = "panicked: item 10 was malformed".to_owned();
         h.record(&event(5.0, Some("w"), EventKind::Restarted { error }));
         let lane = &h.lanes[0];
-        assert_eq!(lane.segments.last().map(|s| s.state), Some(WorkerState::Running));
+        assert_eq!(
+            lane.segments.last().map(|s| s.state),
+            Some(WorkerState::Running)
+        );
         assert_eq!(lane.marks[0].kind, MarkKind::Failure);
-        assert_eq!(lane.marks[0].label, "restarted: panicked: item 10 was malformed");
+        assert_eq!(
+            lane.marks[0].label,
+            "restarted: panicked: item 10 was malformed"
+        );
     }
 
     #[test]
@@ -293,8 +303,19 @@ mod tests {
         let mut h = History::default();
         h.record(&event(0.0, Some("a"), EventKind::Started));
         h.record(&event(1.0, Some("b"), EventKind::Started));
-        h.record(&event(2.0, Some("a"), EventKind::MessageSent { from: None }));
-        h.record(&event(3.0, None, EventKind::Broadcast { delivered: 2, full: 0 }));
+        h.record(&event(
+            2.0,
+            Some("a"),
+            EventKind::MessageSent { from: None },
+        ));
+        h.record(&event(
+            3.0,
+            None,
+            EventKind::Broadcast {
+                delivered: 2,
+                full: 0,
+            },
+        ));
         assert_eq!(h.lanes[0].segments.len(), 1);
         assert_eq!(h.broadcasts.len(), 1);
         h.record(&event(4.0, Some("a"), EventKind::Removed));
@@ -314,7 +335,11 @@ mod tests {
         h.sample(&snap(500.0, 5, 3));
         h.sample(&snap(1_000.0, 10, 3));
         let marks: Vec<&str> = h.lanes[0].marks.iter().map(|m| m.label.as_str()).collect();
-        assert_eq!(marks, ["read 3 message(s)"], "one mark per refresh that read some");
+        assert_eq!(
+            marks,
+            ["read 3 message(s)"],
+            "one mark per refresh that read some"
+        );
         assert_eq!(h.throughput(), [(500.0, 10.0), (1_000.0, 10.0)]);
         assert_eq!(h.rate("w", 1_000.0, 10), Some(10.0));
         assert_eq!(h.rate("nobody", 1_000.0, 10), None);
@@ -340,14 +365,22 @@ mod tests {
         let mut h = History::default();
         h.record(&event(0.0, Some("w"), EventKind::Started));
         h.record(&event(1.0, Some("w"), EventKind::PauseRequested));
-        h.record(&event(2.0, Some("w"), EventKind::Paused { by_itself: false }));
+        h.record(&event(
+            2.0,
+            Some("w"),
+            EventKind::Paused { by_itself: false },
+        ));
         let far = RETAIN_MS + 10_000.0;
         h.sample(&Snapshot {
             at_ms: far,
             workers: vec![worker("w", WorkerState::Paused, 0, 0)],
             ..Snapshot::default()
         });
-        assert_eq!(states(&h.lanes[0]), [(WorkerState::Paused, 2.0, None)], "the open segment stays");
+        assert_eq!(
+            states(&h.lanes[0]),
+            [(WorkerState::Paused, 2.0, None)],
+            "the open segment stays"
+        );
         assert!(h.lanes[0].marks.is_empty());
         assert_eq!(h.samples.len(), 1);
     }

@@ -1,8 +1,8 @@
-//! Reading what a person typed into the page's forms: each reader returns
-//! the value, or a message that says what is wrong and what to give.
+//! What a person asks of the page, and reading what they typed into its
+//! forms: each reader returns the value, or a message that says what is
+//! wrong and what to give.
 
 use serde_json::{json, Value};
-
 
 /// Slowest and fastest speeds the page offers.
 pub const MIN_SPEED: f64 = 0.1;
@@ -23,6 +23,31 @@ pub const WORKLOADS: [(&str, &str, &str, &str); 3] = [
     ("cpu-bound", "CPU-bound", "work rounds per item", "200000"),
     ("chatty", "Chatty (messages peers)", "ms per message", "200"),
 ];
+
+/// What the spawn form asks for, as typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpawnRequest {
+    pub count: String,
+    pub kind: String,
+    pub param: String,
+    pub name: String,
+}
+
+/// What a row's buttons do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    Pause,
+    Resume,
+    Stop,
+    Remove,
+}
+
+/// What an export button saves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    Trace,
+    Snapshot,
+}
 
 pub fn speed(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -72,7 +97,9 @@ pub fn workload(kind: &str, param: &str) -> Result<Value, String> {
 pub fn worker_ids(name: &str, n: usize, auto_named: usize) -> Vec<String> {
     let name = name.trim();
     match (name.is_empty(), n) {
-        (true, _) => (0..n).map(|i| format!("worker_{}", auto_named + i)).collect(),
+        (true, _) => (0..n)
+            .map(|i| format!("worker_{}", auto_named + i))
+            .collect(),
         (false, 1) => vec![name.to_owned()],
         (false, _) => (0..n).map(|i| format!("{name}_{i}")).collect(),
     }
@@ -111,8 +138,12 @@ mod tests {
             workload("chatty", "1.5").unwrap(),
             json!({"kind": "chatty", "item_ms": 1.5})
         );
-        assert!(workload("cpu-bound", "1.5").unwrap_err().contains("whole number"));
-        assert!(workload("data-processor", "abc").unwrap_err().contains("not a number"));
+        assert!(workload("cpu-bound", "1.5")
+            .unwrap_err()
+            .contains("whole number"));
+        assert!(workload("data-processor", "abc")
+            .unwrap_err()
+            .contains("not a number"));
     }
 
     #[test]

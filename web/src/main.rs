@@ -18,6 +18,8 @@
 mod clock;
 mod history;
 mod input;
+#[cfg(test)]
+mod layout;
 mod model;
 mod narration;
 mod state;

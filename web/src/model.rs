@@ -257,7 +257,9 @@ impl BroadcastView {
             self.count(Delivery::Finished),
         );
         (
-            format!("delivered to {delivered}; mailbox full at {full}; already finished: {finished}"),
+            format!(
+                "delivered to {delivered}; mailbox full at {full}; already finished: {finished}"
+            ),
             full > 0,
         )
     }

@@ -265,10 +265,25 @@ mod tests {
     fn the_seed_run_is_told_in_order() {
         let mut n = Narrator::default();
         n.event(&event(0.0, Some("worker_1"), EventKind::Started));
-        n.say(5_000.0, LineKind::Script, "At 5 s the script sends worker_1 \"pause\".");
-        n.event(&event(5_010.0, Some("worker_1"), EventKind::Paused { by_itself: true }));
+        n.say(
+            5_000.0,
+            LineKind::Script,
+            "At 5 s the script sends worker_1 \"pause\".",
+        );
+        n.event(&event(
+            5_010.0,
+            Some("worker_1"),
+            EventKind::Paused { by_itself: true },
+        ));
         n.event(&event(8_000.0, Some("worker_1"), EventKind::Resumed));
-        n.event(&event(15_000.0, None, EventKind::Broadcast { delivered: 3, full: 0 }));
+        n.event(&event(
+            15_000.0,
+            None,
+            EventKind::Broadcast {
+                delivered: 3,
+                full: 0,
+            },
+        ));
         n.event(&event(15_100.0, Some("worker_1"), EventKind::Stopped));
         let told = texts(&n);
         assert_eq!(told.len(), 6);
@@ -296,12 +311,23 @@ mod tests {
             let mut n = Narrator::at_speed(speed);
             n.event(&event(0.0, Some("batch"), EventKind::PauseRequested));
             let waited = 2_000.0 / speed;
-            n.event(&event(waited, Some("batch"), EventKind::Paused { by_itself: false }));
+            n.event(&event(
+                waited,
+                Some("batch"),
+                EventKind::Paused { by_itself: false },
+            ));
             n.event(&event(0.0, Some("quick"), EventKind::PauseRequested));
-            n.event(&event(10.0 / speed, Some("quick"), EventKind::Paused { by_itself: false }));
+            n.event(&event(
+                10.0 / speed,
+                Some("quick"),
+                EventKind::Paused { by_itself: false },
+            ));
             let told = texts(&n).join("\n");
             assert!(told.contains("inside work with no pause point"), "{told}");
-            assert!(told.contains("quick reached a pause point and paused"), "{told}");
+            assert!(
+                told.contains("quick reached a pause point and paused"),
+                "{told}"
+            );
         }
     }
 
@@ -310,13 +336,29 @@ mod tests {
         let mut n = Narrator::default();
         for i in 1..=2 {
             let error = format!("panicked: item {i}");
-            n.event(&event(f64::from(i), Some("flaky"), EventKind::Restarted { error }));
+            n.event(&event(
+                f64::from(i),
+                Some("flaky"),
+                EventKind::Restarted { error },
+            ));
         }
-        n.event(&event(9.0, None, EventKind::ShutdownFinished { unresponsive: 1 }));
-        n.event(&event(9.5, Some("quiet"), EventKind::MessageSent { from: None }));
+        n.event(&event(
+            9.0,
+            None,
+            EventKind::ShutdownFinished { unresponsive: 1 },
+        ));
+        n.event(&event(
+            9.5,
+            Some("quiet"),
+            EventKind::MessageSent { from: None },
+        ));
         n.event(&event(9.6, None, EventKind::Other));
         let told = texts(&n);
-        assert_eq!(told.len(), 3, "messages and unknown kinds are not told: {told:?}");
+        assert_eq!(
+            told.len(),
+            3,
+            "messages and unknown kinds are not told: {told:?}"
+        );
         assert!(told[1].contains("(restart 2)"));
         assert!(n.lines.iter().all(|l| l.kind == LineKind::Problem));
     }
@@ -336,7 +378,13 @@ mod tests {
                 pause_pending_ms: None,
                 errors: 0,
                 restarts: 0,
-                mailbox: MailboxView { capacity: 8, depth, high_water: depth, sent: 0, received: 0 },
+                mailbox: MailboxView {
+                    capacity: 8,
+                    depth,
+                    high_water: depth,
+                    sent: 0,
+                    received: 0,
+                },
                 last_error: None,
             }],
             ..Snapshot::default()
@@ -346,7 +394,11 @@ mod tests {
             let would = n.would_tell(&s);
             let before = n.lines.len();
             n.sample(&s);
-            assert_eq!(would, n.lines.len() > before, "would_tell agrees with sample at {at}");
+            assert_eq!(
+                would,
+                n.lines.len() > before,
+                "would_tell agrees with sample at {at}"
+            );
         }
         assert_eq!(
             texts(&n),

@@ -81,7 +81,7 @@ pub struct AppState<Y> {
     pub snapshot: Rc<Snapshot>,
     pub history: Rc<History>,
     pub narrator: Rc<Narrator>,
-    pub feedback: BTreeMap<Place, Feedback>,
+    pub feedback: Rc<BTreeMap<Place, Feedback>>,
     pub report: Option<Rc<Report>>,
     /// Workers spawned with an automatic name so far.
     pub auto_named: usize,
@@ -137,7 +137,7 @@ impl<Y> AppState<Y> {
             snapshot: Rc::default(),
             history: Rc::default(),
             narrator: Rc::default(),
-            feedback: BTreeMap::new(),
+            feedback: Rc::default(),
             report: None,
             auto_named: 0,
             speed: 1.0,
@@ -159,9 +159,7 @@ impl<Y> AppState<Y> {
         match action {
             Action::Refresh(generation, ..)
             | Action::Report(generation, _)
-            | Action::Say(generation, ..) => {
-                self.yard.is_some() && *generation == self.generation
-            }
+            | Action::Say(generation, ..) => self.yard.is_some() && *generation == self.generation,
             Action::SetSpeed(speed) => (MIN_SPEED..=MAX_SPEED).contains(speed),
             Action::Ready(..) => self.phase == Phase::Starting,
             Action::ScenarioFinished(generation) => {
@@ -189,7 +187,7 @@ impl<Y> AppState<Y> {
             Action::Refresh(_, snapshot, page) => self.refresh(snapshot, page),
             Action::Say(_, at, kind, text) => renew(&mut self.narrator).say(at, kind, text),
             Action::SetSpeed(speed) => {
-                self.feedback.remove(&Place::Speed);
+                self.clear(&Place::Speed);
                 self.speed = speed;
                 renew(&mut self.narrator).speed = speed;
             }
@@ -201,14 +199,12 @@ impl<Y> AppState<Y> {
             Action::ScenarioFinished(_) => self.lesson_due = true,
             Action::Page(page) => self.page = page,
             Action::Error(place, message) => {
-                self.feedback.insert(place, Feedback::Error(message));
+                renew(&mut self.feedback).insert(place, Feedback::Error(message));
             }
             Action::Note(place, message) => {
-                self.feedback.insert(place, Feedback::Note(message));
+                renew(&mut self.feedback).insert(place, Feedback::Note(message));
             }
-            Action::Clear(place) => {
-                self.feedback.remove(&place);
-            }
+            Action::Clear(place) => self.clear(&place),
             Action::Report(_, report) => self.report = Some(Rc::new(report)),
             Action::AutoNamed(n) => self.auto_named += n,
             Action::NewManager(yard) => {
@@ -217,6 +213,13 @@ impl<Y> AppState<Y> {
             }
         }
         self
+    }
+
+    /// Clears what is said at `place` (the map is copied only if it has some).
+    fn clear(&mut self, place: &Place) {
+        if self.feedback.contains_key(place) {
+            renew(&mut self.feedback).remove(place);
+        }
     }
 
     fn refresh(&mut self, snapshot: Snapshot, page: EventPage) {
@@ -252,7 +255,7 @@ impl<Y> AppState<Y> {
         self.report = None;
         self.history = Rc::default();
         self.snapshot = Rc::default();
-        self.feedback.clear();
+        self.feedback = Rc::default();
         self.auto_named = 0;
         self.narrator = Rc::new(Narrator::at_speed(self.speed));
         self.marker = None;
@@ -296,7 +299,10 @@ impl<Y> AppState<Y> {
                 r.undelivered_messages
             ));
         }
-        lines.push(format!("Scenario finished. Look for: {}", scenario.look_for));
+        lines.push(format!(
+            "Scenario finished. Look for: {}",
+            scenario.look_for
+        ));
         let narrator = renew(&mut self.narrator);
         for line in lines {
             narrator.say(at, LineKind::Lesson, line);
@@ -329,7 +335,13 @@ mod tests {
                 pause_pending_ms: None,
                 errors: 0,
                 restarts: 0,
-                mailbox: MailboxView { capacity: 16, depth: 0, high_water: 0, sent: 0, received: 0 },
+                mailbox: MailboxView {
+                    capacity: 16,
+                    depth: 0,
+                    high_water: 0,
+                    sent: 0,
+                    received: 0,
+                },
                 last_error: None,
             }],
             live_threads: 1,
@@ -362,19 +374,35 @@ mod tests {
         assert_eq!(s.refreshes, 1);
         assert_eq!(s.snapshot.workers[0].tasks_completed, 4);
         let lane = &s.history.lanes[0];
-        assert_eq!(lane.segments.last().map(|x| x.state), Some(WorkerState::Running));
+        assert_eq!(
+            lane.segments.last().map(|x| x.state),
+            Some(WorkerState::Running)
+        );
         assert_eq!(s.narrator.lines.len(), 2);
     }
 
     #[test]
     fn a_refresh_with_nothing_to_tell_keeps_the_same_narration() {
-        let s = ready().reduce(Action::Refresh(1, snapshot(100.0, WorkerState::Running, 1), events(&[(1.0, EventKind::Started)])));
+        let s = ready().reduce(Action::Refresh(
+            1,
+            snapshot(100.0, WorkerState::Running, 1),
+            events(&[(1.0, EventKind::Started)]),
+        ));
         let told = Rc::clone(&s.narrator);
         let history = Rc::clone(&s.history);
-        let s = s.reduce(Action::Refresh(1, snapshot(200.0, WorkerState::Running, 2), EventPage::default()));
+        let s = s.reduce(Action::Refresh(
+            1,
+            snapshot(200.0, WorkerState::Running, 2),
+            EventPage::default(),
+        ));
         assert!(Rc::ptr_eq(&told, &s.narrator), "not copied, not changed");
-        assert!(!Rc::ptr_eq(&history, &s.history), "a changed part is a new one");
-        let notes = s.clone().reduce(Action::Note(Place::Spawn, "started 1 worker(s)".into()));
+        assert!(
+            !Rc::ptr_eq(&history, &s.history),
+            "a changed part is a new one"
+        );
+        let notes = s
+            .clone()
+            .reduce(Action::Note(Place::Spawn, "started 1 worker(s)".into()));
         assert!(Rc::ptr_eq(&told, &notes.narrator) && Rc::ptr_eq(&s.history, &notes.history));
     }
 
@@ -389,10 +417,17 @@ mod tests {
             undelivered_messages: 0,
             elapsed_ms: 1.0,
         };
-        let stale = Action::Refresh(1, snapshot(100.0, WorkerState::Stopped, 9), EventPage::default());
+        let stale = Action::Refresh(
+            1,
+            snapshot(100.0, WorkerState::Stopped, 9),
+            EventPage::default(),
+        );
         assert!(!s.accepts(&stale));
         let s = s.reduce(stale).reduce(Action::Report(1, report.clone()));
-        assert!(s.snapshot.workers.is_empty(), "the old manager's figures are not shown");
+        assert!(
+            s.snapshot.workers.is_empty(),
+            "the old manager's figures are not shown"
+        );
         assert!(s.report.is_none(), "nor its report");
         assert_eq!(s.refreshes, 0);
         let s = s.reduce(Action::Report(2, report));
@@ -413,14 +448,28 @@ mod tests {
         assert_eq!((again.yard, again.pool), (Some(1), 8), "started once only");
         assert!(!s.accepts(&Action::ScenarioFinished(1)));
         let before = State::new(Page::Yard);
-        assert!(!before.accepts(&Action::Refresh(0, Snapshot::default(), EventPage::default())), "no refresh before the pool is up");
+        assert!(
+            !before.accepts(&Action::Refresh(
+                0,
+                Snapshot::default(),
+                EventPage::default()
+            )),
+            "no refresh before the pool is up"
+        );
     }
 
     #[test]
     fn a_new_manager_forgets_what_the_old_one_showed() {
         let s = ready()
-            .reduce(Action::Refresh(1, snapshot(100.0, WorkerState::Running, 3), events(&[(1.0, EventKind::Started)])))
-            .reduce(Action::Error(Place::Row("w".into()), "cannot resume".into()))
+            .reduce(Action::Refresh(
+                1,
+                snapshot(100.0, WorkerState::Running, 3),
+                events(&[(1.0, EventKind::Started)]),
+            ))
+            .reduce(Action::Error(
+                Place::Row("w".into()),
+                "cannot resume".into(),
+            ))
             .reduce(Action::Mark(Some(1.0)))
             .reduce(Action::AutoNamed(3))
             .reduce(Action::NewManager(2));
@@ -434,12 +483,21 @@ mod tests {
         let s = ready()
             .reduce(Action::Error(Place::Spawn, "\"0\" is not a count".into()))
             .reduce(Action::Note(Place::Message, "sent to w".into()));
-        assert_eq!(s.feedback(&Place::Spawn), Some(&Feedback::Error("\"0\" is not a count".into())));
+        assert_eq!(
+            s.feedback(&Place::Spawn),
+            Some(&Feedback::Error("\"0\" is not a count".into()))
+        );
         let s = s.reduce(Action::Note(Place::Spawn, "started 1 worker(s)".into()));
-        assert_eq!(s.feedback(&Place::Spawn), Some(&Feedback::Note("started 1 worker(s)".into())));
+        assert_eq!(
+            s.feedback(&Place::Spawn),
+            Some(&Feedback::Note("started 1 worker(s)".into()))
+        );
         let s = s.reduce(Action::Clear(Place::Spawn));
         assert_eq!(s.feedback(&Place::Spawn), None);
-        assert!(s.feedback(&Place::Message).is_some(), "other places keep theirs");
+        assert!(
+            s.feedback(&Place::Message).is_some(),
+            "other places keep theirs"
+        );
     }
 
     #[test]
@@ -466,19 +524,38 @@ mod tests {
                 },
             ))
             .reduce(Action::ScenarioFinished(1))
-            .reduce(Action::Say(1, 0.0, LineKind::Script, "an old script's line".into()));
+            .reduce(Action::Say(
+                1,
+                0.0,
+                LineKind::Script,
+                "an old script's line".into(),
+            ));
         assert!(!s.lesson_due, "a replaced run's end is refused");
         let s = s.reduce(Action::ScenarioFinished(2));
-        assert!(s.narrator.lines.is_empty(), "told only once the last events are in");
+        assert!(
+            s.narrator.lines.is_empty(),
+            "told only once the last events are in"
+        );
         let s = s.reduce(Action::Refresh(
             2,
             snapshot(16_000.0, WorkerState::Stopped, 150),
             events(&[(15_900.0, EventKind::Stopped)]),
         ));
-        let told: Vec<(LineKind, &str)> = s.narrator.lines.iter().map(|l| (l.kind, l.text.as_str())).collect();
+        let told: Vec<(LineKind, &str)> = s
+            .narrator
+            .lines
+            .iter()
+            .map(|l| (l.kind, l.text.as_str()))
+            .collect();
         assert_eq!(told.len(), 4);
         assert!(told[0].1.starts_with("w stopped cleanly"));
-        assert_eq!(told[1], (LineKind::Lesson, "Final figures (real time, the script ran at 1x): w 150 tasks (stopped)."));
+        assert_eq!(
+            told[1],
+            (
+                LineKind::Lesson,
+                "Final figures (real time, the script ran at 1x): w 150 tasks (stopped)."
+            )
+        );
         assert_eq!(told[2].1, "Shutdown report: stopped cleanly: w; failed: none; did not stop in time: none; messages never read: 0.");
         assert_eq!(told[3].1, "Scenario finished. Look for: worker_1 behind.");
         assert!(!s.lesson_due);

@@ -51,7 +51,8 @@ fn a_real_managers_snapshot_events_broadcast_and_report_read_as_the_ui_model() {
     yard.send("w", "hello".to_owned()).expect("sent");
     let broadcast: BroadcastView = read(&yard.broadcast("shutdown".to_owned()));
     assert_eq!(broadcast.count(Delivery::Delivered), 1);
-    yard.join("w", LONG).expect("it reads \"shutdown\" and finishes");
+    yard.join("w", LONG)
+        .expect("it reads \"shutdown\" and finishes");
     let report: Report = read(&yard.shutdown(LONG));
     assert_eq!(report.clean, ["w"]);
     assert!(report.failed.is_empty() && report.unresponsive.is_empty());
@@ -69,7 +70,10 @@ fn a_real_managers_snapshot_events_broadcast_and_report_read_as_the_ui_model() {
         EventKind::Paused { by_itself: false },
         EventKind::Resumed,
         EventKind::MessageSent { from: None },
-        EventKind::Broadcast { delivered: 1, full: 0 },
+        EventKind::Broadcast {
+            delivered: 1,
+            full: 0,
+        },
         EventKind::Stopped,
         EventKind::ShutdownStarted,
         EventKind::ShutdownFinished { unresponsive: 0 },
@@ -97,8 +101,13 @@ fn every_event_kind_of_the_core_is_one_the_ui_knows() {
         CoreKind::Failed { error: error() },
         CoreKind::Restarted { error: error() },
         CoreKind::ErrorRecorded { error: error() },
-        CoreKind::MessageSent { from: Some(id.clone()) },
-        CoreKind::Broadcast { delivered: 2, full: 1 },
+        CoreKind::MessageSent {
+            from: Some(id.clone()),
+        },
+        CoreKind::Broadcast {
+            delivered: 2,
+            full: 1,
+        },
         CoreKind::Removed,
         CoreKind::ShutdownStarted,
         CoreKind::ShutdownFinished { unresponsive: 3 },
@@ -132,7 +141,10 @@ fn every_event_kind_of_the_core_is_one_the_ui_knows() {
             EventKind::Restarted { error: s("boom") },
             EventKind::ErrorRecorded { error: s("boom") },
             EventKind::MessageSent { from: Some(s("w")) },
-            EventKind::Broadcast { delivered: 2, full: 1 },
+            EventKind::Broadcast {
+                delivered: 2,
+                full: 1
+            },
             EventKind::Removed,
             EventKind::ShutdownStarted,
             EventKind::ShutdownFinished { unresponsive: 3 },
@@ -153,7 +165,11 @@ fn every_worker_state_of_the_core_has_the_same_name_in_the_ui() {
     ];
     for (core, ui) in core.into_iter().zip(WorkerState::ALL) {
         assert_eq!(read::<WorkerState>(&core), ui);
-        assert_eq!(ui.name(), core.to_string(), "the page shows the core's name");
+        assert_eq!(
+            ui.name(),
+            core.to_string(),
+            "the page shows the core's name"
+        );
     }
 }
 
@@ -172,10 +188,10 @@ fn the_scenarios_read_as_the_ui_model_and_their_workloads_go_back_unchanged() {
         }
     }
     let seed = &ui[0];
-    assert!(seed
-        .script
-        .iter()
-        .any(|s| matches!(&s.command, CommandView::Pause { .. } | CommandView::Send { .. })));
+    assert!(seed.script.iter().any(|s| matches!(
+        &s.command,
+        CommandView::Pause { .. } | CommandView::Send { .. }
+    )));
     assert!(matches!(
         seed.script.last().map(|s| &s.command),
         Some(CommandView::Shutdown { .. })

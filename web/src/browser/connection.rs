@@ -17,7 +17,10 @@ use serde::Serialize as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use yew::UseReducerDispatcher;
+
 use crate::model::ScenarioView;
+use crate::state::AppState;
 
 #[wasm_bindgen(raw_module = "./threads/threadyard_web.js")]
 extern "C" {
@@ -85,6 +88,9 @@ impl PartialEq for Yard {
         Rc::ptr_eq(&self.0, &other.0)
     }
 }
+
+/// Sends actions to the app's state.
+pub type Dispatcher = UseReducerDispatcher<AppState<Yard>>;
 
 /// The message of a thrown JS error (the threads module throws `Error`s whose
 /// message says what went wrong and what to do).

@@ -11,15 +11,12 @@ use std::rc::Rc;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use yew::UseReducerDispatcher;
 
-use super::connection::{message, read, Yard};
+use super::connection::{message, read, Dispatcher, Yard};
 use crate::clock::{Cue, Status};
 use crate::model::{CommandView, Report, ScenarioView, Snapshot};
 use crate::narration::LineKind;
-use crate::state::{Action, AppState};
-
-pub type Dispatcher = UseReducerDispatcher<AppState<Yard>>;
+use crate::state::Action;
 
 /// A running script; clones share it.
 #[derive(Clone)]
@@ -173,7 +170,10 @@ impl Script {
         let problem = |e: JsValue| inner.say(LineKind::Problem, message(&e));
         match command {
             CommandView::Send { to, message } => {
-                yard.0.send(to, &JsValue::from_str(message)).err().map(problem);
+                yard.0
+                    .send(to, &JsValue::from_str(message))
+                    .err()
+                    .map(problem);
             }
             CommandView::Pause { worker } => {
                 yard.0.pause(worker).err().map(problem);
@@ -182,7 +182,10 @@ impl Script {
                 yard.0.resume(worker).err().map(problem);
             }
             CommandView::Broadcast { message } => {
-                yard.0.broadcast(&JsValue::from_str(message)).err().map(problem);
+                yard.0
+                    .broadcast(&JsValue::from_str(message))
+                    .err()
+                    .map(problem);
             }
             CommandView::WaitAll { timeout_ms } => {
                 let real_ms = timeout_ms / inner.cue.speed();
@@ -226,5 +229,31 @@ impl Script {
             }
         }
         None
+    }
+}
+
+/// The page's script, if one has run: the same slot for the page's life,
+/// compared by identity.
+#[derive(Clone, Default)]
+pub struct ScriptSlot(Rc<RefCell<Option<Script>>>);
+
+impl PartialEq for ScriptSlot {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl ScriptSlot {
+    /// Puts `script` in, cancelling the one it replaces.
+    pub fn replace(&self, script: Option<Script>) {
+        let old = std::mem::replace(&mut *self.0.borrow_mut(), script);
+        if let Some(old) = old {
+            old.cancel();
+        }
+    }
+
+    /// `f` of the script, if there is one.
+    pub fn with<R>(&self, f: impl FnOnce(&Script) -> R) -> Option<R> {
+        self.0.borrow().as_ref().map(f)
     }
 }
