@@ -173,18 +173,12 @@ pub fn app() -> Html {
             }
         },
     );
-    let on_remove_finished = use_callback(
-        (
-            yard.clone(),
-            Shared::from(&store.snapshot),
-            dispatch.clone(),
-        ),
-        |(), (yard, snapshot, dispatch)| {
+    let on_remove_finished =
+        use_callback((yard.clone(), dispatch.clone()), |(), (yard, dispatch)| {
             if let Some(yard) = yard {
-                commands::remove_finished(yard, dispatch, &snapshot.workers);
+                commands::remove_finished(yard, dispatch);
             }
-        },
-    );
+        });
     let on_new_manager = use_callback((store.speed, dispatch.clone()), |(), (speed, dispatch)| {
         commands::fresh_manager(dispatch, *speed)
     });

@@ -11,7 +11,7 @@ use super::connection::{manager, message, new_manager, read, to_js, Dispatcher, 
 use super::export;
 use super::script::{Script, ScriptSlot};
 use crate::input::{self, Export, RowAction, SpawnRequest};
-use crate::model::{BroadcastView, Report, ScenarioView, WorkerView};
+use crate::model::{BroadcastView, Report, ScenarioView, Snapshot};
 use crate::state::{Action, Place};
 
 pub fn spawn(yard: &Yard, dispatch: &Dispatcher, auto_named: usize, ask: &SpawnRequest) {
@@ -93,7 +93,17 @@ pub fn shutdown(yard: &Yard, dispatch: &Dispatcher, generation: u64, deadline: &
     });
 }
 
-pub fn remove_finished(yard: &Yard, dispatch: &Dispatcher, workers: &[WorkerView]) {
+/// Removes every worker that has finished, as the manager has them now.
+pub fn remove_finished(yard: &Yard, dispatch: &Dispatcher) {
+    let snapshot = yard
+        .0
+        .snapshot()
+        .map_err(|e| message(&e))
+        .and_then(read::<Snapshot>);
+    let workers = match snapshot {
+        Ok(snapshot) => snapshot.workers,
+        Err(why) => return dispatch.dispatch(Action::Error(Place::Shutdown, why)),
+    };
     for w in workers.iter().filter(|w| w.finished()) {
         if let Err(e) = yard.0.remove(&w.id) {
             dispatch.dispatch(Action::Error(Place::Shutdown, message(&e)));

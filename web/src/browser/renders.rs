@@ -1,6 +1,7 @@
 //! Counts each component's renders, so a test can see that a refresh
 //! re-renders only what changed: `window.threadyardRenders()` returns
-//! `{ComponentName: renders so far}`.
+//! `{name: renders so far}` (a row or lane is named with its worker:
+//! `WorkerRow worker_1`).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -8,12 +9,20 @@ use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
-    static RENDERS: RefCell<BTreeMap<&'static str, u32>> = const { RefCell::new(BTreeMap::new()) };
+    static RENDERS: RefCell<BTreeMap<String, u32>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// One render of `component`.
-pub fn count(component: &'static str) {
-    RENDERS.with(|r| *r.borrow_mut().entry(component).or_insert(0) += 1);
+pub fn count(component: &str) {
+    RENDERS.with(|r| {
+        let mut renders = r.borrow_mut();
+        match renders.get_mut(component) {
+            Some(n) => *n += 1,
+            None => {
+                renders.insert(component.to_owned(), 1);
+            }
+        }
+    });
 }
 
 /// Puts `threadyardRenders()` on the window.

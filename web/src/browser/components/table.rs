@@ -80,8 +80,8 @@ pub struct RowProps {
 
 #[function_component(WorkerRow)]
 pub fn worker_row(props: &RowProps) -> Html {
-    renders::count("WorkerRow");
     let w = &props.worker;
+    renders::count(&format!("WorkerRow {}", w.id));
     let button = |action: RowAction, testid: &'static str, label: &'static str| {
         let on_row = props.on_row.clone();
         let id = w.id.clone();

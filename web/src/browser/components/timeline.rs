@@ -82,7 +82,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     let plot = height - 16.0;
     html! {
         <div data-testid="timeline" class="timeline">
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Timeline lanes (scrolls sideways on a narrow screen)">
             <svg viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-labelledby="timeline-title" aria-describedby="timeline-hint">
                 <defs>
                     <clipPath id="timeline-plot"><rect x={LABEL.to_string()} y="0" width={(WIDTH - LABEL).to_string()} height={plot.to_string()} /></clipPath>
@@ -148,9 +148,9 @@ struct LaneProps {
 
 #[function_component(LaneView)]
 fn lane_view(props: &LaneProps) -> Html {
-    renders::count("Lane");
     let y = props.y;
     let lane = &props.lane;
+    renders::count(&format!("Lane {}", lane.id));
     html! {
         <g class="lane" data-worker-id={lane.id.clone()}>
             { for lane.segments.iter().map(|s| {
