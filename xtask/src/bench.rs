@@ -93,6 +93,38 @@ const BROWSER_READING: &str = "
   Recorded, without a target.
 ";
 
+const APP_INTRO: &str = "\
+The app itself (`web/`), release build, in headless Chromium on this machine, measured by the frame
+probe (`tests/e2e/frames.mjs`): fresh pages of the same build in one run, each with a pool of 64 Web
+Workers, the timeline live; frame times from `requestAnimationFrame` over 10 s; each p95 against the
+page with no workers, measured in the same run. Module sizes are of the files served.
+";
+
+/// The app's figures: a release build, then the frame probe; returns its
+/// tables.
+fn app() -> Result<String, String> {
+    crate::web::build(&["--release".to_owned()])?;
+    install::chromium()?;
+    let table = root().join("target/app-bench.md");
+    println!("==> the app: frame times with 0, 8 and 64 workers, sizes, start-up (about a minute)");
+    status(
+        "frame probe",
+        Command::new("node")
+            .arg("frames.mjs")
+            .arg(root().join("dist"))
+            .arg("--markdown")
+            .arg(&table)
+            .arg("--trace")
+            .arg(root().join("target/app-64-workers.trace.json"))
+            .current_dir(root().join("tests/e2e")),
+    )?;
+    std::fs::read_to_string(&table).map_err(|e| format!("reading the app's table: {e}"))
+}
+
+const APP_READING: &str = "
+(Reading to follow the first measurement.)
+";
+
 /// Times the browser suite runs; each row shows its median-ratio run.
 const BROWSER_RUNS: usize = 3;
 
@@ -170,19 +202,53 @@ pub fn command() -> Command {
     cmd
 }
 
+/// The app's section of BENCHMARKS.md.
+fn app_section() -> Result<String, String> {
+    Ok(format!(
+        "## The app\n\n{APP_INTRO}\n{}\n{APP_READING}",
+        app()?
+    ))
+}
+
+/// `cargo xtask bench --app`: measures only the app and replaces its
+/// section of BENCHMARKS.md, leaving the other rows as they were.
+fn bench_app() -> Result<(), String> {
+    let path = root().join("BENCHMARKS.md");
+    let doc = std::fs::read_to_string(&path).map_err(|e| format!("reading BENCHMARKS.md: {e}"))?;
+    let kept = doc
+        .split("\n## The app\n")
+        .next()
+        .unwrap_or(&doc)
+        .trim_end();
+    let doc = format!("{kept}\n\n{}", app_section()?);
+    std::fs::write(&path, doc).map_err(|e| format!("writing BENCHMARKS.md: {e}"))?;
+    println!("==> wrote the app's section of BENCHMARKS.md");
+    Ok(())
+}
+
 /// Runs the benchmarks, native and browser (all rows, full length), and
-/// writes BENCHMARKS.md.
-pub fn bench() -> Result<(), String> {
+/// writes BENCHMARKS.md; with `--app`, only the app's.
+pub fn bench(args: &[String]) -> Result<(), String> {
+    match args {
+        [] => {}
+        [flag] if flag == "--app" => return bench_app(),
+        _ => {
+            return Err(format!(
+                "unknown arguments {args:?}: `cargo xtask bench [--app]`"
+            ))
+        }
+    }
     let table = root().join("target/bench-table.md");
     status("benchmarks", command().arg("--markdown").arg(&table))?;
     let table = std::fs::read_to_string(&table).map_err(|e| format!("reading the table: {e}"))?;
     let browser = browser()?;
+    let app = app_section()?;
     let doc = format!(
         "# Benchmarks\n\nThe manager's overhead beside raw threads and channels, natively and in the browser. Each \
          figure sits beside a \
          baseline measured in the same run; the ratio is the result. Written by `cargo xtask bench` \
          (source: `crates/threadyard/benches/overhead.rs`).\n\n## Machine\n\n{}\n## Native\n\n{table}\n{READING}\n\
-         ## In the browser\n\n{BROWSER_INTRO}\n{browser}\n{BROWSER_READING}",
+         ## In the browser\n\n{BROWSER_INTRO}\n{browser}\n{BROWSER_READING}\n{app}",
         machine()
     );
     std::fs::write(root().join("BENCHMARKS.md"), doc)

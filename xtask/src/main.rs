@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("serve") => web::serve(&args[1..]),
-        Some("bench") => bench::bench(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("build") => web::build(&args[1..]),
         Some("build-threads") => web::build_threads(args[1..].iter().any(|a| a == "--release")),
         Some("test") => test(&args[1..]),
@@ -55,7 +55,8 @@ tasks:
                      COOP/COEP set, at http://127.0.0.1:8080/
   build [--release]  build the app into dist/
   build-threads      build the threads module (Trunk runs this as its pre-build hook)
-  bench              run the benchmarks (about two minutes) and write BENCHMARKS.md
+  bench [--app]      run the benchmarks (about four minutes) and write BENCHMARKS.md
+                     (--app: only the app's frame times, sizes and start-up)
   demo [SCENARIO] [ARGS]
                      run a scenario in the terminal: the seed's example unless one of
                      pause-points, back-pressure, supervision, unresponsive is named
@@ -101,7 +102,7 @@ fn test(args: &[String]) -> Result<(), String> {
     )?;
     step(
         3,
-        "tests, native: core, conformance suite, state machine, faults, CLI, doctests",
+        "tests, native: core, conformance suite, state machine, faults, CLI, the app's logic, doctests",
     );
     tally.run("native tests", cargo().args(["test", "--workspace"]))?;
     step(

@@ -10,7 +10,7 @@ use super::shared::Shared;
 use crate::browser::renders;
 use crate::history::History;
 use crate::input::RowAction;
-use crate::model::{Snapshot, WorkerView};
+use crate::model::{Snapshot, WorkerState, WorkerView};
 use crate::state::{Feedback, Place};
 
 #[derive(Properties, PartialEq)]
@@ -60,7 +60,7 @@ pub fn workers_table(props: &TableProps) -> Html {
                             .rate(&w.id, snapshot.at_ms, w.tasks_completed)
                             .map_or_else(|| "–".to_owned(), |r| format!("{r:.1}"));
                         let error = props.feedback.get(&Place::Row(w.id.clone())).cloned();
-                        html! { <WorkerRow key={w.id.clone()} worker={w.clone()} {rate} {error} on_row={props.on_row.clone()} /> }
+                        html! { <WorkerRow key={w.id.clone()} row={RowView::of(w, rate)} {error} on_row={props.on_row.clone()} /> }
                     }) }
                 </table>
                 </div>
@@ -69,18 +69,57 @@ pub fn workers_table(props: &TableProps) -> Html {
     }
 }
 
+/// What a row shows, as shown: figures that move without showing it (the
+/// time paused, a busy time's fraction of a millisecond) do not render the
+/// row again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowView {
+    id: String,
+    state: WorkerState,
+    tasks: u64,
+    rate: String,
+    busy: String,
+    mailbox: String,
+    received: u64,
+    errors: u64,
+    last_error: Option<String>,
+    restarts: u64,
+    pending: String,
+}
+
+impl RowView {
+    fn of(w: &WorkerView, rate: String) -> Self {
+        Self {
+            id: w.id.clone(),
+            state: w.state,
+            tasks: w.tasks_completed,
+            rate,
+            busy: format!("{:.0}", w.busy_ms),
+            mailbox: format!(
+                "{} / {} / {}",
+                w.mailbox.depth, w.mailbox.high_water, w.mailbox.capacity
+            ),
+            received: w.mailbox.received,
+            errors: w.errors,
+            last_error: w.last_error.clone(),
+            restarts: w.restarts,
+            pending: w
+                .pause_pending_ms
+                .map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms ago")),
+        }
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct RowProps {
-    pub worker: WorkerView,
-    /// Tasks per second, as shown.
-    pub rate: String,
+    pub row: RowView,
     pub error: Option<Feedback>,
     pub on_row: Callback<(RowAction, String)>,
 }
 
 #[function_component(WorkerRow)]
 pub fn worker_row(props: &RowProps) -> Html {
-    let w = &props.worker;
+    let w = &props.row;
     renders::count(&format!("WorkerRow {}", w.id));
     let button = |action: RowAction, testid: &'static str, label: &'static str| {
         let on_row = props.on_row.clone();
@@ -90,9 +129,6 @@ pub fn worker_row(props: &RowProps) -> Html {
                     onclick={Callback::from(move |_: MouseEvent| on_row.emit((action, id.clone())))}>{ label }</button>
         }
     };
-    let pending = w
-        .pause_pending_ms
-        .map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms ago"));
     let title = w.last_error.clone().unwrap_or_default();
     html! {
         <tbody>
@@ -102,7 +138,7 @@ pub fn worker_row(props: &RowProps) -> Html {
             // Beside the name, not after the counters: numbers gaining a digit
             // must not move the buttons under the pointer.
             <td class="actions">
-                if w.finished() {
+                if w.state.finished() {
                     { button(RowAction::Remove, "remove-button", "Remove") }
                 } else {
                     { button(RowAction::Pause, "pause-button", "Pause") }
@@ -110,14 +146,14 @@ pub fn worker_row(props: &RowProps) -> Html {
                     { button(RowAction::Stop, "stop-button", "Stop") }
                 }
             </td>
-            <td class="num" data-testid="worker-tasks">{ w.tasks_completed }</td>
-            <td class="num">{ props.rate.clone() }</td>
-            <td class="num">{ format!("{:.0}", w.busy_ms) }</td>
-            <td class="num" data-testid="worker-mailbox">{ format!("{} / {} / {}", w.mailbox.depth, w.mailbox.high_water, w.mailbox.capacity) }</td>
-            <td class="num">{ w.mailbox.received }</td>
+            <td class="num" data-testid="worker-tasks">{ w.tasks }</td>
+            <td class="num">{ w.rate.clone() }</td>
+            <td class="num">{ w.busy.clone() }</td>
+            <td class="num" data-testid="worker-mailbox">{ w.mailbox.clone() }</td>
+            <td class="num">{ w.received }</td>
             <td class="num" title={title}>{ w.errors }</td>
             <td class="num">{ w.restarts }</td>
-            <td class="num">{ pending }</td>
+            <td class="num">{ w.pending.clone() }</td>
         </tr>
         if props.error.is_some() {
             <tr class="row-error"><td colspan="11">{ feedback::view(props.error.as_ref()) }</td></tr>
