@@ -117,7 +117,14 @@ pub fn app() -> Html {
     let store = use_reducer(|| AppState::<Yard>::new(current_page()));
     let dispatch = store.dispatcher();
     let script = (*use_memo((), |()| ScriptSlot::default())).clone();
-    let scenarios = use_memo((), |()| connection::scenarios());
+    // Read once the threads module has loaded (it knows the scenarios).
+    let scenarios = use_memo(store.phase == Phase::Ready, |ready| {
+        if *ready {
+            connection::scenarios()
+        } else {
+            Err("the threads module has not loaded yet".to_owned())
+        }
+    });
     let reduced_motion = use_memo((), |()| prefers_reduced_motion());
 
     use_hash_pages(dispatch.clone());

@@ -130,7 +130,7 @@ pub fn scenario_panel(props: &ScenarioProps) -> Html {
                     { for PRESETS.iter().map(|p| {
                         let set_speed = set_speed.clone();
                         let text = p.to_string();
-                        html! { <button type="button" class="preset" aria-label={format!("speed {p} times")} onclick={Callback::from(move |_: MouseEvent| set_speed.emit(text.clone()))}>{ format!("{p}x") }</button> }
+                        html! { <button type="button" class="preset" onclick={Callback::from(move |_: MouseEvent| set_speed.emit(text.clone()))}>{ format!("{p}x") }</button> }
                     }) }
                 </span>
             </div>

@@ -7,6 +7,8 @@
 //! transform, and a lane is rendered again only when its own segments or
 //! marks change: with 64 workers, a refresh does not rebuild 64 lanes.
 
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::shared::Shared;
@@ -14,10 +16,14 @@ use crate::browser::renders;
 use crate::history::{window_ms, History, Lane, Mark, MarkKind, RETAIN_MS};
 use crate::model::WorkerState;
 
+/// The drawing's width until the page is measured (then one unit is one
+/// CSS pixel, so labels stay readable from a phone's width up).
 const WIDTH: f64 = 1000.0;
+/// The narrowest drawing: below it, the timeline scrolls sideways.
+const MIN_WIDTH: f64 = 340.0;
 const LANE: f64 = 22.0;
 /// The labels' column: a worker's name and its state in words.
-const LABEL: f64 = 200.0;
+const LABEL: f64 = 160.0;
 /// How far an open segment reaches (ms): past any window, clipped at "now".
 const OPEN_MS: f64 = RETAIN_MS * 10.0;
 
@@ -64,9 +70,47 @@ pub struct TimelineProps {
     pub reduced_motion: bool,
 }
 
+/// The width of `container` in CSS pixels, now and whenever the window is
+/// resized.
+#[hook]
+fn use_width(container: NodeRef) -> f64 {
+    let width = use_state_eq(|| WIDTH);
+    {
+        let width = width.clone();
+        use_effect_with((), move |()| {
+            let measure = move || {
+                if let Some(el) = container.cast::<HtmlElement>() {
+                    let w = f64::from(el.client_width());
+                    if w > 0.0 {
+                        width.set(w.max(MIN_WIDTH).round());
+                    }
+                }
+            };
+            measure();
+            let listener = Closure::<dyn Fn()>::new(measure);
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ =
+                    w.add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "resize",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+    *width
+}
+
 #[function_component(Timeline)]
 pub fn timeline(props: &TimelineProps) -> Html {
     renders::count("Timeline");
+    let container = use_node_ref();
+    let width = use_width(container.clone());
     let now = if props.reduced_motion {
         (props.end_ms / 1e3).floor() * 1e3
     } else {
@@ -77,15 +121,15 @@ pub fn timeline(props: &TimelineProps) -> Html {
     let frozen = props.end_ms < props.now_ms;
     let lanes = &props.history.lanes;
     let height = (lanes.len().max(1) as f64) * LANE + 16.0;
-    let k = (WIDTH - LABEL) / window;
+    let k = (width - LABEL) / window;
     let transform = format!("translate({:.3} 0) scale({k:.6} 1)", LABEL - start * k);
     let plot = height - 16.0;
     html! {
-        <div data-testid="timeline" class="timeline">
+        <div data-testid="timeline" class="timeline" ref={container}>
             <div class="scroll" tabindex="0" role="region" aria-label="Timeline lanes (scrolls sideways on a narrow screen)">
-            <svg viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-labelledby="timeline-title" aria-describedby="timeline-hint">
+            <svg viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img" aria-labelledby="timeline-title" aria-describedby="timeline-hint">
                 <defs>
-                    <clipPath id="timeline-plot"><rect x={LABEL.to_string()} y="0" width={(WIDTH - LABEL).to_string()} height={plot.to_string()} /></clipPath>
+                    <clipPath id="timeline-plot"><rect x={LABEL.to_string()} y="0" width={(width - LABEL).to_string()} height={plot.to_string()} /></clipPath>
                 </defs>
                 { for lanes.iter().enumerate().map(|(i, lane)| html! {
                     <LaneLabel key={lane.id.clone()} id={lane.id.clone()} state={lane.segments.last().map(|s| s.state)} y={i as f64 * LANE} />
@@ -105,7 +149,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     </g>
                 </g>
                 <text x={LABEL.to_string()} y={(height - 2.0).to_string()} class="axis">{ format!("−{:.0} s", window / 1e3) }</text>
-                <text x={(WIDTH - 110.0).to_string()} y={(height - 2.0).to_string()} class="axis">
+                <text x={(width - 90.0).to_string()} y={(height - 2.0).to_string()} class="axis">
                     { if frozen { format!("end ({:.1} s)", now / 1e3) } else { "now".to_owned() } }
                 </text>
             </svg>
