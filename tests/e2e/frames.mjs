@@ -82,12 +82,24 @@ async function measure(count, trace) {
   if (trace) await browser.startTracing(page, { path: trace, screenshots: false });
   const gaps = (await frameGaps(page, SECONDS)).sort((a, b) => a - b);
   if (trace) await browser.stopTracing();
+  // The control: a blank page (no app, another renderer) measured while
+  // this page's workers still run. If it stutters too, the bound is the
+  // machine's CPU, not what the app draws.
+  let blank = null;
+  if (count === Math.max(...COUNTS)) {
+    const other = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await other.goto("about:blank");
+    await frameGaps(other, 1);
+    const gaps = (await frameGaps(other, SECONDS)).sort((a, b) => a - b);
+    blank = { frames: gaps.length, p50: quantile(gaps, 0.5), p95: quantile(gaps, 0.95), max: gaps[gaps.length - 1] };
+    await other.close();
+  }
   const running = await page.locator('[data-testid="worker-state"]', { hasText: "running" }).count();
   const tasks = await page.evaluate(() =>
     [...document.querySelectorAll('[data-testid="worker-tasks"]')].reduce((sum, td) => sum + Number(td.textContent), 0),
   );
   await page.close();
-  return { count, running, tasks, frames: gaps.length, p50: quantile(gaps, 0.5), p95: quantile(gaps, 0.95), max: gaps[gaps.length - 1], readyMs, firstRunningMs };
+  return { count, running, tasks, blank, frames: gaps.length, p50: quantile(gaps, 0.5), p95: quantile(gaps, 0.95), max: gaps[gaps.length - 1], readyMs, firstRunningMs };
 }
 
 const results = [];
@@ -95,6 +107,7 @@ for (const count of COUNTS) {
   const trace = count === 64 ? option("--trace") : undefined;
   const r = await measure(count, trace);
   results.push(r);
+  if (r.blank) console.log(`  a blank page beside it: p50 ${r.blank.p50.toFixed(1)} ms, p95 ${r.blank.p95.toFixed(1)} ms`);
   console.log(
     `${count} workers (${r.running} running, ${r.tasks} tasks so far): ${r.frames} frames in ${SECONDS} s, p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`,
   );
@@ -126,6 +139,12 @@ const lines = [
     const met = r.count === 0 ? "–" : ratio <= TARGET ? "yes" : "**no**";
     return `| ${what} | ${r.p50.toFixed(1)} / ${r.p95.toFixed(1)} / ${r.max.toFixed(1)} ms | no workers: p95 ${base.p95.toFixed(1)} ms | ${ratio.toFixed(2)}x | ${target} | ${met} |`;
   }),
+  ...results
+    .filter((r) => r.blank)
+    .map(
+      (r) =>
+        `| control: a blank page (no app) while the ${r.count}-worker page runs | ${r.blank.p50.toFixed(1)} / ${r.blank.p95.toFixed(1)} / ${r.blank.max.toFixed(1)} ms | no workers: p95 ${base.p95.toFixed(1)} ms | ${(r.blank.p95 / base.p95).toFixed(2)}x | (not a target) | – |`,
+    ),
   "",
   "| module | raw | gzip -9 | brotli -11 |",
   "|---|---|---|---|",

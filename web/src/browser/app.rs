@@ -1,7 +1,6 @@
 //! The app: its state, the refresh loop, and the components wired to the
 //! commands their callbacks give.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
@@ -21,8 +20,13 @@ use crate::input::{RowAction, SpawnRequest};
 use crate::model::{EventPage, Snapshot};
 use crate::state::{Action, AppState, Page, Phase, Place};
 
-/// How often the page reads the manager. The workers never wait for it.
+/// How often the page reads the manager (the workers never wait for it):
+/// ten times a second, and four times with more workers than
+/// [`MANY_WORKERS`], whose rows nobody reads ten times a second and whose
+/// redrawing would take the page's share of a busy machine.
 const REFRESH_MS: u32 = 100;
+const REFRESH_MANY_MS: u32 = 250;
+const MANY_WORKERS: usize = 16;
 
 impl Reducible for AppState<Yard> {
     type Action = Action<Yard>;
@@ -75,40 +79,48 @@ fn use_hash_pages(dispatch: Dispatcher) {
     });
 }
 
-/// Reads manager `generation` every [`REFRESH_MS`] while it is the current
-/// one. The loop owns its event cursor: a handle captured here would hold the
+/// Reads manager `generation` every `period` ms while it is the current
+/// one. The loop owns its event cursor, kept across a change of period and
+/// started afresh with each manager: a handle captured here would hold the
 /// state of one render, not the latest.
 #[hook]
-fn use_refresh(yard: Option<Yard>, generation: u64, dispatch: Dispatcher) {
-    use_effect_with((yard, generation), move |(yard, generation)| {
-        let generation = *generation;
-        let cursor = RefCell::new(0.0_f64);
-        let interval = yard.clone().map(|yard| {
-            Interval::new(REFRESH_MS, move || {
-                let snapshot = yard
-                    .0
-                    .snapshot()
-                    .map_err(|e| message(&e))
-                    .and_then(read::<Snapshot>);
-                let since = *cursor.borrow();
-                let page = yard
-                    .0
-                    .events(since)
-                    .map_err(|e| message(&e))
-                    .and_then(read::<EventPage>);
-                match (snapshot, page) {
-                    (Ok(snapshot), Ok(page)) => {
-                        *cursor.borrow_mut() = page.next;
-                        dispatch.dispatch(Action::Refresh(generation, snapshot, page));
+fn use_refresh(yard: Option<Yard>, generation: u64, period: u32, dispatch: Dispatcher) {
+    // (manager, position in its event log)
+    let cursor = use_mut_ref(|| (0_u64, 0.0_f64));
+    use_effect_with(
+        (yard, generation, period),
+        move |(yard, generation, period)| {
+            let generation = *generation;
+            if cursor.borrow().0 != generation {
+                *cursor.borrow_mut() = (generation, 0.0);
+            }
+            let interval = yard.clone().map(|yard| {
+                Interval::new(*period, move || {
+                    let snapshot = yard
+                        .0
+                        .snapshot()
+                        .map_err(|e| message(&e))
+                        .and_then(read::<Snapshot>);
+                    let since = cursor.borrow().1;
+                    let page = yard
+                        .0
+                        .events(since)
+                        .map_err(|e| message(&e))
+                        .and_then(read::<EventPage>);
+                    match (snapshot, page) {
+                        (Ok(snapshot), Ok(page)) => {
+                            cursor.borrow_mut().1 = page.next;
+                            dispatch.dispatch(Action::Refresh(generation, snapshot, page));
+                        }
+                        (Err(e), _) | (_, Err(e)) => {
+                            dispatch.dispatch(Action::Error(Place::Refresh, e))
+                        }
                     }
-                    (Err(e), _) | (_, Err(e)) => {
-                        dispatch.dispatch(Action::Error(Place::Refresh, e))
-                    }
-                }
-            })
-        });
-        move || drop(interval)
-    });
+                })
+            });
+            move || drop(interval)
+        },
+    );
 }
 
 #[function_component(App)]
@@ -143,7 +155,17 @@ pub fn app() -> Html {
             }
         });
     }
-    use_refresh(store.yard.clone(), store.generation, dispatch.clone());
+    let period = if store.snapshot.workers.len() > MANY_WORKERS {
+        REFRESH_MANY_MS
+    } else {
+        REFRESH_MS
+    };
+    use_refresh(
+        store.yard.clone(),
+        store.generation,
+        period,
+        dispatch.clone(),
+    );
 
     // Callbacks keep their identity while what they use stays the same, so
     // the components they go to are not rendered again for them.
