@@ -102,16 +102,28 @@ async function measure(count, trace) {
   return { count, running, tasks, blank, frames: gaps.length, p50: quantile(gaps, 0.5), p95: quantile(gaps, 0.95), max: gaps[gaps.length - 1], readyMs, firstRunningMs };
 }
 
-const results = [];
-for (const count of COUNTS) {
-  const trace = count === 64 ? option("--trace") : undefined;
-  const r = await measure(count, trace);
-  results.push(r);
-  if (r.blank) console.log(`  a blank page beside it: p50 ${r.blank.p50.toFixed(1)} ms, p95 ${r.blank.p95.toFixed(1)} ms`);
-  console.log(
-    `${count} workers (${r.running} running, ${r.tasks} tasks so far): ${r.frames} frames in ${SECONDS} s, p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`,
-  );
+// The machine is shared (2 cores, other builds running): the set runs RUNS
+// times and the run whose 64-worker ratio is the median is the one shown,
+// as the other benchmark suites do; every run is printed.
+const RUNS = Number(process.env.FRAME_RUNS ?? 3);
+const runs = [];
+for (let run = 1; run <= RUNS; run++) {
+  const results = [];
+  for (const count of COUNTS) {
+    const trace = count === 64 && run === RUNS ? option("--trace") : undefined;
+    const r = await measure(count, trace);
+    results.push(r);
+    if (r.blank) console.log(`run ${run}: a blank page beside the ${count}-worker page: p50 ${r.blank.p50.toFixed(1)} ms, p95 ${r.blank.p95.toFixed(1)} ms`);
+    console.log(
+      `run ${run}: ${count} workers (${r.running} running, ${r.tasks} tasks so far): ${r.frames} frames in ${SECONDS} s, p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`,
+    );
+  }
+  runs.push(results);
 }
+const ratio64 = (results) => results[results.length - 1].p95 / results[0].p95;
+runs.sort((a, b) => ratio64(a) - ratio64(b));
+const results = runs[Math.floor(runs.length / 2)];
+const spread = runs.map((r) => `${ratio64(r).toFixed(2)}x`).join(", ");
 await browser.close();
 close();
 
@@ -145,6 +157,8 @@ const lines = [
       (r) =>
         `| control: a blank page (no app) while the ${r.count}-worker page runs | ${r.blank.p50.toFixed(1)} / ${r.blank.p95.toFixed(1)} / ${r.blank.max.toFixed(1)} ms | no workers: p95 ${base.p95.toFixed(1)} ms | ${(r.blank.p95 / base.p95).toFixed(2)}x | (not a target) | – |`,
     ),
+  "",
+  `The 64-worker p95 ratio in each of the ${RUNS} runs: ${spread} (the median run is shown).`,
   "",
   "| module | raw | gzip -9 | brotli -11 |",
   "|---|---|---|---|",
