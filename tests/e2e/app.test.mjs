@@ -108,7 +108,11 @@ async function waitTasksAbove(page, id, n) {
 }
 
 async function shot(page, name) {
+  // Off-screen panels skip rendering (content-visibility: auto) and a
+  // full-page screenshot does not scroll to them: render them all for it.
+  const all = await page.addStyleTag({ content: ".panel.wide, tbody { content-visibility: visible !important; }" });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await all.evaluate((style) => style.remove());
 }
 
 test("the isolated page runs workers on real threads", async (t) => {
