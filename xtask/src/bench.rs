@@ -122,7 +122,35 @@ fn app() -> Result<String, String> {
 }
 
 const APP_READING: &str = "
-(Reading to follow the first measurement.)
+- **No workers and 8 workers** keep the page at 60 frames a second: with 8 data processors at
+  full speed the p95 equals the no-worker page's.
+- **64 workers miss the target (2x to 5x across runs; p50 stays at 16.7 ms).** What bounds it
+  is the page's main thread getting the CPU, not the work it does. The Chromium trace of the
+  64-worker page's frame window (`frames.mjs --trace`) shows the main thread inside tasks for
+  8.3 s of 10.8 s but on a CPU for 1.4 s of them: runnable and waiting for a core more than
+  80% of the time, while 64 Web Workers each wake a thousand times a second (an item every
+  1 ms) on 2 cores that other builds share (load average 40 to 70 during these runs). Its
+  own work, CPU time over those 10.8 s: paint 375 ms, layout 341 ms, the refresh and Yew's
+  rendering 316 ms (a JavaScript profile puts the most of it in updating the table's text
+  nodes and decoding strings from the module), commit 86 ms: about 14% of one core. The
+  control row is a blank page measured beside the 64-worker page in the same run: it holds
+  60 frames a second, because a thread that sleeps between short frames is scheduled at
+  once, where one with work to finish is preempted by the workers' wakeups.
+- What keeps the page's share small: a refresh renders again only what it changed (a row
+  whose shown figures changed, a lane whose segments or marks changed, the timeline's
+  scroll as one transform; the forms, the narration and the reading pages not at all, as
+  the e2e test `a refresh re-renders only what changed` checks by counting renders); past
+  16 workers the page refreshes four times a second instead of ten (64 rows of figures are
+  not read ten times a second); off-screen panels and rows skip layout and paint
+  (`content-visibility: auto`). Before those, the same probe read p50 83 ms and p95 350 ms
+  with 64 workers (21x). What would go further: drawing only the table rows in view, and
+  fewer wakeups per worker at full speed (the workload's pacing, in the core).
+- **Sizes**: both modules go through binaryen's wasm-opt 132 (from npm, pinned in
+  `tests/e2e`): the UI module at `-Oz` by Trunk (1,063 KiB before, 733 KiB after), the
+  threads module at `-O3` by `cargo xtask build-threads --release` (797 KiB before, 486 KiB
+  after). The optimized build passes every e2e test.
+- **Start-up** is mostly the pool: 64 Web Workers each load and instantiate the threads
+  module before the page is ready; the first worker then runs within a refresh or two.
 ";
 
 /// Times the browser suite runs; each row shows its median-ratio run.
