@@ -124,18 +124,20 @@ fn app() -> Result<String, String> {
 const APP_READING: &str = "
 - **No workers and 8 workers** keep the page at 60 frames a second: with 8 data processors at
   full speed the p95 equals the no-worker page's.
-- **64 workers miss the target (2x to 5x across runs; p50 stays at 16.7 ms).** What bounds it
-  is the page's main thread getting the CPU, not the work it does. The Chromium trace of the
-  64-worker page's frame window (`frames.mjs --trace`) shows the main thread inside tasks for
-  8.3 s of 10.8 s but on a CPU for 1.4 s of them: runnable and waiting for a core more than
-  80% of the time, while 64 Web Workers each wake a thousand times a second (an item every
-  1 ms) on 2 cores that other builds share (load average 40 to 70 during these runs). Its
-  own work, CPU time over those 10.8 s: paint 375 ms, layout 341 ms, the refresh and Yew's
-  rendering 316 ms (a JavaScript profile puts the most of it in updating the table's text
-  nodes and decoding strings from the module), commit 86 ms: about 14% of one core. The
-  control row is a blank page measured beside the 64-worker page in the same run: it holds
-  60 frames a second, because a thread that sleeps between short frames is scheduled at
-  once, where one with work to finish is preempted by the workers' wakeups.
+- **64 workers meet the target when the machine is otherwise quiet, and miss it when other
+  builds load it**: 1.0x in two of three runs here (load average about 3), 6x in the third;
+  2x to 5x in all three runs of an earlier set with the load average at 40 to 70. The p50
+  stays at 16.7 ms throughout. What bounds the bad runs is the page's main thread getting a
+  core, not the work it does. The Chromium trace of the third run's 64-worker page
+  (`frames.mjs --trace`, the last run's) shows the main thread inside tasks for 7.3 s of
+  10.8 s but on a CPU for 1.4 s of them: runnable and waiting for a core most of the time,
+  while 64 Web Workers each wake a thousand times a second (an item every 1 ms) on 2 cores.
+  Its own work over those 10.8 s, in CPU time: paint 391 ms, layout 343 ms, the refresh
+  and Yew's rendering 308 ms (a JavaScript profile puts most of that in updating the
+  table's text nodes and decoding strings from the module): about 13% of one core. The
+  control row, a blank page measured beside the 64-worker page in the same run, holds 60
+  frames a second: a thread that sleeps between short frames is scheduled at once, one
+  with work to finish is preempted by the workers' wakeups.
 - What keeps the page's share small: a refresh renders again only what it changed (a row
   whose shown figures changed, a lane whose segments or marks changed, the timeline's
   scroll as one transform; the forms, the narration and the reading pages not at all, as
@@ -143,8 +145,8 @@ const APP_READING: &str = "
   16 workers the page refreshes four times a second instead of ten (64 rows of figures are
   not read ten times a second); off-screen panels and rows skip layout and paint
   (`content-visibility: auto`). Before those, the same probe read p50 83 ms and p95 350 ms
-  with 64 workers (21x). What would go further: drawing only the table rows in view, and
-  fewer wakeups per worker at full speed (the workload's pacing, in the core).
+  with 64 workers (21x, under load). What would go further: drawing only the table rows in
+  view, and fewer wakeups per worker at full speed (the workload's pacing, in the core).
 - **Sizes**: both modules go through binaryen's wasm-opt 132 (from npm, pinned in
   `tests/e2e`): the UI module at `-Oz` by Trunk (1,063 KiB before, 733 KiB after), the
   threads module at `-O3` by `cargo xtask build-threads --release` (797 KiB before, 486 KiB
