@@ -108,7 +108,11 @@ async function waitTasksAbove(page, id, n) {
 }
 
 async function shot(page, name) {
+  // Off-screen panels skip rendering (content-visibility: auto) and a
+  // full-page screenshot does not scroll to them: render them all for it.
+  const all = await page.addStyleTag({ content: ".panel.wide, tbody { content-visibility: visible !important; }" });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await all.evaluate((style) => style.remove());
 }
 
 test("the isolated page runs workers on real threads", async (t) => {
@@ -467,4 +471,214 @@ test("served without COOP/COEP, the service worker makes the page isolated and t
   await spawn(page, { count: 2, param: 10 });
   await waitTasksAbove(page, "worker_0", 5);
   await waitTasksAbove(page, "worker_1", 5);
+});
+
+// Everyone: axe-core on every page and state, the keyboard alone, narrow
+// screens, less motion; and a refresh re-renders only what changed.
+
+const AXE = join(here, "node_modules/axe-core/axe.min.js");
+
+/** Runs axe-core on the page as it is; fails on any serious or critical
+ * violation, naming each with the elements it found. */
+async function accessible(page, state) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
+  const bad = violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(" ")).join("\n    ")}`);
+  assert.deepEqual(bad, [], `axe-core on ${state}`);
+}
+
+test("axe-core finds no serious or critical violation on any page or state", async (t) => {
+  const page = await open(t);
+  await accessible(page, "the page starting");
+  await ready(page);
+  await accessible(page, "the yard, no workers");
+
+  await spawn(page, { count: 2, param: 20 });
+  await spawn(page, { count: 1, workload: "cpu-bound", param: 5000 });
+  await spawn(page, { count: 1, workload: "chatty", param: 50 });
+  await waitState(page, "worker_1", "running");
+  await row(page, "worker_1").getByTestId("pause-button").click();
+  await waitState(page, "worker_1", "paused");
+  await row(page, "worker_0").getByTestId("resume-button").click();
+  await page.getByTestId("error").filter({ hasText: "cannot resume" }).waitFor({ timeout: LONG });
+  await spawn(page, { count: 0 });
+  await page.getByTestId("error").filter({ hasText: "count from 1 to 64" }).waitFor({ timeout: LONG });
+  await accessible(page, "workers running and paused, errors shown inline");
+
+  await runScenario(page, "supervision");
+  await waitState(page, "flaky", "failed");
+  await narration(page).locator("li").first().click();
+  await accessible(page, "a scenario run to its end: failed worker, narration, marker, report");
+
+  await page.getByTestId("scenario-select").selectOption("pause-points");
+  await page.getByTestId("speed").fill("1");
+  await page.getByTestId("scenario-run").click();
+  await waitState(page, "batch", "running");
+  await page.getByTestId("speed").fill("50");
+  await page.getByTestId("error").filter({ hasText: "is not a speed" }).waitFor({ timeout: LONG });
+  await accessible(page, "a scenario running, a refused speed");
+
+  await page.getByTestId("shutdown-button").click();
+  await page.getByTestId("shutdown-report").waitFor({ timeout: LONG });
+  await accessible(page, "shut down, with its report");
+
+  await page.getByTestId("nav-learn").click();
+  await page.getByTestId("learn-page").waitFor({ timeout: LONG });
+  await accessible(page, "the ideas");
+  await page.getByTestId("nav-seed").click();
+  await page.getByTestId("seed-page").waitFor({ timeout: LONG });
+  await accessible(page, "what the seed got wrong");
+
+  const failed = await open(t, { query: "?threads=abc" });
+  await failed.getByTestId("isolation-status").filter({ hasText: "is not a number from 1 to 64" }).waitFor({ timeout: LONG });
+  await accessible(failed, "the app failing to start");
+  const notIsolated = await open(t, { url: plain.url, context: { serviceWorkers: "block" } });
+  await notIsolated.getByTestId("isolation-status").filter({ hasText: "Threads are unavailable" }).waitFor({ timeout: LONG });
+  await accessible(notIsolated, "threads unavailable");
+});
+
+/** Presses Tab (Shift+Tab with `back`) until the focused element matches
+ * `selector`; fails after `max` presses. */
+async function tabTo(page, selector, { back = false, max = 400 } = {}) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press(back ? "Shift+Tab" : "Tab");
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+/** Types `text` over what the focused field holds. */
+async function retype(page, text) {
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(text);
+}
+
+test("the seed scenario, and pausing and resuming a worker, with the keyboard alone", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  // The scenario chooser starts on the seed's example.
+  await tabTo(page, '[data-testid="scenario-select"]');
+  assert.match(await page.evaluate(() => document.activeElement.selectedOptions[0].textContent), /Seed/);
+  const outline = await page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement);
+    return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+  });
+  assert.notEqual(outline.style, "none", "focus is visible");
+  assert.ok(outline.width >= 2, `a focus outline of ${outline.width} px`);
+  await tabTo(page, '[data-testid="speed"]');
+  await retype(page, "10");
+  await tabTo(page, '[data-testid="scenario-run"]');
+  await page.keyboard.press("Enter");
+  await waitState(page, "worker_1", "paused");
+  await page.getByTestId("scenario-status").filter({ hasText: "Finished" }).waitFor({ timeout: LONG });
+  await narrated(page, /Scenario finished/);
+  assert.equal(await report(page, "Stopped cleanly"), "worker_0, worker_1, worker_2");
+
+  // The narration is one Tab stop; arrows move along it, Enter marks a moment.
+  await tabTo(page, `[data-testid="narration"] li[tabindex="0"]`);
+  await page.keyboard.press("Home");
+  for (let i = 0; i < 60; i++) {
+    const text = await page.evaluate(() => document.activeElement.textContent);
+    if (/worker_1 is resumed/.test(text)) break;
+    await page.keyboard.press("ArrowDown");
+  }
+  assert.match(await page.evaluate(() => document.activeElement.textContent), /worker_1 is resumed/);
+  await page.keyboard.press("Enter");
+  await page.getByTestId("timeline-marker").waitFor({ state: "attached", timeout: LONG });
+
+  // A new manager, a worker, paused and resumed.
+  await tabTo(page, '[data-testid="new-manager"]');
+  await page.keyboard.press("Enter");
+  await tabTo(page, '[data-testid="spawn-count"]', { back: true });
+  await retype(page, "1");
+  await tabTo(page, '[data-testid="spawn-param"]');
+  await retype(page, "20");
+  await tabTo(page, '[data-testid="spawn-button"]');
+  await page.keyboard.press("Enter");
+  await waitState(page, "worker_0", "running");
+  await tabTo(page, '[aria-label="pause worker_0"]');
+  await page.keyboard.press("Enter");
+  await waitState(page, "worker_0", "paused");
+  const frozen = await tasksOf(page, "worker_0");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), "resume worker_0");
+  await page.keyboard.press("Space");
+  await waitState(page, "worker_0", "running");
+  await waitTasksAbove(page, "worker_0", frozen);
+});
+
+/** The page's render counts so far. */
+const renders = (page) => page.evaluate(() => window.threadyardRenders());
+
+/** Waits until the app has rendered `n` more times than in `since`. */
+async function appRenders(page, since, n) {
+  await page.waitForFunction(([before, n]) => window.threadyardRenders().App >= before + n, [since.App, n], { timeout: LONG });
+}
+
+test("a refresh re-renders only what changed", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await spawn(page, { count: 3, param: 20 });
+  for (const id of ["worker_0", "worker_1", "worker_2"]) await waitState(page, id, "running");
+  await row(page, "worker_1").getByTestId("pause-button").click();
+  await waitState(page, "worker_1", "paused");
+  // Its rate needs a second or two to settle at 0.
+  await appRenders(page, await renders(page), 30);
+  const before = await renders(page);
+  await appRenders(page, before, 20);
+  const after = await renders(page);
+  const grew = (name) => (after[name] ?? 0) - (before[name] ?? 0);
+  assert.ok(grew("App") >= 20 && grew("WorkersTable") >= 10 && grew("Timeline") >= 10, `refreshes came: ${JSON.stringify({ before, after })}`);
+  for (const still of ["Header", "Learn", "SeedNotes", "ScenarioPanel", "NarrationPanel", "SpawnForm", "MessageForm", "BroadcastForm", "ShutdownForm"]) {
+    assert.equal(grew(still), 0, `${still} was not rendered again`);
+  }
+  assert.equal(grew("WorkerRow worker_1"), 0, "the paused worker's row was not rendered again");
+  assert.ok(grew("WorkerRow worker_0") >= 10 && grew("WorkerRow worker_2") >= 10, "the running workers' rows were");
+  for (const id of ["worker_0", "worker_1", "worker_2"]) assert.equal(grew(`Lane ${id}`), 0, `${id}'s lane, unchanged, was not rendered again`);
+  // A state change renders that lane, and that row, again.
+  await row(page, "worker_1").getByTestId("resume-button").click();
+  await waitState(page, "worker_1", "running");
+  const resumed = await renders(page);
+  assert.ok(resumed["Lane worker_1"] > after["Lane worker_1"], "the resumed worker's lane was");
+});
+
+test("usable at 390 and 768 px wide: nothing overflows the page, screenshots", async (t) => {
+  for (const width of [390, 768]) {
+    const page = await open(t, { context: { viewport: { width, height: 900 } } });
+    await ready(page);
+    await runScenario(page, "seed", {
+      midway: async () => {
+        await waitState(page, "worker_1", "paused");
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen at ${width} px`);
+        await shot(page, `width-${width}`);
+      },
+    });
+    await accessible(page, `the seed's end at ${width} px`);
+  }
+});
+
+test("with less motion asked for, the timeline moves in whole seconds", async (t) => {
+  const page = await open(t, { context: { reducedMotion: "reduce" } });
+  await ready(page);
+  await spawn(page, { count: 1, param: 20 });
+  await waitState(page, "worker_0", "running");
+  // The lanes' group maps the window onto the view: its right edge is a whole second.
+  const edges = [];
+  for (let i = 0; i < 3; i++) {
+    await page.getByTestId("timeline").locator('rect[data-state="running"]').first().waitFor({ timeout: LONG });
+    edges.push(
+      await page.evaluate(() => {
+        const group = document.querySelector('[data-testid="timeline"] g[transform]');
+        const [, tx, k] = group.getAttribute("transform").match(/translate\(([-\d.e]+) 0\) scale\(([-\d.e]+) 1\)/).map(Number);
+        const plot = document.querySelector("#timeline-plot rect");
+        const right = Number(plot.getAttribute("x")) + Number(plot.getAttribute("width"));
+        return (right - tx) / k;
+      }),
+    );
+    await appRenders(page, await renders(page), 5);
+  }
+  for (const edge of edges) assert.ok(Math.abs(edge - Math.round(edge / 1000) * 1000) < 1, `the edge ${edge} ms is a whole second`);
 });

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{EventView, Snapshot};
+use crate::model::{EventKind, EventView, Snapshot, WorkerState};
 
 /// How far back the chart reaches, and the timeline at speed 1.
 pub const WINDOW_MS: f64 = 20_000.0;
@@ -19,7 +19,7 @@ pub fn window_ms(speed: f64) -> f64 {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
-    pub state: &'static str,
+    pub state: WorkerState,
     pub from_ms: f64,
     /// `None` while it is the current state.
     pub to_ms: Option<f64>,
@@ -62,20 +62,6 @@ pub struct History {
     pub last_event_ms: f64,
 }
 
-/// The state an event moves a worker into, if it moves it.
-fn state_after(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "created" => "created",
-        "started" | "resumed" | "restarted" => "running",
-        "pause-requested" => "pause-requested",
-        "paused" => "paused",
-        "stop-requested" => "stopping",
-        "stopped" => "stopped",
-        "failed" => "failed",
-        _ => return None,
-    })
-}
-
 impl History {
     pub fn lane_mut(&mut self, id: &str) -> &mut Lane {
         if let Some(i) = self.lanes.iter().position(|l| l.id == id) {
@@ -94,7 +80,7 @@ impl History {
         let at_ms = event.at_us / 1e3;
         self.last_event_ms = self.last_event_ms.max(at_ms);
         let Some(id) = event.worker.as_deref() else {
-            if event.kind == "broadcast" {
+            if matches!(event.kind, EventKind::Broadcast { .. }) {
                 self.broadcasts.push(Mark {
                     at_ms,
                     kind: MarkKind::Broadcast,
@@ -103,12 +89,12 @@ impl History {
             }
             return;
         };
-        if event.kind == "removed" {
+        if event.kind == EventKind::Removed {
             self.lanes.retain(|l| l.id != id);
             return;
         }
         let lane = self.lane_mut(id);
-        if let Some(state) = state_after(&event.kind) {
+        if let Some(state) = event.kind.state_after() {
             if let Some(open) = lane.segments.last_mut() {
                 open.to_ms.get_or_insert(at_ms);
             }
@@ -118,16 +104,16 @@ impl History {
                 to_ms: None,
             });
         }
-        let mark = match event.kind.as_str() {
-            "paused" | "pause-requested" => Some((MarkKind::Pause, event.kind.replace('-', " "))),
-            "failed" | "restarted" | "error-recorded" => Some((
-                MarkKind::Failure,
-                format!(
-                    "{}: {}",
-                    event.kind,
-                    event.error.clone().unwrap_or_default()
-                ),
-            )),
+        let mark = match &event.kind {
+            EventKind::Paused { .. } => Some((MarkKind::Pause, "paused".to_owned())),
+            EventKind::PauseRequested => Some((MarkKind::Pause, "pause requested".to_owned())),
+            EventKind::Failed { error } => Some((MarkKind::Failure, format!("failed: {error}"))),
+            EventKind::Restarted { error } => {
+                Some((MarkKind::Failure, format!("restarted: {error}")))
+            }
+            EventKind::ErrorRecorded { error } => {
+                Some((MarkKind::Failure, format!("error-recorded: {error}")))
+            }
             _ => None,
         };
         if let Some((kind, label)) = mark {
@@ -223,5 +209,179 @@ impl History {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MailboxView;
+
+    fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
+        EventView {
+            at_us: at_ms * 1e3,
+            worker: worker.map(str::to_owned),
+            kind,
+        }
+    }
+
+    fn worker(id: &str, state: WorkerState, tasks: u64, received: u64) -> crate::model::WorkerView {
+        crate::model::WorkerView {
+            id: id.to_owned(),
+            state,
+            tasks_completed: tasks,
+            busy_ms: 0.0,
+            paused_ms: 0.0,
+            pause_count: 0,
+            pause_pending_ms: None,
+            errors: 0,
+            restarts: 0,
+            mailbox: MailboxView {
+                capacity: 16,
+                depth: 0,
+                high_water: 0,
+                sent: received,
+                received,
+            },
+            last_error: None,
+        }
+    }
+
+    fn states(lane: &Lane) -> Vec<(WorkerState, f64, Option<f64>)> {
+        lane.segments
+            .iter()
+            .map(|s| (s.state, s.from_ms, s.to_ms))
+            .collect()
+    }
+
+    #[test]
+    fn each_state_change_closes_one_segment_and_opens_the_next() {
+        let mut h = History::default();
+        h.record(&event(0.0, Some("w"), EventKind::Created));
+        h.record(&event(1.0, Some("w"), EventKind::Started));
+        h.record(&event(50.0, Some("w"), EventKind::PauseRequested));
+        h.record(&event(
+            80.0,
+            Some("w"),
+            EventKind::Paused { by_itself: false },
+        ));
+        h.record(&event(200.0, Some("w"), EventKind::Resumed));
+        assert_eq!(
+            states(&h.lanes[0]),
+            [
+                (WorkerState::Created, 0.0, Some(1.0)),
+                (WorkerState::Running, 1.0, Some(50.0)),
+                (WorkerState::PauseRequested, 50.0, Some(80.0)),
+                (WorkerState::Paused, 80.0, Some(200.0)),
+                (WorkerState::Running, 200.0, None),
+            ]
+        );
+        let marks: Vec<&str> = h.lanes[0].marks.iter().map(|m| m.label.as_str()).collect();
+        assert_eq!(marks, ["pause requested", "paused"]);
+    }
+
+    #[test]
+    fn a_restart_is_a_failure_mark_and_running_again() {
+        let mut h = History::default();
+        h.record(&event(0.0, Some("w"), EventKind::Started));
+        let error = "panicked: item 10 was malformed".to_owned();
+        h.record(&event(5.0, Some("w"), EventKind::Restarted { error }));
+        let lane = &h.lanes[0];
+        assert_eq!(
+            lane.segments.last().map(|s| s.state),
+            Some(WorkerState::Running)
+        );
+        assert_eq!(lane.marks[0].kind, MarkKind::Failure);
+        assert_eq!(
+            lane.marks[0].label,
+            "restarted: panicked: item 10 was malformed"
+        );
+    }
+
+    #[test]
+    fn messages_and_broadcasts_do_not_move_a_worker_and_removal_drops_its_lane() {
+        let mut h = History::default();
+        h.record(&event(0.0, Some("a"), EventKind::Started));
+        h.record(&event(1.0, Some("b"), EventKind::Started));
+        h.record(&event(
+            2.0,
+            Some("a"),
+            EventKind::MessageSent { from: None },
+        ));
+        h.record(&event(
+            3.0,
+            None,
+            EventKind::Broadcast {
+                delivered: 2,
+                full: 0,
+            },
+        ));
+        assert_eq!(h.lanes[0].segments.len(), 1);
+        assert_eq!(h.broadcasts.len(), 1);
+        h.record(&event(4.0, Some("a"), EventKind::Removed));
+        let ids: Vec<&str> = h.lanes.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["b"]);
+    }
+
+    #[test]
+    fn samples_give_messages_read_rates_and_throughput() {
+        let mut h = History::default();
+        let snap = |at_ms, tasks, received| Snapshot {
+            at_ms,
+            workers: vec![worker("w", WorkerState::Running, tasks, received)],
+            ..Snapshot::default()
+        };
+        h.sample(&snap(0.0, 0, 0));
+        h.sample(&snap(500.0, 5, 3));
+        h.sample(&snap(1_000.0, 10, 3));
+        let marks: Vec<&str> = h.lanes[0].marks.iter().map(|m| m.label.as_str()).collect();
+        assert_eq!(
+            marks,
+            ["read 3 message(s)"],
+            "one mark per refresh that read some"
+        );
+        assert_eq!(h.throughput(), [(500.0, 10.0), (1_000.0, 10.0)]);
+        assert_eq!(h.rate("w", 1_000.0, 10), Some(10.0));
+        assert_eq!(h.rate("nobody", 1_000.0, 10), None);
+    }
+
+    #[test]
+    fn a_finished_run_holds_the_timeline_still_a_moment_after_its_last_event() {
+        let mut h = History::default();
+        h.record(&event(2_000.0, Some("w"), EventKind::Stopped));
+        let mut snap = Snapshot {
+            at_ms: 10_000.0,
+            workers: vec![worker("w", WorkerState::Stopped, 1, 0)],
+            shut_down: false,
+            ..Snapshot::default()
+        };
+        assert_eq!(h.end_ms(&snap), 10_000.0, "not shut down: it scrolls");
+        snap.shut_down = true;
+        assert_eq!(h.end_ms(&snap), 3_000.0);
+    }
+
+    #[test]
+    fn old_segments_and_samples_are_forgotten() {
+        let mut h = History::default();
+        h.record(&event(0.0, Some("w"), EventKind::Started));
+        h.record(&event(1.0, Some("w"), EventKind::PauseRequested));
+        h.record(&event(
+            2.0,
+            Some("w"),
+            EventKind::Paused { by_itself: false },
+        ));
+        let far = RETAIN_MS + 10_000.0;
+        h.sample(&Snapshot {
+            at_ms: far,
+            workers: vec![worker("w", WorkerState::Paused, 0, 0)],
+            ..Snapshot::default()
+        });
+        assert_eq!(
+            states(&h.lanes[0]),
+            [(WorkerState::Paused, 2.0, None)],
+            "the open segment stays"
+        );
+        assert!(h.lanes[0].marks.is_empty());
+        assert_eq!(h.samples.len(), 1);
     }
 }

@@ -1,7 +1,61 @@
-//! What the UI reads from the threads module, as plain data.
+//! What the UI reads from the threads module, as plain data: the JSON the
+//! core's types serialize to (the threads module hands them over as they
+//! are). States and event kinds are enums, so the rest of the UI matches on
+//! them instead of comparing strings. The `vocabulary` tests read values the
+//! core itself serialized, so a field or state renamed there fails here.
 
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+
+/// Where a worker is in its life (the core's `WorkerState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkerState {
+    Created,
+    Running,
+    PauseRequested,
+    Paused,
+    Stopping,
+    Stopped,
+    Failed,
+}
+
+impl WorkerState {
+    /// Every state, in the order a worker's life goes through them.
+    pub const ALL: [Self; 7] = [
+        Self::Created,
+        Self::Running,
+        Self::PauseRequested,
+        Self::Paused,
+        Self::Stopping,
+        Self::Stopped,
+        Self::Failed,
+    ];
+
+    /// The name the core gives it, which the page shows and uses as a CSS
+    /// class (`pause-requested`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::PauseRequested => "pause-requested",
+            Self::Paused => "paused",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Its task has ended for good.
+    pub fn finished(self) -> bool {
+        matches!(self, Self::Stopped | Self::Failed)
+    }
+}
+
+impl std::fmt::Display for WorkerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Snapshot {
@@ -15,7 +69,7 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkerView {
     pub id: String,
-    pub state: String,
+    pub state: WorkerState,
     pub tasks_completed: u64,
     pub busy_ms: f64,
     pub paused_ms: f64,
@@ -29,7 +83,7 @@ pub struct WorkerView {
 
 impl WorkerView {
     pub fn finished(&self) -> bool {
-        matches!(self.state.as_str(), "stopped" | "failed")
+        self.state.finished()
     }
 }
 
@@ -42,7 +96,7 @@ pub struct MailboxView {
     pub received: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct EventPage {
     pub events: Vec<EventView>,
     pub next: f64,
@@ -52,23 +106,65 @@ pub struct EventPage {
 pub struct EventView {
     pub at_us: f64,
     pub worker: Option<String>,
-    pub kind: String,
-    #[serde(default)]
-    pub error: Option<String>,
-    /// For "paused": whether the worker paused itself.
-    #[serde(default)]
-    pub by_itself: Option<bool>,
-    /// For "broadcast": mailboxes that took it, and full ones.
-    #[serde(default)]
-    pub delivered: Option<usize>,
-    #[serde(default)]
-    pub full: Option<usize>,
-    /// For "shutdown-finished".
-    #[serde(default)]
-    pub unresponsive: Option<usize>,
-    /// For "message-sent": the sending worker, if a worker sent it.
-    #[serde(default)]
-    pub from: Option<String>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened (the core's `EventKind`, tagged by `kind`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EventKind {
+    Created,
+    Started,
+    PauseRequested,
+    Paused {
+        /// The worker paused itself (it read "pause").
+        by_itself: bool,
+    },
+    Resumed,
+    StopRequested,
+    Stopped,
+    Failed {
+        error: String,
+    },
+    Restarted {
+        error: String,
+    },
+    ErrorRecorded {
+        error: String,
+    },
+    MessageSent {
+        from: Option<String>,
+    },
+    Broadcast {
+        delivered: usize,
+        full: usize,
+    },
+    Removed,
+    ShutdownStarted,
+    ShutdownFinished {
+        unresponsive: usize,
+    },
+    /// A kind this page does not know (a newer threads module): shown
+    /// nowhere, never an error.
+    #[serde(other)]
+    Other,
+}
+
+impl EventKind {
+    /// The state this event moves its worker into, if it moves it.
+    pub fn state_after(&self) -> Option<WorkerState> {
+        Some(match self {
+            Self::Created => WorkerState::Created,
+            Self::Started | Self::Resumed | Self::Restarted { .. } => WorkerState::Running,
+            Self::PauseRequested => WorkerState::PauseRequested,
+            Self::Paused { .. } => WorkerState::Paused,
+            Self::StopRequested => WorkerState::Stopping,
+            Self::Stopped => WorkerState::Stopped,
+            Self::Failed { .. } => WorkerState::Failed,
+            _ => return None,
+        })
+    }
 }
 
 /// A scenario, as the threads module describes it (`Threadyard.scenarios()`).
@@ -86,6 +182,7 @@ pub struct ScenarioView {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CastView {
     pub id: String,
+    /// Handed back to the threads module as it came.
     pub workload: serde_json::Value,
     pub max_restarts: Option<u32>,
 }
@@ -123,8 +220,56 @@ pub struct FailedView {
     pub error: String,
 }
 
-/// Reads a value the threads module returned.
-pub fn read<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| format!("unexpected data from the threads module: {e}"))
+/// What a broadcast did at one worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Delivery {
+    Delivered,
+    MailboxFull,
+    Finished,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RecipientView {
+    pub id: String,
+    pub outcome: Delivery,
+}
+
+/// A broadcast's report, worker by worker.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BroadcastView {
+    pub recipients: Vec<RecipientView>,
+}
+
+impl BroadcastView {
+    pub fn count(&self, outcome: Delivery) -> usize {
+        self.recipients
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .count()
+    }
+
+    /// What it did, in one line; true when a full mailbox refused it.
+    pub fn summary(&self) -> (String, bool) {
+        let (delivered, full, finished) = (
+            self.count(Delivery::Delivered),
+            self.count(Delivery::MailboxFull),
+            self.count(Delivery::Finished),
+        );
+        (
+            format!(
+                "delivered to {delivered}; mailbox full at {full}; already finished: {finished}"
+            ),
+            full > 0,
+        )
+    }
+}
+
+/// A list of names for a sentence: "a, b" or "none".
+pub fn list(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.join(", ")
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::model::{EventView, Snapshot};
+use crate::model::{EventKind, EventView, Snapshot};
 
 /// Lines kept; older ones scroll away.
 const KEEP: usize = 400;
@@ -115,28 +115,27 @@ impl Narrator {
     /// the script's lines and the mailbox figures tell those).
     pub fn event(&mut self, e: &EventView) {
         let at = e.at_us / 1e3;
-        let error = e.error.clone().unwrap_or_default();
         let Some(w) = e.worker.clone() else {
-            return self.manager_event(e, at);
+            return self.manager_event(&e.kind, at);
         };
-        let (kind, text) = match e.kind.as_str() {
-            "created" => (
+        let (kind, text) = match &e.kind {
+            EventKind::Created => (
                 LineKind::Event,
                 format!("{w} is created: it has a name, a mailbox and its figures, but no thread yet."),
             ),
-            "started" => (LineKind::Event, format!("{w} starts running on a thread of its own (a Web Worker).")),
-            "pause-requested" => {
+            EventKind::Started => (LineKind::Event, format!("{w} starts running on a thread of its own (a Web Worker).")),
+            EventKind::PauseRequested => {
                 self.asked.insert(w.clone(), at);
                 (
                     LineKind::Event,
                     format!("The manager asks {w} to pause. It goes on until its next pause point (pause requested)."),
                 )
             }
-            "paused" => {
+            EventKind::Paused { by_itself } => {
                 self.paused.insert(w.clone());
                 let asked = self.asked.remove(&w);
-                let text = match (e.by_itself, asked) {
-                    (Some(true), _) => format!(
+                let text = match (by_itself, asked) {
+                    (true, _) => format!(
                         "{w} read \"pause\" from its mailbox and paused itself. Its thread now sleeps: no CPU, no polling."
                     ),
                     (_, Some(asked)) if at - asked >= LONG_PAUSE_WAIT_MS / self.speed => format!(
@@ -151,7 +150,7 @@ impl Narrator {
                 };
                 (LineKind::Event, text)
             }
-            "resumed" => {
+            EventKind::Resumed => {
                 let was_paused = self.paused.remove(&w);
                 self.asked.remove(&w);
                 let text = if was_paused {
@@ -161,19 +160,19 @@ impl Narrator {
                 };
                 (LineKind::Event, text)
             }
-            "stop-requested" => (
+            EventKind::StopRequested => (
                 LineKind::Event,
                 format!("{w} is asked to stop: its next pause point or wait returns \"stop requested\" and its task winds down."),
             ),
-            "stopped" => {
+            EventKind::Stopped => {
                 self.paused.remove(&w);
                 (LineKind::Event, format!("{w} stopped cleanly. Its figures stay in the table until it is removed."))
             }
-            "failed" => (
+            EventKind::Failed { error } => (
                 LineKind::Problem,
                 format!("{w} failed: {error}. It stays Failed with the message kept; the other workers go on."),
             ),
-            "restarted" => {
+            EventKind::Restarted { error } => {
                 let n = self.restarts.entry(w.clone()).or_insert(0);
                 *n += 1;
                 (
@@ -181,46 +180,47 @@ impl Narrator {
                     format!("{w} failed ({error}); its restart policy runs the task again (restart {n}). The panic was caught at the worker's edge: nobody else noticed."),
                 )
             }
-            "error-recorded" => (LineKind::Problem, format!("{w} recorded an error and goes on: {error}")),
-            "removed" => (LineKind::Event, format!("{w} is removed from the manager.")),
+            EventKind::ErrorRecorded { error } => (LineKind::Problem, format!("{w} recorded an error and goes on: {error}")),
+            EventKind::Removed => (LineKind::Event, format!("{w} is removed from the manager.")),
             _ => return,
         };
         self.say(at, kind, text);
     }
 
-    fn manager_event(&mut self, e: &EventView, at: f64) {
-        let (kind, text) = match e.kind.as_str() {
-            "broadcast" => {
-                let (delivered, full) = (e.delivered.unwrap_or(0), e.full.unwrap_or(0));
-                if full == 0 {
-                    (
-                        LineKind::Event,
-                        format!("The broadcast went into {delivered} mailbox(es) at once: no monitor thread relays it."),
-                    )
-                } else {
-                    (
-                        LineKind::Problem,
-                        format!("The broadcast went into {delivered} mailbox(es); {full} full one(s) refused it. Nothing is dropped silently: the report names them."),
-                    )
-                }
-            }
-            "shutdown-started" => (
+    fn manager_event(&mut self, event: &EventKind, at: f64) {
+        let (kind, text) = match *event {
+            EventKind::Broadcast { delivered, full: 0 } => (
+                LineKind::Event,
+                format!("The broadcast went into {delivered} mailbox(es) at once: no monitor thread relays it."),
+            ),
+            EventKind::Broadcast { delivered, full } => (
+                LineKind::Problem,
+                format!("The broadcast went into {delivered} mailbox(es); {full} full one(s) refused it. Nothing is dropped silently: the report names them."),
+            ),
+            EventKind::ShutdownStarted => (
                 LineKind::Event,
                 "Shutdown begins: every worker is asked to stop and woken at once, and one deadline covers them all.".to_owned(),
             ),
-            "shutdown-finished" => match e.unresponsive.unwrap_or(0) {
-                0 => (
-                    LineKind::Event,
-                    "Shutdown finished: every worker stopped within the deadline.".to_owned(),
-                ),
-                n => (
-                    LineKind::Problem,
-                    format!("Shutdown finished: {n} worker(s) did not stop by the deadline and are reported unresponsive. They keep their thread until their task returns."),
-                ),
-            },
+            EventKind::ShutdownFinished { unresponsive: 0 } => (
+                LineKind::Event,
+                "Shutdown finished: every worker stopped within the deadline.".to_owned(),
+            ),
+            EventKind::ShutdownFinished { unresponsive: n } => (
+                LineKind::Problem,
+                format!("Shutdown finished: {n} worker(s) did not stop by the deadline and are reported unresponsive. They keep their thread until their task returns."),
+            ),
             _ => return,
         };
         self.say(at, kind, text);
+    }
+
+    /// Whether [`Narrator::sample`] would tell something of `snapshot`.
+    pub fn would_tell(&self, snapshot: &Snapshot) -> bool {
+        snapshot.workers.iter().any(|w| {
+            let (depth, capacity) = (w.mailbox.depth, w.mailbox.capacity);
+            let full = self.full.contains(&w.id);
+            (depth >= capacity && !w.finished() && !full) || (depth * 2 <= capacity && full)
+        })
     }
 
     /// Tells what the figures show that no event does: a mailbox filling up.
@@ -241,5 +241,171 @@ impl Narrator {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{MailboxView, WorkerState, WorkerView};
+
+    fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
+        EventView {
+            at_us: at_ms * 1e3,
+            worker: worker.map(str::to_owned),
+            kind,
+        }
+    }
+
+    fn texts(n: &Narrator) -> Vec<&str> {
+        n.lines.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_seed_run_is_told_in_order() {
+        let mut n = Narrator::default();
+        n.event(&event(0.0, Some("worker_1"), EventKind::Started));
+        n.say(
+            5_000.0,
+            LineKind::Script,
+            "At 5 s the script sends worker_1 \"pause\".",
+        );
+        n.event(&event(
+            5_010.0,
+            Some("worker_1"),
+            EventKind::Paused { by_itself: true },
+        ));
+        n.event(&event(8_000.0, Some("worker_1"), EventKind::Resumed));
+        n.event(&event(
+            15_000.0,
+            None,
+            EventKind::Broadcast {
+                delivered: 3,
+                full: 0,
+            },
+        ));
+        n.event(&event(15_100.0, Some("worker_1"), EventKind::Stopped));
+        let told = texts(&n);
+        assert_eq!(told.len(), 6);
+        assert!(told[0].starts_with("worker_1 starts running"));
+        assert!(told[1].starts_with("At 5 s"));
+        assert!(told[2].starts_with("worker_1 read \"pause\" from its mailbox and paused itself"));
+        assert!(told[3].starts_with("worker_1 is resumed"));
+        assert!(told[4].starts_with("The broadcast went into 3 mailbox(es)"));
+        assert!(told[5].starts_with("worker_1 stopped cleanly"));
+        assert_eq!(n.lines[2].kind, LineKind::Event);
+    }
+
+    #[test]
+    fn a_script_line_told_late_still_goes_in_time_order() {
+        let mut n = Narrator::default();
+        n.say(100.0, LineKind::Event, "first");
+        n.say(300.0, LineKind::Event, "third");
+        n.say(200.0, LineKind::Script, "second");
+        assert_eq!(texts(&n), ["first", "second", "third"]);
+    }
+
+    #[test]
+    fn a_pause_that_waited_for_a_pause_point_is_told_as_such_at_any_speed() {
+        for speed in [1.0, 10.0] {
+            let mut n = Narrator::at_speed(speed);
+            n.event(&event(0.0, Some("batch"), EventKind::PauseRequested));
+            let waited = 2_000.0 / speed;
+            n.event(&event(
+                waited,
+                Some("batch"),
+                EventKind::Paused { by_itself: false },
+            ));
+            n.event(&event(0.0, Some("quick"), EventKind::PauseRequested));
+            n.event(&event(
+                10.0 / speed,
+                Some("quick"),
+                EventKind::Paused { by_itself: false },
+            ));
+            let told = texts(&n).join("\n");
+            assert!(told.contains("inside work with no pause point"), "{told}");
+            assert!(
+                told.contains("quick reached a pause point and paused"),
+                "{told}"
+            );
+        }
+    }
+
+    #[test]
+    fn failures_and_unresponsive_shutdowns_are_problems() {
+        let mut n = Narrator::default();
+        for i in 1..=2 {
+            let error = format!("panicked: item {i}");
+            n.event(&event(
+                f64::from(i),
+                Some("flaky"),
+                EventKind::Restarted { error },
+            ));
+        }
+        n.event(&event(
+            9.0,
+            None,
+            EventKind::ShutdownFinished { unresponsive: 1 },
+        ));
+        n.event(&event(
+            9.5,
+            Some("quiet"),
+            EventKind::MessageSent { from: None },
+        ));
+        n.event(&event(9.6, None, EventKind::Other));
+        let told = texts(&n);
+        assert_eq!(
+            told.len(),
+            3,
+            "messages and unknown kinds are not told: {told:?}"
+        );
+        assert!(told[1].contains("(restart 2)"));
+        assert!(n.lines.iter().all(|l| l.kind == LineKind::Problem));
+    }
+
+    #[test]
+    fn a_mailbox_filling_up_and_emptying_is_told_once_each() {
+        let mut n = Narrator::default();
+        let snap = |at_ms, depth| Snapshot {
+            at_ms,
+            workers: vec![WorkerView {
+                id: "consumer".into(),
+                state: WorkerState::Running,
+                tasks_completed: 0,
+                busy_ms: 0.0,
+                paused_ms: 0.0,
+                pause_count: 0,
+                pause_pending_ms: None,
+                errors: 0,
+                restarts: 0,
+                mailbox: MailboxView {
+                    capacity: 8,
+                    depth,
+                    high_water: depth,
+                    sent: 0,
+                    received: 0,
+                },
+                last_error: None,
+            }],
+            ..Snapshot::default()
+        };
+        for (at, depth) in [(0.0, 3), (100.0, 8), (200.0, 8), (300.0, 6), (400.0, 4)] {
+            let s = snap(at, depth);
+            let would = n.would_tell(&s);
+            let before = n.lines.len();
+            n.sample(&s);
+            assert_eq!(
+                would,
+                n.lines.len() > before,
+                "would_tell agrees with sample at {at}"
+            );
+        }
+        assert_eq!(
+            texts(&n),
+            [
+                "consumer's mailbox is full (8 of 8). Its senders now wait for room, or are refused: that is back-pressure.",
+                "consumer's mailbox has room again (4 of 8).",
+            ]
+        );
     }
 }

@@ -127,30 +127,72 @@ pub fn trunk() -> Result<(), String> {
     )
 }
 
-/// The e2e tests' Node packages (playwright-core, which drives the system
-/// Chromium and never downloads a browser), from package-lock.json.
+/// The Node packages pinned in tests/e2e (package.json, package-lock.json):
+/// playwright-core (drives the system Chromium, never downloads a browser)
+/// and axe-core for the e2e tests, and binaryen, whose wasm-opt optimizes
+/// both WebAssembly modules of a release build. `npm ci` when one is missing
+/// or not at its pinned version.
 pub fn e2e_packages() -> Result<(), String> {
     let dir = crate::run::root().join("tests/e2e");
-    if dir
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
+    let manifest = std::fs::read_to_string(dir.join("package.json"))
+        .map_err(|e| format!("reading tests/e2e/package.json: {e}"))?;
+    let installed = pinned(&manifest).iter().all(|(name, version)| {
+        std::fs::read_to_string(dir.join("node_modules").join(name).join("package.json"))
+            .is_ok_and(|text| text.contains(&format!("\"version\": \"{version}\"")))
+    });
+    if installed {
         return Ok(());
     }
     if output("node", &["--version"]).is_err() {
         return Err(
-            "the app's end-to-end tests need Node.js 18 or later and npm: \
-                    `apt-get install nodejs npm` (Debian), then run this again"
+            "the app's release build (wasm-opt) and its end-to-end tests need Node.js 18 \
+                    or later and npm: `apt-get install nodejs npm` (Debian), then run this again"
                 .into(),
         );
     }
-    println!("    installing the e2e tests' Node packages (npm ci)");
+    println!("    installing the Node packages of tests/e2e (npm ci)");
     status(
         "npm ci",
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(dir),
     )
+}
+
+/// The `"name": "version"` pairs of a package.json's devDependencies.
+fn pinned(manifest: &str) -> Vec<(String, String)> {
+    let Some(start) = manifest.find("\"devDependencies\"") else {
+        return Vec::new();
+    };
+    let block = &manifest[start..];
+    let block = &block[..block.find('}').unwrap_or(block.len())];
+    block
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut parts = line
+                .split('"')
+                .filter(|p| !p.trim().is_empty() && p.trim() != ":" && p.trim() != ",");
+            Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// The folder holding binaryen's wasm-opt (from npm, pinned in tests/e2e:
+/// Debian's binaryen is too old for the threads module), installed if
+/// missing. Trunk finds it on the PATH.
+pub fn wasm_opt_dir() -> Result<PathBuf, String> {
+    e2e_packages()?;
+    Ok(crate::run::root().join("tests/e2e/node_modules/.bin"))
+}
+
+/// `PATH` with `dir` first.
+pub fn path_with(dir: &std::path::Path) -> std::ffi::OsString {
+    let mut paths = vec![dir.to_path_buf()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap_or_default()
 }
 
 /// Debian's Chromium and its driver; installs them with apt-get when root.

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("serve") => web::serve(&args[1..]),
-        Some("bench") => bench::bench(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("build") => web::build(&args[1..]),
         Some("build-threads") => web::build_threads(args[1..].iter().any(|a| a == "--release")),
         Some("test") => test(&args[1..]),
@@ -56,7 +56,8 @@ tasks:
                      COOP/COEP set, at http://127.0.0.1:8080/
   build [--release]  build the app into dist/
   build-threads      build the threads module (Trunk runs this as its pre-build hook)
-  bench              run the benchmarks (about two minutes) and write BENCHMARKS.md
+  bench [--app]      run the benchmarks (about four minutes) and write BENCHMARKS.md
+                     (--app: only the app's frame times, sizes and start-up)
   demo [SCENARIO] [ARGS]
                      run a scenario in the terminal: the seed's example unless one of
                      pause-points, back-pressure, supervision, unresponsive is named
@@ -106,7 +107,7 @@ fn test(args: &[String]) -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    step("tests, native: core, conformance suite, state machine, faults, CLI, doctests");
+    step("tests, native: core, conformance suite, state machine, faults, CLI, the app's logic, doctests");
     tally.run("native tests", cargo().args(["test", "--workspace"]))?;
     step("the core's examples, each checking its own outcome");
     adopt::examples(&mut tally)?;

@@ -47,6 +47,18 @@ pub fn build_threads(release: bool) -> Result<(), String> {
             .arg(&out)
             .arg(&wasm),
     )?;
+    if release {
+        // Optimized for speed (the workers run in it); the features come
+        // from the module's own target-features section.
+        let bindgen_out = out.join("threadyard_web_bg.wasm");
+        status(
+            "wasm-opt (threads module)",
+            Command::new(install::wasm_opt_dir()?.join("wasm-opt"))
+                .args(["-O3", "--output"])
+                .arg(&bindgen_out)
+                .arg(&bindgen_out),
+        )?;
+    }
     println!("    threads module in {}", out.display());
     Ok(())
 }
@@ -66,25 +78,25 @@ pub fn serve(args: &[String]) -> Result<(), String> {
     }
     prepare()?;
     println!("==> building, then serving the app at http://127.0.0.1:8080/ (open it in a browser; Ctrl-C stops)");
-    status(
-        "trunk serve",
-        Command::new("trunk")
-            .arg("serve")
-            .args(&trunk_args)
-            .current_dir(root()),
-    )
+    let mut trunk = Command::new("trunk");
+    trunk.arg("serve").args(&trunk_args).current_dir(root());
+    if !dev {
+        // Trunk runs wasm-opt on the UI module of a release build.
+        trunk.env("PATH", install::path_with(&install::wasm_opt_dir()?));
+    }
+    status("trunk serve", &mut trunk)
 }
 
 /// Builds the app into `dist/` (add `--release` for an optimized build).
 pub fn build(args: &[String]) -> Result<(), String> {
     prepare()?;
-    status(
-        "trunk build",
-        Command::new("trunk")
-            .arg("build")
-            .args(args)
-            .current_dir(root()),
-    )
+    let mut trunk = Command::new("trunk");
+    trunk.arg("build").args(args).current_dir(root());
+    if args.iter().any(|a| a == "--release") {
+        // Trunk runs wasm-opt on the UI module of a release build.
+        trunk.env("PATH", install::path_with(&install::wasm_opt_dir()?));
+    }
+    status("trunk build", &mut trunk)
 }
 
 /// Everything Trunk needs, installed where missing; crates fetched, since

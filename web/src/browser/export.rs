@@ -4,12 +4,12 @@ use gloo_timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
-use crate::threads;
+use super::connection::message;
 
 /// Offers `text` (a JS string, never copied into this module) as a JSON
 /// file called `name`, as a download.
 pub fn download(name: &str, text: &JsValue) -> Result<(), String> {
-    let fail = |e: JsValue| format!("could not save {name}: {}", threads::message(&e));
+    let fail = |e: JsValue| format!("could not save {name}: {}", message(&e));
     let parts = js_sys::Array::of1(text);
     let options = BlobPropertyBag::new();
     options.set_type("application/json");
@@ -38,5 +38,5 @@ pub fn download(name: &str, text: &JsValue) -> Result<(), String> {
 pub fn pretty_json(value: &JsValue) -> Result<String, String> {
     js_sys::JSON::stringify_with_replacer_and_space(value, &JsValue::NULL, &JsValue::from(2))
         .map(String::from)
-        .map_err(|e| threads::message(&e))
+        .map_err(|e| message(&e))
 }

@@ -2,17 +2,24 @@
 
 use yew::prelude::*;
 
-use crate::app::Store;
-use crate::history::WINDOW_MS;
+use super::shared::Shared;
+use crate::browser::renders;
+use crate::history::{History, WINDOW_MS};
 
 const WIDTH: f64 = 1000.0;
 const HEIGHT: f64 = 140.0;
 
+#[derive(Properties, PartialEq)]
+pub struct ChartProps {
+    pub history: Shared<History>,
+    pub now_ms: f64,
+}
+
 #[function_component(Chart)]
-pub fn chart() -> Html {
-    let store = use_context::<Store>().expect("the store");
-    let points = store.history.throughput();
-    let now = store.snapshot.at_ms;
+pub fn chart(props: &ChartProps) -> Html {
+    renders::count("Chart");
+    let points = props.history.throughput();
+    let now = props.now_ms;
     let peak = points.iter().map(|p| p.1).fold(1.0_f64, f64::max);
     let path: Vec<String> = points
         .iter()

@@ -1,49 +1,34 @@
-//! Runs a scenario's script on the page: a clock that the speed scales and
-//! that can be held or stepped, and the commands it gives the threads module.
-//! Nothing here blocks: each step is a timer, and the steps that wait (for
-//! workers to finish, for shutdown) await promises.
+//! Runs a scenario's script on the page: timers set from its clock
+//! ([`Cue`]), and the commands it gives the threads module. Nothing here
+//! blocks: each step is a timer, and the steps that wait (for workers to
+//! finish, for shutdown) await promises.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use crate::app::{Action, Store, Yard};
-use crate::model::{read, CommandView, Report, ScenarioView, Snapshot};
+use super::connection::{message, read, Dispatcher, Yard};
+use crate::clock::{Cue, Status};
+use crate::model::{CommandView, Report, ScenarioView, Snapshot};
 use crate::narration::LineKind;
-use crate::threads;
-
-/// Where a script is, for the page to show.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Status {
-    /// Script time now, in milliseconds at speed 1.
-    pub now_ms: f64,
-    /// When its last step is due.
-    pub end_ms: f64,
-    pub done_steps: usize,
-    pub steps: usize,
-    pub held: bool,
-    pub finished: bool,
-}
+use crate::state::Action;
 
 /// A running script; clones share it.
 #[derive(Clone)]
 pub struct Script(Rc<RefCell<Inner>>);
 
 struct Inner {
-    scenario: ScenarioView,
+    scenario: Rc<ScenarioView>,
     yard: Yard,
-    store: Store,
-    next: usize,
-    /// Script time at `anchor` (wall clock, ms).
-    base_ms: f64,
-    anchor: f64,
-    speed: f64,
-    held: bool,
-    /// A step that awaits (wait-all, shutdown) is in progress.
-    busy: bool,
+    /// The manager's number in the app's state.
+    generation: u64,
+    dispatch: Dispatcher,
+    cue: Cue,
     timer: Option<Timeout>,
 }
 
@@ -51,24 +36,9 @@ fn wall() -> f64 {
     js_sys::Date::now()
 }
 
+type Wait = Pin<Box<dyn Future<Output = ()>>>;
+
 impl Inner {
-    fn now_ms(&self) -> f64 {
-        if self.held {
-            self.base_ms
-        } else {
-            self.base_ms + (wall() - self.anchor) * self.speed
-        }
-    }
-
-    fn rebase(&mut self) {
-        self.base_ms = self.now_ms();
-        self.anchor = wall();
-    }
-
-    fn finished(&self) -> bool {
-        self.next >= self.scenario.script.len() && !self.busy
-    }
-
     /// The manager's clock now, for narration lines.
     fn yard_ms(&self) -> f64 {
         self.yard
@@ -80,23 +50,28 @@ impl Inner {
     }
 
     fn say(&self, kind: LineKind, text: String) {
-        self.store.dispatch(Action::Say(self.yard_ms(), kind, text));
+        self.dispatch
+            .dispatch(Action::Say(self.generation, self.yard_ms(), kind, text));
     }
 }
 
 impl Script {
-    /// Starts `scenario`'s script on `yard`, whose cast is already running.
-    pub fn start(scenario: ScenarioView, yard: Yard, store: Store, speed: f64) -> Self {
+    /// Starts `scenario`'s script on `yard` (manager `generation`), whose
+    /// cast is already running.
+    pub fn start(
+        scenario: Rc<ScenarioView>,
+        yard: Yard,
+        generation: u64,
+        dispatch: Dispatcher,
+        speed: f64,
+    ) -> Self {
+        let steps = scenario.script.iter().map(|s| s.at_ms).collect();
         let script = Self(Rc::new(RefCell::new(Inner {
             scenario,
             yard,
-            store,
-            next: 0,
-            base_ms: 0.0,
-            anchor: wall(),
-            speed,
-            held: false,
-            busy: false,
+            generation,
+            dispatch,
+            cue: Cue::new(steps, wall(), speed),
             timer: None,
         })));
         script.schedule();
@@ -104,129 +79,95 @@ impl Script {
     }
 
     pub fn status(&self) -> Status {
-        let inner = self.0.borrow();
-        Status {
-            now_ms: inner.now_ms(),
-            end_ms: inner.scenario.script.last().map_or(0.0, |s| s.at_ms),
-            done_steps: inner.next,
-            steps: inner.scenario.script.len(),
-            held: inner.held,
-            finished: inner.finished(),
-        }
+        self.0.borrow().cue.status(wall())
     }
 
     pub fn set_speed(&self, speed: f64) {
-        {
-            let mut inner = self.0.borrow_mut();
-            inner.rebase();
-            inner.speed = speed;
-        }
+        self.0.borrow_mut().cue.set_speed(wall(), speed);
         self.schedule();
     }
 
     /// Holds the script's clock (the workers go on: they are real threads)
     /// or lets it go again.
     pub fn set_held(&self, held: bool) {
-        {
-            let mut inner = self.0.borrow_mut();
-            if inner.held == held {
-                return;
-            }
-            inner.rebase();
-            inner.held = held;
+        if self.0.borrow_mut().cue.set_held(wall(), held) {
+            self.schedule();
         }
-        self.schedule();
     }
 
     /// Runs the next step now: the script's clock jumps to its time.
     pub fn step(&self) {
-        {
-            let mut inner = self.0.borrow_mut();
-            if inner.busy {
-                return;
-            }
-            let Some(due) = inner.scenario.script.get(inner.next).map(|s| s.at_ms) else {
-                return;
-            };
-            let now = inner.now_ms();
-            inner.base_ms = now.max(due);
-            inner.anchor = wall();
+        if self.0.borrow_mut().cue.jump_to_next(wall()) {
+            self.run_due();
         }
-        self.run_due();
     }
 
     /// Stops the script where it is (a new run replaces it).
     pub fn cancel(&self) {
         let mut inner = self.0.borrow_mut();
         inner.timer = None;
-        inner.next = inner.scenario.script.len();
+        inner.cue.cancel();
     }
 
     fn schedule(&self) {
         let mut inner = self.0.borrow_mut();
         inner.timer = None;
-        if inner.held || inner.busy {
-            return;
+        if let Some(delay) = inner.cue.delay_ms(wall()) {
+            let me = self.clone();
+            inner.timer = Some(Timeout::new(delay.ceil() as u32, move || me.run_due()));
         }
-        let Some(due) = inner.scenario.script.get(inner.next).map(|s| s.at_ms) else {
-            return;
-        };
-        let delay = ((due - inner.now_ms()) / inner.speed).max(0.0);
-        let me = self.clone();
-        inner.timer = Some(Timeout::new(delay.ceil() as u32, move || me.run_due()));
     }
 
     /// Runs every step that is due, in order; a step that awaits runs the
     /// rest when it is done.
     fn run_due(&self) {
         loop {
-            let step = {
-                let inner = self.0.borrow();
-                if inner.busy {
-                    return;
-                }
-                match inner.scenario.script.get(inner.next) {
-                    Some(step) if step.at_ms <= inner.now_ms() + 0.5 => step.clone(),
-                    Some(_) => break,
-                    None => return,
-                }
-            };
-            self.0.borrow_mut().next += 1;
+            let taken = self.0.borrow_mut().cue.take_due(wall());
+            let Some(index) = taken else { break };
+            let step = self.0.borrow().scenario.script[index].clone();
             self.0.borrow().say(LineKind::Script, step.says.clone());
             if let Some(wait) = self.run(&step.command) {
-                self.0.borrow_mut().busy = true;
+                self.0.borrow_mut().cue.set_busy(true);
                 let me = self.clone();
                 spawn_local(async move {
                     wait.await;
-                    me.0.borrow_mut().busy = false;
+                    me.0.borrow_mut().cue.set_busy(false);
                     me.after_step();
                 });
                 return;
             }
-            self.after_step();
         }
-        self.schedule();
+        self.after_step();
     }
 
     fn after_step(&self) {
         let finished = {
             let inner = self.0.borrow();
-            inner.finished().then(|| inner.store.clone())
+            inner
+                .cue
+                .finished()
+                .then(|| (inner.dispatch.clone(), inner.generation))
         };
         match finished {
-            Some(store) => store.dispatch(Action::ScenarioFinished),
-            None => self.run_due(),
+            Some((dispatch, generation)) => dispatch.dispatch(Action::ScenarioFinished(generation)),
+            None => self.schedule_or_run(),
+        }
+    }
+
+    fn schedule_or_run(&self) {
+        let due_now = self.0.borrow().cue.delay_ms(wall()) == Some(0.0);
+        if due_now {
+            self.run_due();
+        } else {
+            self.schedule();
         }
     }
 
     /// Gives one command; returns what to await for the ones that wait.
-    fn run(
-        &self,
-        command: &CommandView,
-    ) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> {
+    fn run(&self, command: &CommandView) -> Option<Wait> {
         let inner = self.0.borrow();
         let yard = inner.yard.clone();
-        let problem = |e: JsValue| inner.say(LineKind::Problem, threads::message(&e));
+        let problem = |e: JsValue| inner.say(LineKind::Problem, message(&e));
         match command {
             CommandView::Send { to, message } => {
                 yard.0
@@ -247,7 +188,7 @@ impl Script {
                     .map(problem);
             }
             CommandView::WaitAll { timeout_ms } => {
-                let real_ms = timeout_ms / inner.speed;
+                let real_ms = timeout_ms / inner.cue.speed();
                 let ids: Vec<String> = inner.scenario.cast.iter().map(|c| c.id.clone()).collect();
                 let me = self.clone();
                 return Some(Box::pin(async move {
@@ -272,21 +213,47 @@ impl Script {
                 }));
             }
             CommandView::Shutdown { timeout_ms } => {
-                let real_ms = timeout_ms / inner.speed;
-                let store = inner.store.clone();
+                let real_ms = timeout_ms / inner.cue.speed();
+                let (dispatch, generation) = (inner.dispatch.clone(), inner.generation);
                 let me = self.clone();
                 return Some(Box::pin(async move {
                     let report = JsFuture::from(yard.0.shutdown(real_ms))
                         .await
-                        .map_err(|e| threads::message(&e))
+                        .map_err(|e| message(&e))
                         .and_then(read::<Report>);
                     match report {
-                        Ok(report) => store.dispatch(Action::Report(report)),
+                        Ok(report) => dispatch.dispatch(Action::Report(generation, report)),
                         Err(why) => me.0.borrow().say(LineKind::Problem, why),
                     }
                 }));
             }
         }
         None
+    }
+}
+
+/// The page's script, if one has run: the same slot for the page's life,
+/// compared by identity.
+#[derive(Clone, Default)]
+pub struct ScriptSlot(Rc<RefCell<Option<Script>>>);
+
+impl PartialEq for ScriptSlot {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl ScriptSlot {
+    /// Puts `script` in, cancelling the one it replaces.
+    pub fn replace(&self, script: Option<Script>) {
+        let old = std::mem::replace(&mut *self.0.borrow_mut(), script);
+        if let Some(old) = old {
+            old.cancel();
+        }
+    }
+
+    /// `f` of the script, if there is one.
+    pub fn with<R>(&self, f: impl FnOnce(&Script) -> R) -> Option<R> {
+        self.0.borrow().as_ref().map(f)
     }
 }

@@ -3,6 +3,8 @@
 
 use yew::prelude::*;
 
+use crate::browser::renders;
+
 #[derive(Properties, PartialEq)]
 pub struct PageProps {
     pub hidden: bool,
@@ -10,6 +12,7 @@ pub struct PageProps {
 
 #[function_component(Learn)]
 pub fn learn(props: &PageProps) -> Html {
+    renders::count("Learn");
     html! {
         <article class="reading" data-testid="learn-page" hidden={props.hidden} aria-labelledby="learn-title">
             <h2 id="learn-title">{ "The ideas, in short" }</h2>
@@ -91,6 +94,7 @@ const SEED: [(&str, &str, &str); 7] = [
 
 #[function_component(SeedNotes)]
 pub fn seed_notes(props: &PageProps) -> Html {
+    renders::count("SeedNotes");
     html! {
         <article class="reading" data-testid="seed-page" hidden={props.hidden} aria-labelledby="seed-title">
             <h2 id="seed-title">{ "What the seed got wrong, and what threadyard does instead" }</h2>

@@ -1,0 +1,326 @@
+//! The app: its state, the refresh loop, and the components wired to the
+//! commands their callbacks give.
+
+use std::rc::Rc;
+
+use gloo_timers::callback::Interval;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+use super::commands;
+use super::components::{
+    BroadcastForm, Chart, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
+    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SpawnForm, Timeline, WorkersTable,
+};
+use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
+use super::renders;
+use super::script::{Script, ScriptSlot};
+use crate::input::{RowAction, SpawnRequest};
+use crate::model::{EventPage, Snapshot};
+use crate::state::{Action, AppState, Page, Phase, Place};
+
+/// How often the page reads the manager (the workers never wait for it):
+/// ten times a second, and four times with more workers than
+/// [`MANY_WORKERS`], whose rows nobody reads ten times a second and whose
+/// redrawing would take the page's share of a busy machine.
+const REFRESH_MS: u32 = 100;
+const REFRESH_MANY_MS: u32 = 250;
+const MANY_WORKERS: usize = 16;
+
+impl Reducible for AppState<Yard> {
+    type Action = Action<Yard>;
+
+    fn reduce(self: Rc<Self>, action: Action<Yard>) -> Rc<Self> {
+        if !self.accepts(&action) {
+            // The same state: nothing renders again.
+            return self;
+        }
+        Rc::new(Rc::unwrap_or_clone(self).reduce(action))
+    }
+}
+
+fn current_page() -> Page {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    Page::from_hash(&hash)
+}
+
+fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches())
+}
+
+/// Back and forward move between the pages (they are location hashes).
+#[hook]
+fn use_hash_pages(dispatch: Dispatcher) {
+    use_effect_with((), move |()| {
+        let listener =
+            Closure::<dyn Fn()>::new(move || dispatch.dispatch(Action::Page(current_page())));
+        let window = web_sys::window();
+        if let Some(w) = &window {
+            let _ =
+                w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+        }
+        move || {
+            if let Some(w) = window {
+                let _ = w.remove_event_listener_with_callback(
+                    "hashchange",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+        }
+    });
+}
+
+/// Reads manager `generation` every `period` ms while it is the current
+/// one. The loop owns its event cursor, kept across a change of period and
+/// started afresh with each manager: a handle captured here would hold the
+/// state of one render, not the latest.
+#[hook]
+fn use_refresh(yard: Option<Yard>, generation: u64, period: u32, dispatch: Dispatcher) {
+    // (manager, position in its event log)
+    let cursor = use_mut_ref(|| (0_u64, 0.0_f64));
+    use_effect_with(
+        (yard, generation, period),
+        move |(yard, generation, period)| {
+            let generation = *generation;
+            if cursor.borrow().0 != generation {
+                *cursor.borrow_mut() = (generation, 0.0);
+            }
+            let interval = yard.clone().map(|yard| {
+                Interval::new(*period, move || {
+                    let snapshot = yard
+                        .0
+                        .snapshot()
+                        .map_err(|e| message(&e))
+                        .and_then(read::<Snapshot>);
+                    let since = cursor.borrow().1;
+                    let page = yard
+                        .0
+                        .events(since)
+                        .map_err(|e| message(&e))
+                        .and_then(read::<EventPage>);
+                    match (snapshot, page) {
+                        (Ok(snapshot), Ok(page)) => {
+                            cursor.borrow_mut().1 = page.next;
+                            dispatch.dispatch(Action::Refresh(generation, snapshot, page));
+                        }
+                        (Err(e), _) | (_, Err(e)) if e == STOPPED => {
+                            dispatch.dispatch(Action::Stopped)
+                        }
+                        (Err(e), _) | (_, Err(e)) => {
+                            dispatch.dispatch(Action::Error(Place::Refresh, e))
+                        }
+                    }
+                })
+            });
+            move || drop(interval)
+        },
+    );
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    renders::count("App");
+    let store = use_reducer(|| AppState::<Yard>::new(current_page()));
+    let dispatch = store.dispatcher();
+    let script = (*use_memo((), |()| ScriptSlot::default())).clone();
+    // Read once the threads module has loaded (it knows the scenarios).
+    let scenarios = use_memo(store.phase == Phase::Ready, |ready| {
+        if *ready {
+            connection::scenarios()
+        } else {
+            Err("the threads module has not loaded yet".to_owned())
+        }
+    });
+    let reduced_motion = use_memo((), |()| prefers_reduced_motion());
+
+    use_hash_pages(dispatch.clone());
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |()| {
+            if connection::isolated() {
+                spawn_local(async move {
+                    match connection::boot().await {
+                        Ok((yard, pool)) => dispatch.dispatch(Action::Ready(yard, pool)),
+                        Err(why) => dispatch.dispatch(Action::Failed(why)),
+                    }
+                });
+            } else {
+                dispatch.dispatch(Action::NotIsolated);
+            }
+        });
+    }
+    let period = if store.snapshot.workers.len() > MANY_WORKERS {
+        REFRESH_MANY_MS
+    } else {
+        REFRESH_MS
+    };
+    use_refresh(
+        store.yard.clone(),
+        store.generation,
+        period,
+        dispatch.clone(),
+    );
+
+    // Callbacks keep their identity while what they use stays the same, so
+    // the components they go to are not rendered again for them.
+    let yard = store.yard.clone();
+    let on_spawn = use_callback(
+        (yard.clone(), store.auto_named, dispatch.clone()),
+        |ask: SpawnRequest, (yard, auto_named, dispatch)| {
+            if let Some(yard) = yard {
+                commands::spawn(yard, dispatch, *auto_named, &ask);
+            }
+        },
+    );
+    let on_send = use_callback(
+        (yard.clone(), dispatch.clone()),
+        |(to, text): (String, String), (yard, dispatch)| {
+            if let Some(yard) = yard {
+                commands::send(yard, dispatch, &to, &text);
+            }
+        },
+    );
+    let on_broadcast = use_callback(
+        (yard.clone(), dispatch.clone()),
+        |text: String, (yard, dispatch)| {
+            if let Some(yard) = yard {
+                commands::broadcast(yard, dispatch, &text);
+            }
+        },
+    );
+    let on_shutdown = use_callback(
+        (yard.clone(), store.generation, dispatch.clone()),
+        |deadline: String, (yard, generation, dispatch)| {
+            if let Some(yard) = yard {
+                commands::shutdown(yard, dispatch, *generation, &deadline);
+            }
+        },
+    );
+    let on_remove_finished =
+        use_callback((yard.clone(), dispatch.clone()), |(), (yard, dispatch)| {
+            if let Some(yard) = yard {
+                commands::remove_finished(yard, dispatch);
+            }
+        });
+    let on_new_manager = use_callback((store.speed, dispatch.clone()), |(), (speed, dispatch)| {
+        commands::fresh_manager(dispatch, *speed)
+    });
+    let on_row = use_callback(
+        (yard.clone(), dispatch.clone()),
+        |(action, id): (RowAction, String), (yard, dispatch)| {
+            if let Some(yard) = yard {
+                commands::row(yard, dispatch, action, &id);
+            }
+        },
+    );
+    let on_mark = use_callback(dispatch.clone(), |at: Option<f64>, dispatch| {
+        dispatch.dispatch(Action::Mark(at))
+    });
+    let scenario_actions = ScenarioActions {
+        run: use_callback(
+            (
+                yard.clone(),
+                store.generation,
+                store.speed,
+                dispatch.clone(),
+                scenarios.clone(),
+                script.clone(),
+            ),
+            |index: usize, (yard, generation, speed, dispatch, scenarios, script)| {
+                let Some(scenario) = scenarios.as_ref().as_ref().ok().and_then(|l| l.get(index))
+                else {
+                    return;
+                };
+                script.replace(None);
+                match commands::run_scenario(
+                    yard.as_ref(),
+                    dispatch,
+                    &Rc::new(scenario.clone()),
+                    generation + 1,
+                    *speed,
+                ) {
+                    Ok(started) => script.replace(Some(started)),
+                    Err(why) => dispatch.dispatch(Action::Error(Place::Scenario, why)),
+                }
+            },
+        ),
+        speed: use_callback(
+            (yard.clone(), dispatch.clone(), script.clone()),
+            |text: String, (yard, dispatch, script)| {
+                commands::set_speed(yard.as_ref(), script, dispatch, &text);
+            },
+        ),
+        hold: use_callback(script.clone(), |held: bool, script| {
+            script.with(|s| s.set_held(held));
+        }),
+        step: use_callback(script.clone(), |(), script| {
+            script.with(Script::step);
+        }),
+        export: use_callback(
+            (yard.clone(), dispatch.clone()),
+            |what, (yard, dispatch)| {
+                if let Some(yard) = yard {
+                    commands::export(yard, dispatch, what);
+                }
+            },
+        ),
+    };
+
+    let feedback = |place: Place| store.feedback(&place).cloned();
+    let status = script.with(Script::status);
+    let ids: Vec<String> = store
+        .snapshot
+        .workers
+        .iter()
+        .map(|w| w.id.clone())
+        .collect();
+    let on_yard = store.page == Page::Yard;
+    html! {
+        <>
+            <Header page={store.page} phase={store.phase.clone()} pool={store.pool}
+                    service_worker_pending={store.phase == Phase::NotIsolated && connection::service_worker_pending()} />
+            <Learn hidden={store.page != Page::Learn} />
+            <SeedNotes hidden={store.page != Page::Seed} />
+            if store.phase == Phase::Ready {
+                <main hidden={!on_yard}>
+                    <section class="teach">
+                        <ScenarioPanel scenarios={scenarios.clone()} {status}
+                            speed_feedback={feedback(Place::Speed)} scenario_feedback={feedback(Place::Scenario)}
+                            export_feedback={feedback(Place::Export)} can_export={store.yard.is_some()}
+                            actions={scenario_actions} />
+                        <NarrationPanel narrator={Shared::from(&store.narrator)} marker={store.marker} {on_mark} />
+                    </section>
+                    <section class="controls" aria-label="Workers and messages">
+                        <SpawnForm feedback={feedback(Place::Spawn)} {on_spawn} />
+                        <MessageForm {ids} feedback={feedback(Place::Message)} {on_send} />
+                        <BroadcastForm feedback={feedback(Place::Broadcast)} {on_broadcast} />
+                        <ShutdownForm feedback={feedback(Place::Shutdown)} report={store.report.clone()}
+                            shut_down={store.snapshot.shut_down} {on_shutdown} {on_remove_finished} {on_new_manager} />
+                    </section>
+                    <WorkersTable snapshot={Shared::from(&store.snapshot)} history={Shared::from(&store.history)}
+                        pool={store.pool} feedback={Shared::from(&store.feedback)} {on_row} />
+                    <section class="panel wide" aria-labelledby="timeline-title">
+                        <h2 id="timeline-title">{ "Timeline" }</h2>
+                        <p class="hint" id="timeline-hint">{ "One lane per worker, coloured by state and named in words beside it; the last 20 seconds scroll by (20 s divided by the speed: 2 s at 10x), and once every worker has stopped it holds still at the end. Ticks mark messages, broadcasts, pauses and failures; a dashed line marks the moment picked in the narration." }</p>
+                        <Timeline history={Shared::from(&store.history)} end_ms={store.history.end_ms(&store.snapshot)}
+                            now_ms={store.snapshot.at_ms} speed={store.speed} marker={store.marker} reduced_motion={*reduced_motion} />
+                    </section>
+                    <section class="panel wide" aria-labelledby="chart-title">
+                        <h2 id="chart-title">{ "Throughput" }</h2>
+                        <Chart history={Shared::from(&store.history)} now_ms={store.snapshot.at_ms} />
+                    </section>
+                    { super::components::feedback_view(store.feedback(&Place::Refresh)) }
+                </main>
+            }
+        </>
+    }
+}

@@ -1,0 +1,27 @@
+//! The page's components. Each takes the slice of the state it shows as
+//! props, and callbacks for what it does: a component whose props did not
+//! change is not rendered again. None reaches the manager or the app.
+
+mod chart;
+mod feedback;
+mod forms;
+mod header;
+mod narration;
+mod reading;
+mod scenario;
+mod shared;
+mod table;
+mod timeline;
+
+pub use chart::Chart;
+pub use forms::{BroadcastForm, MessageForm, ShutdownForm, SpawnForm};
+pub use header::Header;
+pub use narration::NarrationPanel;
+pub use reading::{Learn, SeedNotes};
+pub use scenario::{ScenarioActions, ScenarioPanel};
+pub use shared::Shared;
+pub use table::WorkersTable;
+pub use timeline::Timeline;
+
+/// An inline error or note.
+pub use feedback::view as feedback_view;

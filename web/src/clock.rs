@@ -1,0 +1,218 @@
+//! A scenario script's clock and place, without timers: script time runs at
+//! the speed from a wall-clock anchor, can be held and stepped, and says
+//! which step is due and how long until the next. The browser side
+//! (`browser::script`) sets its timers from it and gives the commands.
+
+/// Where a script is, for the page to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// Script time now, in milliseconds at speed 1.
+    pub now_ms: f64,
+    /// When its last step is due.
+    pub end_ms: f64,
+    pub done_steps: usize,
+    pub steps: usize,
+    pub held: bool,
+    pub finished: bool,
+}
+
+/// Script time, and which of its steps (due at `steps[i]`, script ms, in
+/// order) have been taken. Wall-clock times are passed in, in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cue {
+    steps: Vec<f64>,
+    next: usize,
+    /// Script time at `anchor` (wall clock).
+    base_ms: f64,
+    anchor: f64,
+    speed: f64,
+    held: bool,
+    /// A step that awaits (wait-all, shutdown) is in progress.
+    busy: bool,
+}
+
+/// Steps count as due this close to their time, so a timer that fires a
+/// hair early does not schedule a zero-length timer.
+const SLACK_MS: f64 = 0.5;
+
+impl Cue {
+    pub fn new(steps: Vec<f64>, wall: f64, speed: f64) -> Self {
+        Self {
+            steps,
+            next: 0,
+            base_ms: 0.0,
+            anchor: wall,
+            speed,
+            held: false,
+            busy: false,
+        }
+    }
+
+    pub fn now_ms(&self, wall: f64) -> f64 {
+        if self.held {
+            self.base_ms
+        } else {
+            self.base_ms + (wall - self.anchor) * self.speed
+        }
+    }
+
+    fn rebase(&mut self, wall: f64) {
+        self.base_ms = self.now_ms(wall);
+        self.anchor = wall;
+    }
+
+    /// Script time goes on at `speed` from where it is now.
+    pub fn set_speed(&mut self, wall: f64, speed: f64) {
+        self.rebase(wall);
+        self.speed = speed;
+    }
+
+    /// Holds script time, or lets it go again; false when nothing changed.
+    pub fn set_held(&mut self, wall: f64, held: bool) -> bool {
+        if self.held == held {
+            return false;
+        }
+        self.rebase(wall);
+        self.held = held;
+        true
+    }
+
+    /// Moves script time on to the next step's time (never back), so that
+    /// step is due now; false while a step awaits or none is left.
+    pub fn jump_to_next(&mut self, wall: f64) -> bool {
+        if self.busy {
+            return false;
+        }
+        let Some(&due) = self.steps.get(self.next) else {
+            return false;
+        };
+        self.base_ms = self.now_ms(wall).max(due);
+        self.anchor = wall;
+        true
+    }
+
+    /// Takes the next step if it is due: its index.
+    pub fn take_due(&mut self, wall: f64) -> Option<usize> {
+        if self.busy {
+            return None;
+        }
+        let due = *self.steps.get(self.next)?;
+        if due > self.now_ms(wall) + SLACK_MS {
+            return None;
+        }
+        self.next += 1;
+        Some(self.next - 1)
+    }
+
+    /// Real milliseconds until the next step is due; `None` while held, while
+    /// a step awaits, or once every step is taken.
+    pub fn delay_ms(&self, wall: f64) -> Option<f64> {
+        if self.held || self.busy {
+            return None;
+        }
+        let due = *self.steps.get(self.next)?;
+        Some(((due - self.now_ms(wall)) / self.speed).max(0.0))
+    }
+
+    pub fn set_busy(&mut self, busy: bool) {
+        self.busy = busy;
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// Takes no more steps.
+    pub fn cancel(&mut self) {
+        self.next = self.steps.len();
+    }
+
+    pub fn finished(&self) -> bool {
+        self.next >= self.steps.len() && !self.busy
+    }
+
+    pub fn status(&self, wall: f64) -> Status {
+        Status {
+            now_ms: self.now_ms(wall),
+            end_ms: self.steps.last().copied().unwrap_or(0.0),
+            done_steps: self.next,
+            steps: self.steps.len(),
+            held: self.held,
+            finished: self.finished(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seed's script: pause at 5 s, resume at 8 s, broadcast at 15 s.
+    fn seed(wall: f64, speed: f64) -> Cue {
+        Cue::new(vec![5_000.0, 8_000.0, 15_000.0], wall, speed)
+    }
+
+    #[test]
+    fn speed_scales_script_time_and_the_delay_to_the_next_step() {
+        let mut cue = seed(1_000.0, 10.0);
+        assert_eq!(cue.delay_ms(1_000.0), Some(500.0));
+        assert_eq!(cue.take_due(1_499.0), None, "not due before its time");
+        assert_eq!(cue.take_due(1_500.0), Some(0));
+        // Slowed to real time at script time 5 s: the next step, 3 s on, takes 3 s.
+        cue.set_speed(1_500.0, 1.0);
+        assert_eq!(cue.now_ms(1_500.0), 5_000.0);
+        assert_eq!(cue.delay_ms(1_500.0), Some(3_000.0));
+    }
+
+    #[test]
+    fn holding_freezes_script_time_and_no_step_comes_due() {
+        let mut cue = seed(0.0, 1.0);
+        assert!(cue.set_held(2_000.0, true));
+        assert!(
+            !cue.set_held(2_500.0, true),
+            "holding twice changes nothing"
+        );
+        assert_eq!(cue.now_ms(60_000.0), 2_000.0);
+        assert_eq!(cue.take_due(60_000.0), None);
+        assert_eq!(cue.delay_ms(60_000.0), None, "no timer while held");
+        assert!(cue.set_held(60_000.0, false));
+        assert_eq!(
+            cue.now_ms(61_000.0),
+            3_000.0,
+            "goes on from where it was held"
+        );
+    }
+
+    #[test]
+    fn next_step_now_jumps_forward_never_back() {
+        let mut cue = seed(0.0, 1.0);
+        cue.set_held(0.0, true);
+        assert!(cue.jump_to_next(100.0));
+        assert_eq!(cue.now_ms(100.0), 5_000.0);
+        assert_eq!(cue.take_due(100.0), Some(0));
+        assert_eq!(cue.status(100.0).done_steps, 1);
+        assert!(cue.status(100.0).held, "still held after a step");
+    }
+
+    #[test]
+    fn an_awaiting_step_blocks_the_rest_until_done() {
+        let mut cue = Cue::new(vec![0.0, 0.0], 0.0, 1.0);
+        assert_eq!(cue.take_due(0.0), Some(0));
+        cue.set_busy(true);
+        assert_eq!(cue.take_due(0.0), None);
+        assert!(!cue.jump_to_next(0.0));
+        assert!(!cue.finished());
+        cue.set_busy(false);
+        assert_eq!(cue.take_due(0.0), Some(1));
+        assert!(cue.finished());
+        assert_eq!(cue.delay_ms(0.0), None, "nothing left to wait for");
+    }
+
+    #[test]
+    fn cancel_takes_no_more_steps() {
+        let mut cue = seed(0.0, 1.0);
+        cue.cancel();
+        assert_eq!(cue.take_due(1e9), None);
+        assert!(cue.status(0.0).finished);
+    }
+}
