@@ -8,7 +8,7 @@ use crate::{install, NIGHTLY, WASM};
 const READING: &str = "\
 ## Reading
 
-Natively, one row misses its target (four senders to one worker); what bounds it, and what was tried, is below, with what two earlier misses turned out to be.
+Natively, the two message rows miss their target; what bounds them, and what was tried, is below, with what two earlier misses turned out to be. Which CPU the figures came from matters for those two rows: see the first lines of the reading.
 
 - **`pause_point()` with no pause requested** is one load of the state byte, a compare
   and a branch: in the disassembly of the loop, `movzbl 0x171(%r15)`, `cmp`, `jne`. It
@@ -36,10 +36,14 @@ Natively, one row misses its target (four senders to one worker); what bounds it
   12 to 21 µs against the manager's 21 to 22 µs. The baseline is now that thread, so the
   row compares like with like. Also done on the way: the worker is woken before change
   waiters are notified, and the change signal skips its syscall when nobody waits.
-- **One sender to one worker streams faster than `sync_channel`**: receivers and blocked
-  senders spin briefly on the mailbox depth before sleeping, so a stream pays no futex call
-  per message.
--**Four senders to one worker misses (0.3x to 0.5x across runs).** The mailbox is a mutex-guarded
+- **One sender to one worker** depends on the CPU, which is the problem (issue 14):
+  receivers and blocked senders spin briefly on the mailbox depth before sleeping, and on
+  an AMD EPYC machine of this size that made a stream faster than `sync_channel` (2.8x to
+  5.6x); on this Intel Xeon it reads 0.36x (0.38x to 0.48x in four runs before issue 12's
+  two checks per send: the manager's shutdown flag and the worker's state, so a sender
+  that has seen either is refused). The spin wins only where the scheduler places the two
+  threads kindly; a mailbox has to be fast by what it does per message.
+- **Four senders to one worker misses (0.3x to 0.5x on AMD EPYC, 0.11x to 0.15x on Intel Xeon).** The mailbox is a mutex-guarded
   queue; five threads on two cores convoy on it (`perf`: 18% in `Mutex::lock_contended`,
   13% in context switches). A lock-free queue (crossbeam's `ArrayQueue`) was tried and did
   not help (0.43x): each send still made four contended read-modify-writes on shared cache
