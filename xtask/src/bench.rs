@@ -39,10 +39,11 @@ Natively, the two message rows miss their target; what bounds them, and what was
 - **One sender to one worker** depends on the CPU, which is the problem (issue 14):
   receivers and blocked senders spin briefly on the mailbox depth before sleeping, and on
   an AMD EPYC machine of this size that made a stream faster than `sync_channel` (2.8x to
-  5.6x); on this Intel Xeon it reads 0.36x (0.38x to 0.48x in four runs before issue 12's
-  two checks per send: the manager's shutdown flag and the worker's state, so a sender
-  that has seen either is refused). The spin wins only where the scheduler places the two
-  threads kindly; a mailbox has to be fast by what it does per message.
+  5.6x); on this Intel Xeon it reads 0.36x. Three alternating runs each of the code
+  before and after issue 12 (which added two checks per send, the manager's shutdown flag
+  and the worker's state) gave 0.32x to 0.41x before and 0.28x to 0.45x after: the same.
+  The spin wins only where the scheduler places the two threads kindly; a mailbox has to
+  be fast by what it does per message.
 - **Four senders to one worker misses (0.3x to 0.5x on AMD EPYC, 0.11x to 0.15x on Intel Xeon).** The mailbox is a mutex-guarded
   queue; five threads on two cores convoy on it (`perf`: 18% in `Mutex::lock_contended`,
   13% in context switches). A lock-free queue (crossbeam's `ArrayQueue`) was tried and did
