@@ -347,6 +347,16 @@ mod test {
         }
     }
 
+    /// The first worker's state slices: name, start, length.
+    fn slices_of_worker_1(trace: &Trace) -> Vec<(&str, f64, f64)> {
+        trace
+            .trace_events
+            .iter()
+            .filter(|e| e.ph == "X" && e.tid == 1)
+            .map(|e| (e.name.as_str(), e.ts, e.dur.unwrap()))
+            .collect()
+    }
+
     #[test]
     fn slices_follow_the_state_each_event_carries() {
         // A pause requested before the thread began: its Started event
@@ -382,12 +392,7 @@ mod test {
             next: 6,
         };
         let trace = chrome_trace(&page, 100);
-        let slices: Vec<_> = trace
-            .trace_events
-            .iter()
-            .filter(|e| e.ph == "X" && e.tid == 1)
-            .map(|e| (e.name.as_str(), e.ts, e.dur.unwrap()))
-            .collect();
+        let slices = slices_of_worker_1(&trace);
         assert_eq!(
             slices,
             [
@@ -453,12 +458,7 @@ mod test {
                 Arg::Text("b".into())
             ]
         );
-        let slices: Vec<_> = trace
-            .trace_events
-            .iter()
-            .filter(|e| e.ph == "X" && e.tid == 1)
-            .map(|e| (e.name.as_str(), e.ts, e.dur.unwrap()))
-            .collect();
+        let slices = slices_of_worker_1(&trace);
         assert_eq!(
             slices,
             [
