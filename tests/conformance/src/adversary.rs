@@ -7,7 +7,6 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,7 +41,9 @@ pub fn a_subscriber_may_send_to_the_worker_that_logs() {
     let (me_tx, me) = channel::<WorkerSender<String>>();
     let (lines_tx, lines) = channel::<String>();
     yard.create("logger", move |w| {
-        let forward = Forward(me.recv().expect("the logger's own sender"));
+        let me = me.recv().expect("the logger's own sender");
+        // A full mailbox refuses at once: a log line is not worth a wait.
+        let forward = OnLine(move |line: String| drop(me.send(line)));
         let _default = tracing::subscriber::set_default(forward);
         loop {
             // A receive is a pause point: the pause is acknowledged (and
@@ -262,11 +263,17 @@ pub fn no_send_is_accepted_once_a_stop_is_seen() {
     });
     let current = Arc::new(Mutex::new(String::new()));
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let during = DuringStop {
-        current: Arc::clone(&current),
-        look: look_tx,
-        saw: Mutex::new(saw),
-        seen: Arc::clone(&seen),
+    // On the stop's log line, the sender looks at the worker's state and
+    // sends to it; what it saw is kept.
+    let during = {
+        let (current, seen, saw) = (Arc::clone(&current), Arc::clone(&seen), Mutex::new(saw));
+        OnLine(move |line: String| {
+            if line.starts_with("message=stop ") {
+                look_tx.send(current.lock().unwrap().clone()).unwrap();
+                let saw = next(&saw.lock().unwrap());
+                seen.lock().unwrap().push(saw);
+            }
+        })
     };
     tracing::subscriber::with_default(during, || {
         for i in 0..WORKERS {
@@ -281,38 +288,6 @@ pub fn no_send_is_accepted_once_a_stop_is_seen() {
         assert_eq!(state, WorkerState::Stopped);
         assert!(!accepted, "a send was accepted after state() read Stopped");
     }
-}
-
-/// On the stop's log line, has the sender look at the worker's state and
-/// send to it, and keeps what it saw.
-struct DuringStop {
-    current: Arc<Mutex<String>>,
-    look: Sender<String>,
-    saw: Mutex<Receiver<(WorkerState, bool)>>,
-    seen: Arc<Mutex<Vec<(WorkerState, bool)>>>,
-}
-
-impl tracing::Subscriber for DuringStop {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut line = Line::default();
-        event.record(&mut line);
-        if line.0.starts_with("message=stop ") {
-            let id = self.current.lock().unwrap().clone();
-            self.look.send(id).unwrap();
-            let saw = next(&self.saw.lock().unwrap());
-            self.seen.lock().unwrap().push(saw);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 /// "Nothing lost, nothing left behind": messages left unread when a worker
@@ -509,11 +484,11 @@ impl Drop for OnDrop {
     }
 }
 
-/// A `tracing` subscriber that sends every event, as a line of text, to one
-/// worker.
-struct Forward(WorkerSender<String>);
+/// A `tracing` subscriber that hands every event, as a line of text
+/// (`field=value ` pairs), to a closure.
+struct OnLine<F>(F);
 
-impl tracing::Subscriber for Forward {
+impl<F: Fn(String) + Send + Sync + 'static> tracing::Subscriber for OnLine<F> {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
         true
     }
@@ -525,8 +500,7 @@ impl tracing::Subscriber for Forward {
     fn event(&self, event: &tracing::Event<'_>) {
         let mut line = Line::default();
         event.record(&mut line);
-        // A full mailbox refuses at once: a log line is not worth a wait.
-        let _ = self.0.send(line.0);
+        (self.0)(line.0);
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
