@@ -225,17 +225,25 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
     }
     let (o, r) = (median(o), median(r));
     let ratio = o / r;
+    // One to one, a mailbox should beat a channel (issue 14): it does less
+    // per message when nothing else contends.
+    let (target, floor) = if senders == 1 {
+        ("≥ 2x", 2.0)
+    } else {
+        ("≥ 0.8x", 0.8)
+    };
     Row {
-        what: if senders == 1 {
-            "messages/s, 1 sender → 1 worker"
-        } else {
-            "messages/s, 4 senders → 1 worker"
+        what: match senders {
+            1 => "messages/s, 1 sender → 1 worker",
+            4 => "messages/s, 4 senders → 1 worker",
+            16 => "messages/s, 16 senders → 1 worker",
+            _ => "messages/s, N senders → 1 worker",
         },
         figure: format!("{:.2} M/s", o / 1e6),
         baseline: format!("`sync_channel(64)`: {:.2} M/s", r / 1e6),
         ratio: Some(ratio),
-        target: "≥ 0.8x",
-        met: ratio >= 0.8,
+        target,
+        met: ratio >= floor,
     }
 }
 
@@ -594,6 +602,7 @@ fn main() {
         });
         step("throughput 1 → 1", &mut || vec![throughput(&scale, 1)]);
         step("throughput 4 → 1", &mut || vec![throughput(&scale, 4)]);
+        step("throughput 16 → 1", &mut || vec![throughput(&scale, 16)]);
         step("broadcast to 64", &mut || vec![broadcast(&scale)]);
         step("spawn + join", &mut || vec![spawn_join(&scale)]);
         step("shutdown of 1,000", &mut || {
