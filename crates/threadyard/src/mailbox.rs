@@ -2,33 +2,78 @@
 //!
 //! Pause, resume and stop never travel through here: they are moves of the
 //! worker's state byte followed by a wakeup (see `slot.rs`), so a full
-//! mailbox can never hold back a control command. This module is the queue
-//! itself and its counters; the locking and waiting around it live in
-//! `slot.rs`, where the worker waits for messages and control on one
-//! condition variable.
+//! mailbox can never hold back a control command. This module is the queue,
+//! its figures and the two flags a sender reads after queueing; the locking
+//! and waiting around it live in `slot.rs`, where the worker waits for
+//! messages and control on one condition variable.
+//!
+//! # What a message costs
+//!
+//! A send is one compare-exchange on the queue's tail (crossbeam's
+//! `ArrayQueue`, the algorithm of `sync_channel`'s array flavour), a `SeqCst`
+//! fence and two loads from one cache line that only changes when a receiver
+//! goes to sleep or the mailbox closes. Nothing a sender writes is shared
+//! with the other senders beyond the queue itself: no in-flight count, no
+//! sent count, no high-water mark. Those are derived or kept by the receiving
+//! side, which takes every message out under the slot's lane lock (a lock
+//! only senders that must wake someone ever touch):
+//!
+//! | figure | how |
+//! |---|---|
+//! | `depth` | the queue's own indices (plus what was drained at the end) |
+//! | `received` | counted by the receiver, under the lane lock |
+//! | `sent` | `received + depth`: every accepted message is read, waiting, or drained |
+//! | `high_water` | sampled by the receiver before each take (until it reaches the capacity), at the end, and by every snapshot |
+//! | `rejected_full` | counted by the refused sender (a full mailbox is the slow path) |
+//!
+//! # Sleeping without losing a wakeup
+//!
+//! A receiver about to sleep holds the lane lock, adds itself to
+//! `receivers_sleeping` and issues a `SeqCst` fence, then looks at the queue
+//! once more before it waits; a sender queues, issues a `SeqCst` fence, then
+//! reads `receivers_sleeping`, and only when it is non-zero takes the lane
+//! lock and notifies. Store, fence, load on both sides: at least one of them
+//! sees the other (the store-buffering pattern), so either the receiver finds
+//! the message or the sender finds the sleeper, and the sender's lock waits
+//! until that sleeper is really waiting. Closing works the same way against a
+//! push: the closer marks the mailbox drained, fences, then empties it; a
+//! sender that queued and then sees it drained empties it again itself, so
+//! nothing stays queued past the worker's end (see `Slot::push`).
+//! Blocked senders need no fence: they register under the lane lock and
+//! every take happens under it.
 
-use std::collections::VecDeque;
+mod queue;
 
+use std::sync::OnceLock;
+
+use crossbeam_utils::CachePadded;
 use serde::Serialize;
 
-use crate::sync::{AtomicU64, AtomicUsize, Ordering};
+use self::queue::Queue;
+use crate::sync::{fence, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Default number of messages a mailbox holds.
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
 /// Largest capacity accepted: bounds the memory one mailbox can pin.
 pub const MAX_MAILBOX_CAPACITY: usize = 1 << 20;
 
-/// The queue, guarded by the slot's mutex.
-#[derive(Debug)]
-pub(crate) struct Lane<T> {
-    queue: VecDeque<T>,
-    /// Set when the worker has finished or the manager shuts down.
-    pub(crate) closed: bool,
-    /// Threads blocked waiting for a message (the worker's, and any helper
-    /// thread its task lent `&Worker` to): a sender must wake one.
-    pub(crate) receivers_waiting: usize,
-    /// Senders blocked in `send_timeout` on a full mailbox.
-    pub(crate) senders_waiting: usize,
+/// Sends are accepted.
+const OPEN: u8 = 0;
+/// No new send is accepted (the worker was asked to stop, or shutdown has
+/// begun); what is queued stays for the worker until its end.
+const CLOSED: u8 = 1;
+/// The worker has ended and its mailbox was emptied: anything queued after
+/// that must be emptied by whoever queued it.
+const DRAINED: u8 = 2;
+
+/// What only the holder of the slot's lane lock reads or writes.
+#[derive(Debug, Default)]
+pub(crate) struct Lane {
+    /// Senders blocked in `send_timeout` on a full mailbox: a take must wake
+    /// one.
+    pub(crate) senders_sleeping: usize,
+    received: u64,
+    high_water: usize,
     /// Messages that were still queued when the mailbox was drained at the
     /// worker's end: gone, but counted as undelivered.
     drained: usize,
@@ -40,116 +85,194 @@ pub(crate) enum Refusal<T> {
     Closed(T),
 }
 
-impl<T> Lane<T> {
-    pub(crate) fn new() -> Self {
-        Self {
-            queue: VecDeque::new(),
-            closed: false,
-            receivers_waiting: 0,
-            senders_waiting: 0,
-            drained: 0,
-        }
+/// What a sender whose message was queued has left to do.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Queued {
+    /// A receiver sleeps (or is about to): take the lane lock and notify.
+    pub(crate) wake: bool,
+    /// The mailbox was drained after this message may have gone in: drain
+    /// it again (the message is accepted and counted undelivered).
+    pub(crate) late: bool,
+}
+
+/// A worker's mailbox: see the module docs.
+#[derive(Debug)]
+pub(crate) struct Mailbox<T> {
+    /// Allocated by the first send: an idle worker's mailbox costs a pointer.
+    queue: OnceLock<Box<Queue<T>>>,
+    capacity: usize,
+    /// Read by every sender after queueing; written only when a receiver
+    /// sleeps or wakes and when the mailbox closes. On a line of its own, so
+    /// the receiver's lock and the queue's indices do not bounce it.
+    signals: CachePadded<Signals>,
+    rejected_full: AtomicU64,
+    /// The model tests' deliberately broken variant: a push without the
+    /// fence that orders it before the look for sleepers.
+    #[cfg(loom)]
+    pub(crate) fence_after_push: bool,
+}
+
+#[derive(Debug)]
+struct Signals {
+    receivers_sleeping: AtomicUsize,
+    closed: AtomicU8,
+}
+
+impl<T> Mailbox<T> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        let mailbox = Self {
+            queue: OnceLock::new(),
+            capacity,
+            signals: CachePadded::new(Signals {
+                receivers_sleeping: AtomicUsize::new(0),
+                closed: AtomicU8::new(OPEN),
+            }),
+            rejected_full: AtomicU64::new(0),
+            #[cfg(loom)]
+            fence_after_push: true,
+        };
+        // Under loom the queue's atomics must exist before the model's
+        // threads race (a lazy start would run inside std's `OnceLock`,
+        // which loom cannot schedule).
+        #[cfg(loom)]
+        let _ = mailbox.queue();
+        mailbox
     }
 
-    pub(crate) fn push(
-        &mut self,
-        message: T,
-        counters: &MailboxCounters,
-    ) -> Result<(), Refusal<T>> {
-        if self.closed {
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn queue(&self) -> &Queue<T> {
+        self.queue
+            .get_or_init(|| Box::new(Queue::new(self.capacity)))
+    }
+
+    /// Queues `message` without taking any lock: the sender's whole fast
+    /// path. The caller does what [`Queued`] says.
+    pub(crate) fn push(&self, message: T) -> Result<Queued, Refusal<T>> {
+        if self.signals.closed.load(Ordering::Acquire) != OPEN {
             return Err(Refusal::Closed(message));
         }
-        if self.queue.len() >= counters.capacity {
-            return Err(Refusal::Full(message));
-        }
-        self.queue.push_back(message);
-        counters.record_push(self.queue.len());
-        Ok(())
+        self.queue().push(message).map_err(Refusal::Full)?;
+        self.fence_after_push();
+        Ok(Queued {
+            late: self.signals.closed.load(Ordering::Relaxed) == DRAINED,
+            wake: self.signals.receivers_sleeping.load(Ordering::Relaxed) > 0,
+        })
     }
 
-    pub(crate) fn pop(&mut self, counters: &MailboxCounters) -> Option<T> {
-        let message = self.queue.pop_front()?;
-        counters.record_pop(self.queue.len());
+    #[inline]
+    fn fence_after_push(&self) {
+        #[cfg(loom)]
+        if !self.fence_after_push {
+            return;
+        }
+        fence(Ordering::SeqCst);
+    }
+
+    /// Takes the next message, under the lane lock.
+    pub(crate) fn pop(&self, lane: &mut Lane) -> Option<T> {
+        let queue = self.queue.get()?;
+        if lane.high_water < self.capacity {
+            // Only takes lower the depth, and they all happen under this
+            // lock: the depth seen here is the most since the last take,
+            // give or take the sends racing this look.
+            lane.high_water = lane.high_water.max(queue.len());
+        }
+        let message = queue.pop()?;
+        lane.received += 1;
         Some(message)
     }
 
+    /// Messages waiting now (a relaxed look, for spinning; exact when
+    /// nothing races it).
     pub(crate) fn len(&self) -> usize {
-        self.queue.len()
+        self.queue.get().map_or(0, |queue| queue.len())
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.queue.get().is_some_and(|queue| queue.is_full())
+    }
+
+    /// True once no new send is accepted.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.signals.closed.load(Ordering::Acquire) != OPEN
+    }
+
+    /// A receiver, holding the lane lock, is about to sleep: after this it
+    /// must look at the queue once more before waiting (module docs).
+    pub(crate) fn register_receiver(&self) {
+        self.signals
+            .receivers_sleeping
+            .fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+    }
+
+    /// The receiver woke (or found a message and did not sleep).
+    pub(crate) fn unregister_receiver(&self) {
+        self.signals
+            .receivers_sleeping
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// True while a receiver sleeps (read under the lane lock, where every
+    /// receiver registers).
+    pub(crate) fn receivers_sleeping(&self) -> bool {
+        self.signals.receivers_sleeping.load(Ordering::Relaxed) > 0
+    }
+
+    /// Refuses new sends; what is queued stays for the worker. Under the
+    /// lane lock.
+    pub(crate) fn close(&self) {
+        let _ =
+            self.signals
+                .closed
+                .compare_exchange(OPEN, CLOSED, Ordering::SeqCst, Ordering::Relaxed);
+    }
+
+    /// Refuses new sends and takes out every queued message, to be dropped
+    /// by the caller outside the lock (a message's `Drop` is user code),
+    /// keeping their count as undelivered. Under the lane lock: at the
+    /// worker's end, and by a sender that queued after it ([`Queued::late`]).
+    pub(crate) fn drain(&self, lane: &mut Lane) -> Vec<T> {
+        self.signals.closed.store(DRAINED, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let mut left = Vec::new();
+        if let Some(queue) = self.queue.get() {
+            lane.high_water = lane.high_water.max(queue.len());
+            while let Some(message) = queue.pop() {
+                left.push(message);
+            }
+        }
+        lane.drained += left.len();
+        left
     }
 
     /// Messages accepted and never read: those queued and those drained.
-    pub(crate) fn unread(&self) -> usize {
-        self.queue.len() + self.drained
+    pub(crate) fn unread(&self, lane: &Lane) -> usize {
+        self.len() + lane.drained
     }
 
-    /// Takes every queued message out (to be dropped by the caller, outside
-    /// the lock: a message's `Drop` is user code), keeping their count.
-    pub(crate) fn drain(&mut self) -> VecDeque<T> {
-        self.drained += self.queue.len();
-        std::mem::take(&mut self.queue)
-    }
-}
-
-/// Mailbox figures, written under the lane lock and read without it.
-#[derive(Debug)]
-pub(crate) struct MailboxCounters {
-    pub(crate) capacity: usize,
-    depth: AtomicUsize,
-    high_water: AtomicUsize,
-    sent: AtomicU64,
-    received: AtomicU64,
-    pub(crate) rejected_full: AtomicU64,
-}
-
-impl MailboxCounters {
-    pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            depth: AtomicUsize::new(0),
-            high_water: AtomicUsize::new(0),
-            sent: AtomicU64::new(0),
-            received: AtomicU64::new(0),
-            rejected_full: AtomicU64::new(0),
-        }
+    /// A send refused because the mailbox was full.
+    pub(crate) fn count_rejected(&self) {
+        self.rejected_full.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Messages waiting, read without the lock: a hint for spinning, always
-    /// re-checked under the lock.
-    pub(crate) fn depth_hint(&self) -> usize {
-        self.depth.load(Ordering::Relaxed)
-    }
-
-    // Written only under the lane lock, so plain loads and stores suffice:
-    // no read-modify-write (a locked instruction natively, a compare-exchange
-    // loop for `fetch_max` on wasm32) lengthens the critical section.
-    fn record_push(&self, depth: usize) {
-        self.depth.store(depth, Ordering::Relaxed);
-        if depth > self.high_water.load(Ordering::Relaxed) {
-            self.high_water.store(depth, Ordering::Relaxed);
-        }
-        bump_locked(&self.sent);
-    }
-
-    fn record_pop(&self, depth: usize) {
-        self.depth.store(depth, Ordering::Relaxed);
-        bump_locked(&self.received);
-    }
-
-    pub(crate) fn snapshot(&self) -> MailboxSnapshot {
+    /// The figures, consistent with each other: taken under the lane lock,
+    /// where every take happens.
+    pub(crate) fn snapshot(&self, lane: &Lane) -> MailboxSnapshot {
+        let queued = self.len();
+        let unread = queued + lane.drained;
         MailboxSnapshot {
             capacity: self.capacity,
-            depth: self.depth.load(Ordering::Relaxed),
-            high_water: self.high_water.load(Ordering::Relaxed),
-            sent: self.sent.load(Ordering::Relaxed),
-            received: self.received.load(Ordering::Relaxed),
+            depth: unread,
+            high_water: lane.high_water.max(queued),
+            sent: lane.received + unread as u64,
+            received: lane.received,
             rejected_full: self.rejected_full.load(Ordering::Relaxed),
         }
     }
-}
-
-/// Adds one to a counter whose only writers hold the lane lock.
-fn bump_locked(counter: &AtomicU64) {
-    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 /// A worker's mailbox figures at one moment.

@@ -28,6 +28,13 @@ type TestSlot = Slot<u32, ()>;
 /// A started worker's slot, as `Yard::start` leaves it, with a mailbox of
 /// `capacity`, and the change signal it reports to.
 fn running_slot_and_changes(capacity: usize) -> (Arc<TestSlot>, Arc<Changes>) {
+    let (slot, changes) = running_slot_unshared(capacity);
+    (Arc::new(slot), changes)
+}
+
+/// As [`running_slot_and_changes`], before it is shared (so a model can
+/// break its protocol on purpose first).
+fn running_slot_unshared(capacity: usize) -> (TestSlot, Arc<Changes>) {
     let clock = Clock::new();
     let changes = Arc::new(Changes::default());
     let threads = ThreadCounts::default();
@@ -47,7 +54,7 @@ fn running_slot_and_changes(capacity: usize) -> (Arc<TestSlot>, Arc<Changes>) {
         shut_down: Arc::default(),
     });
     assert!(slot.mark_started().is_ok());
-    (Arc::new(slot), changes)
+    (slot, changes)
 }
 
 fn running_slot(capacity: usize) -> Arc<TestSlot> {
@@ -111,8 +118,10 @@ fn full_mailbox_sender_and_receiver() {
 }
 
 /// Shutdown (stop, then close the mailbox) races with a worker blocked in a
-/// receive: it wakes with StopRequested, and a sender racing the close either
-/// delivers (the message is then counted as unread) or gets its message back.
+/// receive and with a sender: the worker wakes with StopRequested and takes
+/// nothing once its mailbox is closed; the sender either delivers (the
+/// message is then read, or counted unread at the worker's end) or gets its
+/// message back.
 #[test]
 fn shutdown_racing_a_receive_and_a_send() {
     loom::model(|| {
@@ -131,13 +140,16 @@ fn shutdown_racing_a_receive_and_a_send() {
             thread::spawn(move || slot.push(7, None, None).is_ok())
         };
         slot.stop_and_close();
-        let unread = slot.unread();
+        let received_at_close = slot.snapshot().mailbox.received;
         assert_eq!(worker.join().unwrap(), StopRequested);
+        let received = slot.snapshot().mailbox.received;
+        assert_eq!(received, received_at_close, "a take after the close");
+        // The worker's end, as its runner records it: the mailbox drained.
+        slot.finish(None);
         let delivered = sender.join().unwrap();
-        let received = slot.snapshot().mailbox.received as usize;
         assert_eq!(
             delivered as usize,
-            received + unread.min(1),
+            received as usize + slot.unread(),
             "every accepted message is read or counted unread"
         );
     });
@@ -156,5 +168,106 @@ fn join_racing_the_end_of_a_worker() {
         assert!(changes.wait(None, || slot.state().is_finished()));
         ender.join().unwrap();
         assert_eq!(slot.state(), WorkerState::Stopped);
+    });
+}
+
+/// One send into a one-message mailbox races the worker's receive on that
+/// last slot: the receive always gets it. This is the hand-off the fence
+/// protocol guards (mailbox.rs): the sender queues without a lock and looks
+/// for a sleeper; the receiver registers to sleep and looks for a message.
+fn send_racing_receive_on_the_last_slot(fence_after_push: bool, recheck: bool) {
+    loom::model(move || {
+        let (mut slot, _) = running_slot_unshared(1);
+        slot.break_protocol(fence_after_push, recheck);
+        let slot = Arc::new(slot);
+        let sender = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.push(1, None, None).is_ok())
+        };
+        assert_eq!(slot.wait_at(Want::Message, None), Ok(Some(1)));
+        assert!(sender.join().unwrap());
+        let mailbox = slot.snapshot().mailbox;
+        assert_eq!((mailbox.sent, mailbox.received, mailbox.depth), (1, 1, 0));
+    });
+}
+
+#[test]
+fn a_send_racing_a_receive_on_the_last_slot() {
+    send_racing_receive_on_the_last_slot(true, true);
+}
+
+/// The protocol with one part taken out, each shown to lose a wakeup: loom
+/// must find the interleaving where the receiver sleeps with a message
+/// queued and nobody left to wake it (it reports a deadlock). If it ever
+/// stops finding it, the model above no longer checks what it claims to.
+#[test]
+fn loom_finds_the_lost_wakeup_without_the_fence_after_push() {
+    assert_loom_finds_a_deadlock(|| send_racing_receive_on_the_last_slot(false, true));
+}
+
+#[test]
+fn loom_finds_the_lost_wakeup_without_the_recheck_before_sleeping() {
+    assert_loom_finds_a_deadlock(|| send_racing_receive_on_the_last_slot(true, false));
+}
+
+/// Runs a model that must fail, and checks it failed the way a lost wakeup
+/// does: loom's "deadlock" (a thread waiting with nobody left to wake it),
+/// not some other panic.
+fn assert_loom_finds_a_deadlock(model: impl FnOnce() + std::panic::UnwindSafe) {
+    let found = std::panic::catch_unwind(model).expect_err("loom found no lost wakeup");
+    let message = found
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| found.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    assert!(
+        message.contains("deadlock"),
+        "the broken variant failed, but not by a lost wakeup: {message}"
+    );
+}
+
+/// A sender blocked on a full mailbox races the worker's end: it gets its
+/// message back (`Finished`), or, if it got in after all, its message is
+/// counted undelivered; either way nothing stays queued and nobody hangs.
+#[test]
+fn a_blocked_sender_racing_close() {
+    loom::model(|| {
+        let slot = running_slot(1);
+        assert!(slot.push(1, None, None).is_ok());
+        let sender = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.push(2, Some(Duration::MAX), None))
+        };
+        slot.finish(None);
+        let sent = match sender.join().unwrap() {
+            Ok(()) => 2,
+            Err(crate::error::SendError::Finished { message: 2, .. }) => 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        };
+        let mailbox = slot.snapshot().mailbox;
+        assert_eq!((mailbox.sent, mailbox.received), (sent, 0));
+        assert_eq!(slot.unread(), sent as usize, "all counted undelivered");
+    });
+}
+
+/// A receive races a pause, a send and a resume: the worker pauses or the
+/// request is withdrawn, is woken by the resume, and gets the message.
+#[test]
+fn a_receive_racing_a_pause() {
+    loom::model(|| {
+        let slot = running_slot(1);
+        let worker = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || loop {
+                if let Some(message) = slot.wait_at(Want::Message, None)? {
+                    return Ok::<_, StopRequested>(message);
+                }
+            })
+        };
+        let _ = slot.control(Action::Pause);
+        assert!(slot.push(5, None, None).is_ok());
+        assert!(slot.control(Action::Resume).is_ok());
+        assert_eq!(worker.join().unwrap(), Ok(5));
+        assert_eq!(slot.state(), WorkerState::Running);
     });
 }

@@ -8,8 +8,9 @@
 //! |---|---|---|
 //! | `id`, `restart`, `clock`, `events`, `changes`, `threads`, `record_messages`, `shut_down` | [`Slot::new`] only | never again |
 //! | `state` | the manager (start, pause, resume, stop) and the worker's thread (acknowledge or take a pause, finish, fail) | in [`Slot::transition`]: one CAS, with the event log held so the log lists moves in order |
-//! | `lane` (queue, `closed`, waiter counts) | senders ([`Slot::push`]), the worker ([`Slot::wait_at`], [`Slot::try_take`]), [`Slot::close`] and [`Slot::stop_and_close`] | under the lane lock, each change followed by a notify of `worker_cv` or `sender_cv` |
-//! | `mailbox` counters | whoever holds the lane lock while queueing or taking | under the lane lock (read without it) |
+//! | `mailbox` queue | senders ([`Slot::push`]) with no lock; takes only by whoever holds the lane lock ([`Slot::wait_at`], [`Slot::try_take`], [`Slot::close`]) | lock-free pushes; every take under the lane lock (see `mailbox.rs`) |
+//! | `mailbox` signals (receivers asleep, closed) | the worker registering to sleep, [`Slot::close`] and [`Slot::stop_and_close`] | under the lane lock, each change followed by a notify of `worker_cv` or `sender_cv` |
+//! | `lane` (blocked senders, received, high-water, drained) | the worker taking, blocked senders registering, [`Slot::close`] | under the lane lock |
 //! | `metrics` | the worker's thread (start, pauses, waits, tasks, CPU, end); the manager writes `pause_requested_at_us` (pause, resume) and, for a worker stopped before it started, `ended_at_us`; [`Slot::finish`] writes the end | relaxed atomics; the manager's writes inside the move's record, under the event log |
 //! | `last_error` | the worker's thread (a failed run, a recorded error), or whoever stops a worker that never started (its task's `Drop`) | under its own small lock |
 //! | `ended` | the first caller of [`Slot::finish`]: the worker's own thread at its end, or, when no thread ran it, the start that could not get one or the platform dropping its job | one swap: a worker's end is recorded once |
@@ -19,8 +20,10 @@
 //! * the worker only ever blocks inside [`Slot::wait_at`], holding the lane
 //!   lock while it checks the state byte and the queue, and releasing it
 //!   atomically as it waits on `worker_cv`;
-//! * whoever changes the state byte (pause, resume, stop) or queues a message
-//!   takes the lane lock *after* the change and then notifies.
+//! * whoever changes the state byte (pause, resume, stop) takes the lane
+//!   lock *after* the change and then notifies;
+//! * a sender queues without the lock, and takes it to notify only when a
+//!   receiver has registered to sleep (the fence protocol in `mailbox.rs`).
 //!
 //! So the worker either sees the change before it waits, or is already
 //! waiting when the notification comes: no wakeup is lost, and nothing polls.
@@ -41,7 +44,7 @@ use crate::current;
 use crate::error::{ControlError, SendError, StopRequested};
 use crate::events::{EventKind, EventLog, EventWriter};
 use crate::id::WorkerId;
-use crate::mailbox::{Lane, MailboxCounters, MailboxSnapshot, Refusal};
+use crate::mailbox::{Lane, Mailbox, MailboxSnapshot, Refusal};
 use crate::metrics::{Metrics, UNSET};
 use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
@@ -50,6 +53,7 @@ use crate::sync::{
     Condvar, Mutex, MutexGuard, Ordering,
 };
 use crate::threads::ThreadCounts;
+use crossbeam_utils::CachePadded;
 
 /// How long a receiver or a blocked sender spins on the mailbox's depth
 /// before sleeping. A stream of messages then costs no futex wakeup per
@@ -103,13 +107,16 @@ pub(crate) enum Want {
 pub(crate) struct Slot<T, J> {
     id: WorkerId,
     state: StateCell,
-    lane: Mutex<Lane<T>>,
+    /// Taken by the worker at every take; by senders only to wake a
+    /// sleeper. On a line of its own: senders read the state byte and the
+    /// mailbox's signals at every send.
+    lane: CachePadded<Mutex<Lane>>,
     /// The worker waits here: for a message, a resume or a stop.
     worker_cv: Condvar,
     /// Senders in `send_timeout` wait here for room.
     sender_cv: Condvar,
     metrics: Metrics,
-    mailbox: MailboxCounters,
+    mailbox: Mailbox<T>,
     last_error: Mutex<Option<String>>,
     /// Set by the one call that records the worker's end.
     ended: AtomicBool,
@@ -131,6 +138,9 @@ pub(crate) struct Slot<T, J> {
     record_messages: bool,
     /// The manager's "shutdown has begun" flag: no message is taken after it.
     shut_down: Arc<AtomicBool>,
+    /// The model tests' deliberately broken variant (see `skips_recheck`).
+    #[cfg(loom)]
+    broken_recheck: bool,
 }
 
 /// What a slot is made from: the worker's settings and the manager's shared
@@ -153,11 +163,11 @@ impl<T, J> Slot<T, J> {
         Self {
             id: parts.id,
             state: StateCell::new(),
-            lane: Mutex::new(Lane::new()),
+            lane: CachePadded::new(Mutex::new(Lane::default())),
             worker_cv: Condvar::new(),
             sender_cv: Condvar::new(),
             metrics: Metrics::new(),
-            mailbox: MailboxCounters::new(parts.mailbox_capacity),
+            mailbox: Mailbox::new(parts.mailbox_capacity),
             last_error: Mutex::new(None),
             ended: AtomicBool::new(false),
             launch: AtomicU8::new(LAUNCH_PENDING),
@@ -170,7 +180,18 @@ impl<T, J> Slot<T, J> {
             threads: parts.threads,
             record_messages: parts.record_messages,
             shut_down: parts.shut_down,
+            #[cfg(loom)]
+            broken_recheck: false,
         }
+    }
+
+    /// Breaks the mailbox's wakeup protocol on purpose, for the model test
+    /// that shows loom finds what each part of it prevents: a push without
+    /// its fence, or a receiver that sleeps without looking again.
+    #[cfg(loom)]
+    pub(crate) fn break_protocol(&mut self, fence_after_push: bool, recheck: bool) {
+        self.mailbox.fence_after_push = fence_after_push;
+        self.broken_recheck = !recheck;
     }
 
     pub(crate) fn id(&self) -> &WorkerId {
@@ -363,13 +384,13 @@ impl<T, J> Slot<T, J> {
             self.finish_unstarted();
             return;
         }
-        let mut lane = lock(&self.lane);
-        lane.closed = true;
+        let lane = lock(&self.lane);
+        self.mailbox.close();
         // The worker waits on `worker_cv` only when paused or when waiting for
         // a message, and it checks the state under this lock first.
-        let wake_worker =
-            lane.receivers_waiting > 0 || matches!(moved, Ok(m) if m.from == WorkerState::Paused);
-        let wake_senders = lane.senders_waiting > 0;
+        let wake_worker = self.mailbox.receivers_sleeping()
+            || matches!(moved, Ok(m) if m.from == WorkerState::Paused);
+        let wake_senders = lane.senders_sleeping > 0;
         drop(lane);
         if wake_worker {
             self.worker_cv.notify_all();
@@ -522,7 +543,7 @@ impl<T, J> Slot<T, J> {
                 // A message (or a control change) is often a moment away.
                 spun = true;
                 drop(lane);
-                spin_until(|| self.mailbox.depth_hint() > 0 || !self.state.is_running());
+                spin_until(|| self.mailbox.len() > 0 || !self.state.is_running());
                 continue;
             }
             if self.state.is_running() {
@@ -540,25 +561,43 @@ impl<T, J> Slot<T, J> {
         }
     }
 
+    /// Sleeps until a sender (or a control change) wakes it. Registered as
+    /// a sleeper first, then one more look at the queue: a message queued
+    /// before the registration is seen here, one queued after it finds the
+    /// sleeper and notifies (the protocol in `mailbox.rs`).
     fn wait_for_message<'a>(
         &'a self,
-        mut lane: MutexGuard<'a, Lane<T>>,
+        lane: MutexGuard<'a, Lane>,
         deadline: Option<Instant>,
-    ) -> MutexGuard<'a, Lane<T>> {
+    ) -> MutexGuard<'a, Lane> {
+        self.mailbox.register_receiver();
+        if self.mailbox.len() > 0 && !self.skips_recheck() {
+            self.mailbox.unregister_receiver();
+            return lane;
+        }
         let m = &self.metrics;
         self.sample_cpu();
         Metrics::open(&m.blocked_since_us, self.clock.now_us());
-        lane.receivers_waiting += 1;
-        let mut lane = wait_until(&self.worker_cv, lane, deadline);
+        let lane = wait_until(&self.worker_cv, lane, deadline);
         Metrics::bump(&m.wakeups);
-        lane.receivers_waiting -= 1;
+        self.mailbox.unregister_receiver();
         Metrics::close(&m.blocked_since_us, &m.blocked_ns, self.clock.now_us());
         lane
     }
 
-    fn take(&self, lane: &mut Lane<T>) -> Option<T> {
-        let message = lane.pop(&self.mailbox)?;
-        if lane.senders_waiting > 0 {
+    /// The model tests' second broken variant: a receiver that sleeps
+    /// without looking at the queue again after registering.
+    #[inline(always)]
+    fn skips_recheck(&self) -> bool {
+        #[cfg(loom)]
+        return self.broken_recheck;
+        #[cfg(not(loom))]
+        false
+    }
+
+    fn take(&self, lane: &mut Lane) -> Option<T> {
+        let message = self.mailbox.pop(lane)?;
+        if lane.senders_sleeping > 0 {
             self.sender_cv.notify_one();
         }
         Some(message)
@@ -577,20 +616,19 @@ impl<T, J> Slot<T, J> {
         wait: Option<Duration>,
         from: Option<&WorkerId>,
     ) -> Result<(), SendError<T>> {
-        let mut lane = lock(&self.lane);
         let mut message = message;
         // Read the clock only once the mailbox is found full: in the browser
         // a clock read is a call out to JavaScript, and taking it on every
         // send halved the message rate (measured in the browser benchmark).
         let mut until: Option<Option<Instant>> = None;
-        loop {
+        let queued = loop {
             let queued = if self.takes_messages() {
-                lane.push(message, &self.mailbox)
+                self.mailbox.push(message)
             } else {
                 Err(Refusal::Closed(message))
             };
             match queued {
-                Ok(()) => break,
+                Ok(queued) => break queued,
                 Err(Refusal::Closed(message)) => {
                     return Err(SendError::Finished {
                         id: self.id.clone(),
@@ -602,35 +640,29 @@ impl<T, J> Slot<T, J> {
                 {
                     Some(deadline) if !expired(deadline) => {
                         message = refused;
-                        // Room is often a moment away: spin before sleeping.
-                        drop(lane);
-                        let capacity = self.mailbox.capacity;
-                        if !spin_until(|| self.mailbox.depth_hint() < capacity) {
-                            lane = lock(&self.lane);
-                            if lane.len() >= capacity && !lane.closed {
-                                lane.senders_waiting += 1;
-                                lane = wait_until(&self.sender_cv, lane, deadline);
-                                lane.senders_waiting -= 1;
-                            }
-                            continue;
-                        }
-                        lane = lock(&self.lane);
+                        self.wait_for_room(deadline);
                     }
                     _ => {
-                        Metrics::bump(&self.mailbox.rejected_full);
+                        self.mailbox.count_rejected();
                         return Err(SendError::Full {
                             id: self.id.clone(),
-                            capacity: self.mailbox.capacity,
+                            capacity: self.mailbox.capacity(),
                             message: refused,
                         });
                     }
                 },
             }
-        }
-        // One message satisfies one receiver; whoever wakes takes it.
-        let wake = lane.receivers_waiting > 0;
-        drop(lane);
-        if wake {
+        };
+        if queued.late {
+            // The worker ended, and its mailbox was emptied, while this
+            // message went in: empty it again, so nothing stays queued past
+            // the worker's end. Accepted, counted undelivered.
+            let left = self.mailbox.drain(&mut lock(&self.lane));
+            self.drop_unread(left);
+        } else if queued.wake {
+            // Taking the lock waits until the sleeper really waits. One
+            // message satisfies one receiver; whoever wakes takes it.
+            drop(lock(&self.lane));
             self.worker_cv.notify_one();
         }
         if self.record_messages {
@@ -639,6 +671,22 @@ impl<T, J> Slot<T, J> {
             });
         }
         Ok(())
+    }
+
+    /// A sender found the mailbox full: waits until it has room, closes,
+    /// or `deadline` passes (then the caller looks again). Room is often a
+    /// moment away, so it spins briefly first. It sleeps registered under
+    /// the lane lock, where every take happens and notifies it.
+    fn wait_for_room(&self, deadline: Option<Instant>) {
+        if spin_until(|| !self.mailbox.is_full() || self.mailbox.is_closed()) {
+            return;
+        }
+        let mut lane = lock(&self.lane);
+        if self.mailbox.is_full() && !self.mailbox.is_closed() {
+            lane.senders_sleeping += 1;
+            lane = wait_until(&self.sender_cv, lane, deadline);
+            lane.senders_sleeping -= 1;
+        }
     }
 
     /// False once the manager's shutdown has begun or the worker has
@@ -665,12 +713,18 @@ impl<T, J> Slot<T, J> {
     /// undelivered. Returns how many there were.
     fn close(&self) -> usize {
         let mut lane = lock(&self.lane);
-        lane.closed = true;
-        let unread = lane.drain();
-        let left = lane.unread();
+        let unread = self.mailbox.drain(&mut lane);
+        let left = self.mailbox.unread(&lane);
         drop(lane);
         self.sender_cv.notify_all();
         self.worker_cv.notify_all();
+        self.drop_unread(unread);
+        left
+    }
+
+    /// Drops messages taken out unread, with no lock held (a message's
+    /// `Drop` is user code), containing a panic from any of them.
+    fn drop_unread(&self, unread: Vec<T>) {
         for message in unread {
             if let Some(panic) = contain::drop_quietly(message) {
                 contain::quietly(|| {
@@ -678,7 +732,6 @@ impl<T, J> Slot<T, J> {
                 });
             }
         }
-        left
     }
 
     /// What identifies this worker to [`current`]: its address.
@@ -748,7 +801,7 @@ impl<T, J> Slot<T, J> {
 
     /// Messages accepted and never read: still queued, or drained at the end.
     pub(crate) fn unread(&self) -> usize {
-        lock(&self.lane).unread()
+        self.mailbox.unread(&lock(&self.lane))
     }
 
     /// Records the CPU time of the calling thread (the worker's own).
@@ -797,7 +850,7 @@ impl<T, J> Slot<T, J> {
             paused_ms: ms(paused_ns),
             pause_pending_ms: (state == WorkerState::PauseRequested && requested != UNSET)
                 .then(|| ms(now.saturating_sub(requested) * 1_000)),
-            mailbox: self.mailbox.snapshot(),
+            mailbox: self.mailbox.snapshot(&lock(&self.lane)),
             last_error: lock(&self.last_error).clone(),
             restart: self.restart,
         }
