@@ -8,7 +8,7 @@ use crate::{install, NIGHTLY, WASM};
 const READING: &str = "\
 ## Reading
 
-Natively, the two message rows miss their target; what bounds them, and what was tried, is below, with what two earlier misses turned out to be. Which CPU the figures came from matters for those two rows: see the first lines of the reading.
+Natively, one message row misses its target (one sender to one worker, 2x); what bounds it, and what was tried, is below, with what earlier misses turned out to be. Which CPU the figures came from matters for the message rows: see their lines in the reading.
 
 - **`pause_point()` with no pause requested** is one load of the state byte, a compare
   and a branch: in the disassembly of the loop, `movzbl 0x171(%r15)`, `cmp`, `jne`. It
@@ -36,23 +36,29 @@ Natively, the two message rows miss their target; what bounds them, and what was
   12 to 21 µs against the manager's 21 to 22 µs. The baseline is now that thread, so the
   row compares like with like. Also done on the way: the worker is woken before change
   waiters are notified, and the change signal skips its syscall when nobody waits.
-- **One sender to one worker** depends on the CPU, which is the problem (issue 14):
-  receivers and blocked senders spin briefly on the mailbox depth before sleeping, and on
-  an AMD EPYC machine of this size that made a stream faster than `sync_channel` (2.8x to
-  5.6x); on this Intel Xeon it reads 0.36x. Three alternating runs each of the code
-  before and after issue 12 (which added two checks per send, the manager's shutdown flag
-  and the worker's state) gave 0.32x to 0.41x before and 0.28x to 0.45x after: the same.
-  The spin wins only where the scheduler places the two threads kindly; a mailbox has to
-  be fast by what it does per message.
-- **Four senders to one worker misses (0.3x to 0.5x on AMD EPYC, 0.11x to 0.15x on Intel Xeon).** The mailbox is a mutex-guarded
-  queue; five threads on two cores convoy on it (`perf`: 18% in `Mutex::lock_contended`,
-  13% in context switches). A lock-free queue (crossbeam's `ArrayQueue`) was tried and did
-  not help (0.43x): each send still made four contended read-modify-writes on shared cache
-  lines (in-flight count twice, sent count, high-water mark) where `sync_channel` makes one,
-  so it was reverted. What did help: the mailbox counters, written only under the lock, are
-  now plain loads and stores instead of locked read-modify-writes (0.29x to 0.45x here,
-  and one sender to one worker 2.8x to 5.6x). A lock-free queue with that bookkeeping
-  batched per sender is the next attempt.
+- **The message rows (issue 14).** The mailbox was a mutex-guarded `VecDeque` with a spin
+  before sleeping: on an Intel Xeon of this size 0.38x to 0.42x of `sync_channel` one to
+  one, 0.15x to 0.22x four to one, 0.14x to 0.18x sixteen to one (and 2.8x to 5.6x one to
+  one on an AMD EPYC, where the scheduler placed the two threads kindly). It is now
+  crossbeam's `ArrayQueue`, the algorithm of `sync_channel`'s array flavour: a send is one
+  compare-exchange on the tail, a `SeqCst` fence and two loads from a line that changes
+  only when a receiver sleeps or the mailbox closes; the sender takes the lane lock only
+  to wake a sleeper. Depth comes from the queue's indices, `sent` is derived, `received`
+  and the high-water mark are kept by the receiving side under the lane lock (which it
+  takes at every receive, uncontended: that is where the state is looked at again, so a
+  worker asked to stop takes nothing more). Two things made the difference, measured
+  alternately on the Xeon: the queue itself (four to one 0.22x to 0.23x: the senders no
+  longer convoy on a lock, but still slept), and waiting like the channel waits, a few
+  spins then a few yields (crossbeam's `Backoff`) before sleeping, on both sides: a pure
+  spin held a core the other side needed on two cores (`perf`: 18% of the four-to-one
+  run in the senders' spin, 12% in futex waits), four to one 0.23x to 1.1x, one to one
+  0.35x to 1.45x. `recv_timeout` keeps a short pure spin, so no yield overshoots its
+  deadline.
+- **One sender to one worker misses its 2x** (1.4x to 1.5x here). Both sides do what the
+  channel does per message, plus the receiver's uncontended lock and unlock around its
+  take (the under-lock look at the state that stop, pause and the exact unread count rely
+  on); beating the channel by 2x would need the channel to sleep where the mailbox does
+  not, and with both backing off the same way it no longer does.
 - **Shutdown of 1,000 workers** stops and closes each in one pass, wakes only workers that
   wait, and tracks only the ones still pending (it took 271 ms before). The extra row has
   a third of them busy-spinning on two cores. Their spinning now starts once all 1,000 are
@@ -81,7 +87,13 @@ const BROWSER_READING: &str = "
 - Pause meets its target. Resume is compared, as natively, with a Web Worker parked mid-loop
   (the worker's own history); against one parked right after a wake it sat at 3x to 4x, for
   the same reason as natively: where the sleeper sleeps, not the manager's work.
--One sender to one worker misses (0.4x to 0.65x across runs). Measured with the worker's own
+- The message rows are the debug build the test command builds, and say how often the worker slept.
+  With the lock-free mailbox (issue 14) they still miss: the worker sleeps once every 60 to 70
+  messages, so the mailbox fills while it sleeps and empties while the sender sleeps, each side
+  waiting out the other's Web Worker wakeup (a few hundred microseconds on this loaded machine);
+  in a release build of the same benchmark one to one read 0.73x and four to one 0.29x. Before
+  issue 14, one to one read as below:
+- One sender to one worker missed (0.4x to 0.65x across runs). Measured with the worker's own
   counters: over 300,000 messages it slept only 112 to 260 times and its mailbox sat at its
   capacity, so neither wakeups nor the spin bound it: the per-message lock hand-off between
   two threads does (`sync_channel` is a lock-free array, one compare-exchange per side). Two
