@@ -271,3 +271,28 @@ fn a_receive_racing_a_pause() {
         assert_eq!(slot.state(), WorkerState::Running);
     });
 }
+
+/// Two threads receive on one worker (a task lends `&Worker` to a helper)
+/// while two messages are sent: the sender that wakes the sleepers takes
+/// their registrations, and still each receiver gets one message.
+#[test]
+fn two_receivers_woken_by_two_sends() {
+    loom::model(|| {
+        let slot = running_slot(2);
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let slot = Arc::clone(&slot);
+                thread::spawn(move || slot.wait_at(Want::Message, None))
+            })
+            .collect();
+        for message in [1, 2] {
+            assert!(slot.push(message, None, None).is_ok());
+        }
+        let mut got: Vec<_> = receivers
+            .into_iter()
+            .map(|r| r.join().unwrap().unwrap().unwrap())
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}

@@ -613,9 +613,9 @@ impl<T, J> Slot<T, J> {
         let m = &self.metrics;
         self.sample_cpu();
         Metrics::open(&m.blocked_since_us, self.clock.now_us());
-        let lane = wait_until(&self.worker_cv, lane, deadline);
+        let mut lane = wait_until(&self.worker_cv, lane, deadline);
         Metrics::bump(&m.wakeups);
-        self.mailbox.unregister_receiver();
+        self.mailbox.receiver_woke(&mut lane);
         Metrics::close(&m.blocked_since_us, &m.blocked_ns, self.clock.now_us());
         lane
     }
@@ -635,7 +635,15 @@ impl<T, J> Slot<T, J> {
     /// once the lock is released, so it does not wake into a held lock).
     fn take(&self, lane: &mut Lane) -> Option<(T, bool)> {
         let message = self.mailbox.pop(lane)?;
-        Some((message, lane.senders_sleeping > 0))
+        // One take frees one place: it wakes one blocked sender not woken
+        // already (a receiver draining a full mailbox used to notify once
+        // per message until that sender ran).
+        let wake = lane.senders_sleeping > 0;
+        if wake {
+            lane.senders_sleeping -= 1;
+            lane.senders_woken += 1;
+        }
+        Some((message, wake))
     }
 
     fn wake_sender(&self, wake: bool) {
@@ -705,10 +713,12 @@ impl<T, J> Slot<T, J> {
             let left = self.mailbox.drain(&mut lock(&self.lane));
             self.drop_unread(left);
         } else if queued.wake {
-            // Taking the lock waits until the sleeper really waits. One
-            // message satisfies one receiver; whoever wakes takes it.
-            drop(lock(&self.lane));
-            self.worker_cv.notify_one();
+            // Taking the lock waits until the sleepers really wait; claiming
+            // them spares the sends behind this one the lock and the notify.
+            let woke = self.mailbox.claim_sleepers(&mut lock(&self.lane));
+            if woke {
+                self.worker_cv.notify_all();
+            }
         }
         if self.record_messages {
             self.event(EventKind::MessageSent {
@@ -730,7 +740,13 @@ impl<T, J> Slot<T, J> {
         if self.mailbox.is_full() && !self.mailbox.is_closed() {
             lane.senders_sleeping += 1;
             lane = wait_until(&self.sender_cv, lane, deadline);
-            lane.senders_sleeping -= 1;
+            // Woken by a take (which moved a sleeper to `senders_woken`), or
+            // by a close or the deadline: either way, one sleeper less.
+            if lane.senders_woken > 0 {
+                lane.senders_woken -= 1;
+            } else {
+                lane.senders_sleeping -= 1;
+            }
         }
     }
 
