@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{EventKind, EventView, Snapshot, WorkerState};
+use crate::model::{Activity, EventKind, EventView, Snapshot, WorkerState};
 
 /// How far back the chart reaches, and the timeline at speed 1.
 pub const WINDOW_MS: f64 = 20_000.0;
@@ -22,6 +22,16 @@ pub struct Segment {
     pub state: WorkerState,
     pub from_ms: f64,
     /// `None` while it is the current state.
+    pub to_ms: Option<f64>,
+}
+
+/// What a running worker was doing, as seen at the refreshes from
+/// `from_ms` on (sampled: a wait shorter than a refresh may not show).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub activity: Activity,
+    pub from_ms: f64,
+    /// `None` while it is what the worker does now.
     pub to_ms: Option<f64>,
 }
 
@@ -44,6 +54,8 @@ pub enum MarkKind {
 pub struct Lane {
     pub id: String,
     pub segments: Vec<Segment>,
+    /// What it did while Running: the lane's texture.
+    pub spans: Vec<Span>,
     pub marks: Vec<Mark>,
     /// Messages read at the last refresh.
     pub received: u64,
@@ -127,6 +139,20 @@ impl History {
         for w in &snapshot.workers {
             let read = w.mailbox.received;
             let lane = self.lane_mut(&w.id);
+            let doing = (w.state == WorkerState::Running).then_some(w.activity);
+            let open = lane.spans.last().filter(|s| s.to_ms.is_none());
+            if open.map(|s| s.activity) != doing {
+                if let Some(open) = lane.spans.last_mut() {
+                    open.to_ms.get_or_insert(snapshot.at_ms);
+                }
+                if let Some(activity) = doing {
+                    lane.spans.push(Span {
+                        activity,
+                        from_ms: snapshot.at_ms,
+                        to_ms: None,
+                    });
+                }
+            }
             let before = std::mem::replace(&mut lane.received, read);
             if read > before {
                 let label = format!("read {} message(s)", read - before);
@@ -168,6 +194,7 @@ impl History {
         for lane in &mut self.lanes {
             lane.segments
                 .retain(|s| s.to_ms.is_none_or(|to| to >= cutoff));
+            lane.spans.retain(|s| s.to_ms.is_none_or(|to| to >= cutoff));
             lane.marks.retain(|m| m.at_ms >= cutoff);
         }
         self.broadcasts.retain(|m| m.at_ms >= cutoff);
@@ -215,7 +242,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::MailboxView;
+    use crate::model::{Activity, MailboxView};
 
     fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
         EventView {
@@ -225,10 +252,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_running_lane_records_what_the_worker_does_between_refreshes() {
+        let mut h = History::default();
+        let at = |at_ms: f64, state: WorkerState, activity: Activity| Snapshot {
+            at_ms,
+            workers: vec![crate::model::WorkerView {
+                activity,
+                ..worker("p", state, 0, 0)
+            }],
+            ..Snapshot::default()
+        };
+        h.sample(&at(0.0, WorkerState::Running, Activity::Computing));
+        h.sample(&at(10.0, WorkerState::Running, Activity::Computing));
+        h.sample(&at(20.0, WorkerState::Running, Activity::WaitingForRoom));
+        h.sample(&at(30.0, WorkerState::Paused, Activity::WaitingForRoom));
+        let spans: Vec<(Activity, f64, Option<f64>)> = h.lanes[0]
+            .spans
+            .iter()
+            .map(|s| (s.activity, s.from_ms, s.to_ms))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (Activity::Computing, 0.0, Some(20.0)),
+                (Activity::WaitingForRoom, 20.0, Some(30.0)),
+            ],
+            "a paused worker does nothing: no span is open"
+        );
+    }
+
     fn worker(id: &str, state: WorkerState, tasks: u64, received: u64) -> crate::model::WorkerView {
         crate::model::WorkerView {
             id: id.to_owned(),
             state,
+            activity: Activity::Computing,
             tasks_completed: tasks,
             busy_ms: 0.0,
             paused_ms: 0.0,

@@ -247,7 +247,7 @@ impl Narrator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{MailboxView, WorkerState, WorkerView};
+    use crate::model::{Activity, MailboxView, WorkerState, WorkerView};
 
     fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
         EventView {
@@ -371,6 +371,7 @@ mod tests {
             workers: vec![WorkerView {
                 id: "consumer".into(),
                 state: WorkerState::Running,
+                activity: Activity::Computing,
                 tasks_completed: 0,
                 busy_ms: 0.0,
                 paused_ms: 0.0,

@@ -325,7 +325,7 @@ impl<Y> AppState<Y> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EventKind, EventView, MailboxView, WorkerState, WorkerView};
+    use crate::model::{Activity, EventKind, EventView, MailboxView, WorkerState, WorkerView};
 
     /// A manager's handle stands in as a number.
     type State = AppState<u32>;
@@ -340,6 +340,7 @@ mod tests {
             workers: vec![WorkerView {
                 id: "w".into(),
                 state,
+                activity: Activity::Computing,
                 tasks_completed: tasks,
                 busy_ms: 0.0,
                 paused_ms: 0.0,

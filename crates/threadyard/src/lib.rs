@@ -102,6 +102,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod activity;
 pub(crate) mod changes;
 mod clock;
 mod contain;
@@ -129,6 +130,7 @@ mod worker;
 pub mod workloads;
 mod yard;
 
+pub use activity::Activity;
 pub use changes::Changed;
 pub use clock::CpuClock;
 pub use error::{

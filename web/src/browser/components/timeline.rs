@@ -14,7 +14,7 @@ use yew::prelude::*;
 use super::shared::Shared;
 use crate::browser::renders;
 use crate::history::{window_ms, History, Lane, Mark, MarkKind, RETAIN_MS};
-use crate::model::WorkerState;
+use crate::model::{Activity, WorkerState};
 
 /// The drawing's width until the page is measured (then one unit is one
 /// CSS pixel, so labels stay readable from a phone's width up).
@@ -36,6 +36,37 @@ fn colour(state: WorkerState) -> &'static str {
         WorkerState::Stopped => "#868e96",
         WorkerState::Failed => "#e03131",
         WorkerState::Created => "#ced4da",
+    }
+}
+
+/// The texture drawn over a running lane for what the worker does; none
+/// while it computes, so solid colour means on (or ready for) a CPU.
+/// `set` names the pattern set: the lanes' (scaled) or the legend's.
+fn texture(activity: Activity, set: &str) -> Option<String> {
+    (activity != Activity::Computing).then(|| format!("url(#tex-{}{set})", activity.name()))
+}
+
+/// The patterns behind [`texture`]: white strokes over the lane's colour.
+/// The lanes are drawn in milliseconds and scaled by `k` pixels per
+/// millisecond, so the patterns are scaled back to stay a few pixels wide.
+fn patterns(k: f64, set: &str) -> Html {
+    let unscale = format!("scale({:.6} 1)", 1.0 / k);
+    let rotated = format!("{unscale} rotate(45)");
+    html! {
+        <>
+            <pattern id={format!("tex-waiting-for-message{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={rotated}>
+                <rect width="3" height="6" fill="#fff" fill-opacity="0.55" />
+            </pattern>
+            <pattern id={format!("tex-waiting-for-room{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale.clone()}>
+                <path d="M0 0L6 6M6 0L0 6" stroke="#fff" stroke-opacity="0.8" stroke-width="1.5" />
+            </pattern>
+            <pattern id={format!("tex-sleeping{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale.clone()}>
+                <circle cx="3" cy="3" r="1.6" fill="#fff" fill-opacity="0.8" />
+            </pattern>
+            <pattern id={format!("tex-waiting-for-lock{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale.clone()}>
+                <rect y="2" width="6" height="2" fill="#fff" fill-opacity="0.7" />
+            </pattern>
+        </>
     }
 }
 
@@ -129,6 +160,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
             <div class="scroll" tabindex="0" role="region" aria-label="Timeline lanes (scrolls sideways on a narrow screen)">
             <svg viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img" aria-labelledby="timeline-title" aria-describedby="timeline-hint">
                 <defs>
+                    { patterns(k, "") }
                     <clipPath id="timeline-plot"><rect x={LABEL.to_string()} y="0" width={(width - LABEL).to_string()} height={plot.to_string()} /></clipPath>
                 </defs>
                 { for lanes.iter().enumerate().map(|(i, lane)| html! {
@@ -160,6 +192,18 @@ pub fn timeline(props: &TimelineProps) -> Html {
             <ul class="legend" aria-label="Colours of the states">
                 { for WorkerState::ALL.iter().skip(1).map(|s| html! {
                     <li><span class="swatch" style={format!("background:{}", colour(*s))}></span>{ s.name() }</li>
+                }) }
+            </ul>
+            <ul class="legend" data-testid="activity-legend" aria-label="Textures of a running lane: what the worker does">
+                { for Activity::ALL.iter().map(|a| html! {
+                    <li>
+                        <svg class="swatch" width="14" height="14" aria-hidden="true">
+                            <defs>{ patterns(1.0, &format!("-key-{}", a.name())) }</defs>
+                            <rect width="14" height="14" fill={colour(WorkerState::Running)} />
+                            { texture(*a, &format!("-key-{}", a.name())).map(|t| html! { <rect width="14" height="14" fill={t} /> }).unwrap_or_default() }
+                        </svg>
+                        { a.words() }
+                    </li>
                 }) }
             </ul>
         </div>
@@ -203,6 +247,14 @@ fn lane_view(props: &LaneProps) -> Html {
                     <rect x={s.from_ms.to_string()} y={(y + 3.0).to_string()} width={(to - s.from_ms).max(0.0).to_string()} height="16"
                           fill={colour(s.state)} data-state={s.state.name()}><title>{ s.state.name() }</title></rect>
                 }
+            }) }
+            { for lane.spans.iter().filter_map(|s| {
+                let fill = texture(s.activity, "")?;
+                let to = s.to_ms.unwrap_or(s.from_ms + OPEN_MS);
+                Some(html! {
+                    <rect x={s.from_ms.to_string()} y={(y + 3.0).to_string()} width={(to - s.from_ms).max(0.0).to_string()} height="16"
+                          fill={fill} data-activity={s.activity.name()}><title>{ s.activity.words() }</title></rect>
+                })
             }) }
             { for lane.marks.iter().map(|m| tick(m, y + 1.0, y + LANE - 1.0)) }
         </g>
