@@ -241,12 +241,30 @@ pub struct StepView {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "do", rename_all = "kebab-case")]
 pub enum CommandView {
-    Send { to: String, message: String },
-    Pause { worker: String },
-    Resume { worker: String },
-    Broadcast { message: String },
-    WaitAll { timeout_ms: f64 },
-    Shutdown { timeout_ms: f64 },
+    Send {
+        to: String,
+        message: String,
+    },
+    Pause {
+        worker: String,
+    },
+    Resume {
+        worker: String,
+    },
+    Broadcast {
+        message: String,
+    },
+    WaitFor {
+        worker: String,
+        state: WorkerState,
+        timeout_ms: f64,
+    },
+    WaitAll {
+        timeout_ms: f64,
+    },
+    Shutdown {
+        timeout_ms: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::model::{EventKind, EventView, Snapshot};
+use crate::model::{BroadcastView, Delivery, EventKind, EventView, Snapshot};
 
 /// Lines kept; older ones scroll away.
 const KEEP: usize = 400;
@@ -191,19 +191,19 @@ impl Narrator {
         let (kind, text) = match *event {
             EventKind::Broadcast { delivered, full: 0 } => (
                 LineKind::Event,
-                format!("The broadcast went into {delivered} mailbox(es) at once: no monitor thread relays it."),
+                format!("The broadcast put a copy into {delivered} mailbox(es), one after another during the call: no monitor thread relays it."),
             ),
             EventKind::Broadcast { delivered, full } => (
                 LineKind::Problem,
-                format!("The broadcast went into {delivered} mailbox(es); {full} full one(s) refused it. Nothing is dropped silently: the report names them."),
+                format!("The broadcast put a copy into {delivered} mailbox(es); {full} full one(s) refused it, and the copy was handed back to the sender: nothing is dropped silently."),
             ),
             EventKind::ShutdownStarted => (
                 LineKind::Event,
-                "Shutdown begins: every worker is asked to stop and woken at once, and one deadline covers them all.".to_owned(),
+                "Shutdown begins: every worker is asked to stop, in one pass; the paused and waiting ones are woken, the others notice at their next pause point; one deadline covers them all.".to_owned(),
             ),
             EventKind::ShutdownFinished { unresponsive: 0 } => (
                 LineKind::Event,
-                "Shutdown finished: every worker stopped within the deadline.".to_owned(),
+                "Shutdown finished within its deadline: no worker is left running (the report says which stopped cleanly and which failed).".to_owned(),
             ),
             EventKind::ShutdownFinished { unresponsive: n } => (
                 LineKind::Problem,
@@ -244,6 +244,86 @@ impl Narrator {
     }
 }
 
+/// The end of a wait for every worker, from how each one ended (`None`:
+/// still running when the wait ended): a failed worker is named as failed.
+pub fn ends(ends: &[(String, Option<String>)]) -> (LineKind, String) {
+    let named = |wanted: &dyn Fn(Option<&str>) -> bool| -> Vec<&str> {
+        ends.iter()
+            .filter(|(_, state)| wanted(state.as_deref()))
+            .map(|(id, _)| id.as_str())
+            .collect()
+    };
+    let stopped = named(&|s| s == Some("stopped"));
+    let failed = named(&|s| s == Some("failed"));
+    let running = named(&|s| s.is_none_or(|s| s != "stopped" && s != "failed"));
+    if failed.is_empty() && running.is_empty() {
+        return (
+            LineKind::Event,
+            format!(
+                "Every worker finished by itself: {} stopped cleanly.",
+                stopped.join(", ")
+            ),
+        );
+    }
+    let mut parts = Vec::new();
+    if !stopped.is_empty() {
+        parts.push(format!("stopped cleanly: {}", stopped.join(", ")));
+    }
+    if !failed.is_empty() {
+        parts.push(format!("failed earlier: {}", failed.join(", ")));
+    }
+    if !running.is_empty() {
+        parts.push(format!(
+            "still running when the wait ended: {}",
+            running.join(", ")
+        ));
+    }
+    (
+        LineKind::Problem,
+        format!("Not every worker finished cleanly. {}.", parts.join("; ")),
+    )
+}
+
+/// What a broadcast did, worker by worker: which mailboxes took a copy and
+/// which were full.
+pub fn broadcast_report(report: &BroadcastView) -> (LineKind, String) {
+    let with = |outcome: Delivery| -> Vec<&str> {
+        report
+            .recipients
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .map(|r| r.id.as_str())
+            .collect()
+    };
+    let full = with(Delivery::MailboxFull);
+    let mut text = format!(
+        "The broadcast's report: delivered to {}",
+        list_or_none(&with(Delivery::Delivered))
+    );
+    if !full.is_empty() {
+        text += &format!("; refused by full mailbox(es): {}", full.join(", "));
+    }
+    let finished = with(Delivery::Finished);
+    if !finished.is_empty() {
+        text += &format!("; already finished: {}", finished.join(", "));
+    }
+    text.push('.');
+    let kind = if full.is_empty() {
+        LineKind::Event
+    } else {
+        LineKind::Problem
+    };
+    (kind, text)
+}
+
+fn list_or_none(ids: &[&str]) -> String {
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +339,59 @@ mod tests {
 
     fn texts(n: &Narrator) -> Vec<&str> {
         n.lines.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_end_of_a_wait_names_a_failed_worker_as_failed() {
+        let end = |id: &str, state: Option<&str>| (id.to_owned(), state.map(str::to_owned));
+        let (kind, text) = ends(&[
+            end("steady_0", Some("stopped")),
+            end("flaky", Some("failed")),
+            end("steady_1", Some("stopped")),
+        ]);
+        assert_eq!(kind, LineKind::Problem);
+        assert_eq!(
+            text,
+            "Not every worker finished cleanly. stopped cleanly: steady_0, steady_1; failed earlier: flaky."
+        );
+        assert!(!text.contains("finished by itself"));
+        let (kind, text) = ends(&[end("a", Some("stopped")), end("b", None)]);
+        assert_eq!(kind, LineKind::Problem);
+        assert!(
+            text.ends_with("still running when the wait ended: b."),
+            "{text}"
+        );
+        let (kind, text) = ends(&[end("a", Some("stopped")), end("b", Some("stopped"))]);
+        assert_eq!(
+            (kind, text.as_str()),
+            (
+                LineKind::Event,
+                "Every worker finished by itself: a, b stopped cleanly."
+            )
+        );
+    }
+
+    #[test]
+    fn a_broadcast_report_names_the_full_mailboxes() {
+        use crate::model::RecipientView;
+        let to = |id: &str, outcome: Delivery| RecipientView {
+            id: id.to_owned(),
+            outcome,
+        };
+        let report = BroadcastView {
+            recipients: vec![
+                to("consumer", Delivery::MailboxFull),
+                to("producer", Delivery::Delivered),
+            ],
+        };
+        assert_eq!(
+            broadcast_report(&report),
+            (
+                LineKind::Problem,
+                "The broadcast's report: delivered to producer; refused by full mailbox(es): consumer."
+                    .to_owned()
+            )
+        );
     }
 
     #[test]
@@ -291,7 +424,7 @@ mod tests {
         assert!(told[1].starts_with("At 5 s"));
         assert!(told[2].starts_with("worker_1 read \"pause\" from its mailbox and paused itself"));
         assert!(told[3].starts_with("worker_1 is resumed"));
-        assert!(told[4].starts_with("The broadcast went into 3 mailbox(es)"));
+        assert!(told[4].starts_with("The broadcast put a copy into 3 mailbox(es)"));
         assert!(told[5].starts_with("worker_1 stopped cleanly"));
         assert_eq!(n.lines[2].kind, LineKind::Event);
     }

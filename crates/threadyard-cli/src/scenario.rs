@@ -22,6 +22,10 @@ use crate::render::Live;
 /// How long a restart policy's window is: the whole of any scenario.
 const RESTART_WINDOW: Duration = Duration::from_secs(600);
 
+/// Added to a wait for a state: the wait is for an event, and a loaded
+/// machine must not turn the scenario's point into a timeout.
+const GRACE: Duration = Duration::from_secs(30);
+
 #[derive(Args)]
 pub struct RunArgs {
     /// Run this many times faster than written, from 0.01 (slow motion) to
@@ -104,6 +108,21 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
     let began = Instant::now();
     for step in &scenario.script {
         wait_until(began + scale(step.at_ms), &yard, live.as_mut());
+        // A step that waits says what it starts first: the events it causes
+        // come while it waits, and its result after them.
+        let starts = match step.command {
+            Command::WaitAll { .. } => {
+                Some("waiting for every worker to finish by itself".to_owned())
+            }
+            Command::WaitFor { worker, state, .. } => {
+                Some(format!("waiting until {worker} is {state}"))
+            }
+            Command::Shutdown { .. } => Some("shutting down".to_owned()),
+            _ => None,
+        };
+        if let (Some(live), Some(starts)) = (live.as_mut(), &starts) {
+            live.note(began.elapsed(), starts);
+        }
         let said = match step.command {
             Command::Send { to, message } => yard
                 .send(to, message.to_owned())
@@ -127,14 +146,31 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
                 outcome.broadcasts.push(report);
                 Ok(said)
             }
+            Command::WaitFor {
+                worker,
+                state,
+                timeout_ms,
+            } => {
+                let reached = yard
+                    .wait_for_state(worker, scale(timeout_ms) + GRACE, |s| s == state)
+                    .is_ok();
+                if !reached {
+                    outcome.late.push(worker.to_owned());
+                }
+                yard.state(worker)
+                    .map(|now| {
+                        if reached {
+                            format!("{worker} is {now}")
+                        } else {
+                            format!("{worker} is still {now}, not {state}, after the wait")
+                        }
+                    })
+                    .map_err(|e| e.to_string())
+            }
             Command::WaitAll { timeout_ms } => {
                 let late = yard.join_all(scale(timeout_ms));
                 outcome.late = late.iter().map(ToString::to_string).collect();
-                Ok(if late.is_empty() {
-                    "every worker finished by itself".to_owned()
-                } else {
-                    format!("still running after the wait: {}", outcome.late.join(", "))
-                })
+                Ok(ends(&yard.snapshot().workers, &outcome.late))
             }
             Command::Shutdown { timeout_ms } => {
                 let report = yard.shutdown(scale(timeout_ms));
@@ -146,10 +182,17 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
             ref other => Err(format!("this player cannot run {other:?}")),
         }?;
         if let Some(live) = live.as_mut() {
-            // The step's own line first, then what it caused (events that
-            // came before it were printed while waiting for its time).
-            live.note(began.elapsed(), &said);
-            live.refresh(&yard);
+            if starts.is_some() {
+                // What happened while it waited, then how it ended.
+                live.refresh(&yard);
+                live.note(began.elapsed(), &said);
+            } else {
+                // The step's own line first, then what it caused (events
+                // that came before it were printed while waiting for its
+                // time).
+                live.note(began.elapsed(), &said);
+                live.refresh(&yard);
+            }
         }
     }
     if let (Some(path), Some(file)) = (&args.trace, trace_file) {
@@ -170,6 +213,32 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// How a wait for every worker ended: a failed worker is named as failed.
+fn ends(workers: &[WorkerSnapshot], late: &[String]) -> String {
+    let with = |state: threadyard::WorkerState| -> Vec<&str> {
+        workers
+            .iter()
+            .filter(|w| w.state == state)
+            .map(|w| w.id.as_str())
+            .collect()
+    };
+    let failed = with(threadyard::WorkerState::Failed);
+    if failed.is_empty() && late.is_empty() {
+        return "every worker finished by itself".to_owned();
+    }
+    let mut parts = vec![format!(
+        "stopped cleanly: {}",
+        with(threadyard::WorkerState::Stopped).join(", ")
+    )];
+    if !failed.is_empty() {
+        parts.push(format!("failed earlier: {}", failed.join(", ")));
+    }
+    if !late.is_empty() {
+        parts.push(format!("still running after the wait: {}", late.join(", ")));
+    }
+    parts.join("; ")
 }
 
 /// Sleeps until `until`, refreshing the live view meanwhile. This is the

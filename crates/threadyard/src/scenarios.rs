@@ -16,6 +16,7 @@
 
 use serde::Serialize;
 
+use crate::state::WorkerState;
 use crate::workloads::Workload;
 
 /// A scripted demo.
@@ -88,6 +89,17 @@ pub enum Command {
     Broadcast {
         /// The message.
         message: &'static str,
+    },
+    /// Wait until a worker is in a state (an event, not a time: what
+    /// follows does not depend on how loaded the machine is), at most
+    /// `timeout_ms` in scenario time plus a few real seconds' grace.
+    WaitFor {
+        /// The worker.
+        worker: &'static str,
+        /// The state it must reach.
+        state: WorkerState,
+        /// The longest wait, in milliseconds at speed 1.
+        timeout_ms: f64,
     },
     /// Wait for every worker to finish by itself (after a "shutdown"
     /// message), at most `timeout_ms` in scenario time.
@@ -172,7 +184,8 @@ pub fn seed() -> Scenario {
                 Command::Broadcast {
                     message: "shutdown",
                 },
-                "The script broadcasts \"shutdown\": one copy into every mailbox, at once.",
+                "The script broadcasts \"shutdown\": during the call, one copy goes into each \
+                 worker's mailbox in turn.",
             ),
             step(
                 15_000.0,
@@ -198,8 +211,10 @@ fn pause_points() -> Scenario {
         id: "pause-points",
         title: "Pause points: a pause waits for the next one",
         teaches: "Pausing is cooperative: the manager only asks, and a worker pauses at its next \
-                  pause point. \"quick\" reaches one every 100 ms; \"batch\" does items of 3 s \
-                  in one piece (like a blocking call), so its pause waits.",
+                  pause point. (Only the pause is cooperative: the operating system still \
+                  schedules the threads preemptively.) \"quick\" reaches a pause point every \
+                  100 ms; \"batch\" does items of 3 s in one piece (a blocking call), so its \
+                  pause waits.",
         look_for: "quick pauses at once; batch stays \"pause requested\" (orange) until its item \
                    ends, up to 3 s later.",
         mailbox_capacity: 16,
@@ -217,6 +232,24 @@ fn pause_points() -> Scenario {
                 1_500.0,
                 Command::Pause { worker: "batch" },
                 "The script asks batch to pause, at the same moment.",
+            ),
+            step(
+                1_500.0,
+                Command::WaitFor {
+                    worker: "quick",
+                    state: WorkerState::Paused,
+                    timeout_ms: 4_000.0,
+                },
+                "The script waits until quick has paused.",
+            ),
+            step(
+                1_500.0,
+                Command::WaitFor {
+                    worker: "batch",
+                    state: WorkerState::Paused,
+                    timeout_ms: 4_000.0,
+                },
+                "The script waits until batch has paused too.",
             ),
             step(
                 6_000.0,
@@ -272,7 +305,8 @@ fn back_pressure() -> Scenario {
                 Command::Broadcast {
                     message: "shutdown",
                 },
-                "The script broadcasts \"shutdown\"; the report says which mailboxes took it.",
+                "The script broadcasts \"shutdown\"; the narration then says which mailboxes \
+                 took it and which were full.",
             ),
             step(
                 8_000.0,
@@ -291,8 +325,10 @@ fn supervision() -> Scenario {
         id: "supervision",
         title: "Supervision: a panicking worker is restarted",
         teaches: "\"flaky\" panics on every 10th item (once a second). Its restart policy runs the task again, \
-                  at most 3 times; the fourth panic leaves it Failed. The panic is caught at \
-                  the worker's edge: the other workers never notice.",
+                  at most 3 times; the fourth panic leaves it Failed. threadyard catches the \
+                  panic at the worker's edge, so the other workers never notice (that is the \
+                  library's doing, not a property of threads: in C++ an uncaught exception in \
+                  any thread ends the whole process).",
         look_for: "flaky restarts three times (red marks) and ends Failed with its panic \
                    message; steady_0 and steady_1 keep their pace and stop cleanly.",
         mailbox_capacity: 16,
@@ -309,6 +345,15 @@ fn supervision() -> Scenario {
             worker("steady_1", ITEM),
         ],
         script: vec![
+            step(
+                500.0,
+                Command::WaitFor {
+                    worker: "flaky",
+                    state: WorkerState::Failed,
+                    timeout_ms: 7_500.0,
+                },
+                "The script waits for flaky to fail for good (after its third restart).",
+            ),
             step(
                 8_000.0,
                 Command::Broadcast {
@@ -339,8 +384,8 @@ fn unresponsive() -> Scenario {
     Scenario {
         id: "unresponsive",
         title: "Shutdown: a worker that does not stop in time",
-        teaches: "Shutdown asks every worker to stop and waits once, for all of them, up to \
-                  its deadline (1 s here). \"stubborn\" is inside a 12 s item with no pause \
+        teaches: "Shutdown asks every worker to stop, in one pass, and waits once, for all of \
+                  them, up to its deadline (1 s here). \"stubborn\" is inside a 12 s item with no pause \
                   point, so it cannot hear the request in time.",
         look_for: "The report lists worker_0 and worker_1 as stopped cleanly and stubborn as \
                    unresponsive; stubborn stops by itself when its item ends.",
@@ -388,7 +433,9 @@ mod test {
             for step in &s.script {
                 let named = match step.command {
                     Command::Send { to, .. } => Some(to),
-                    Command::Pause { worker } | Command::Resume { worker } => Some(worker),
+                    Command::Pause { worker }
+                    | Command::Resume { worker }
+                    | Command::WaitFor { worker, .. } => Some(worker),
                     _ => None,
                 };
                 if let Some(named) = named {
