@@ -422,6 +422,43 @@ test("every teaching scenario runs to its end and shows what it teaches", async 
   await shot(page, "scenario-unresponsive");
 });
 
+test("in slow motion the Pause points figures match the lesson's text, in script seconds, and lanes show what workers do", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await page.getByTestId("scenario-select").selectOption("pause-points");
+  const lookFor = await page.getByTestId("scenario-look-for").innerText();
+  const promised = Number(lookFor.match(/up to (\d+) s later/)[1]);
+  await page.getByTestId("speed").fill("0.1");
+  await page.getByTestId("scenario-run").click();
+  // The first step is a few real seconds away, not fifteen; its line is
+  // timed in script seconds, as the lesson's text is.
+  await narrated(page, /The script asks quick to pause/);
+  const asked = await narration(page).locator("li").filter({ hasText: "The script asks quick to pause" }).first().locator("time").innerText();
+  assert.equal(asked.trim(), "1.50 s");
+  await narrated(page, /quick reached a pause point and paused/);
+  const quick = await narration(page).locator("li").filter({ hasText: "quick reached a pause point" }).first().innerText();
+  const quickMs = Number(quick.match(/paused, (\d+) ms/)[1]);
+  assert.ok(quickMs <= 150, `quick paused ${quickMs} ms (script) after the request: its pause points come every 100 ms`);
+  // The timeline magnifies: 2 s of script time fill its 20 s window.
+  assert.match(await page.getByTestId("timeline").locator("text.axis").first().innerText(), /−2\.0 s \(20 s real\)/);
+  // quick waits for its next item in a receive; batch sleeps through its item.
+  const lane = (id) => page.getByTestId("timeline").locator(`[data-worker-id="${id}"]`);
+  await lane("quick").locator('rect[data-activity="waiting-for-message"]').first().waitFor({ state: "attached", timeout: LONG });
+  await lane("batch").locator('rect[data-activity="sleeping"]').first().waitFor({ state: "attached", timeout: LONG });
+  assert.equal(await row(page, "batch").getByTestId("worker-activity").innerText(), "sleeping (blocking call)");
+  // batch's item (3 s of script, 30 s real) must end before it pauses.
+  await explained(page, "batch to pause at 0.1x", () =>
+    narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().waitFor({ timeout: 60_000 }),
+  );
+  const batch = await narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().innerText();
+  const [, script, real] = batch.match(/batch paused ([\d.]+) s \(([\d.]+) s real\) after the request/).map(Number);
+  assert.ok(script > 0.3 && script <= promised, `batch paused ${script} s (script) after the request; the lesson says up to ${promised} s`);
+  assert.ok(real / script > 9 && real / script < 11, `${real} s real is ten times ${script} s of script at 0.1x`);
+  await page.getByTestId("speed").fill("10");
+  await page.getByTestId("scenario-status").filter({ hasText: "Finished" }).waitFor({ timeout: LONG });
+  assert.equal(await report(page, "Stopped cleanly"), "quick, batch");
+});
+
 test("hold and step drive the script; speed is checked", async (t) => {
   const page = await open(t);
   await ready(page);

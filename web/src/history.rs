@@ -11,10 +11,19 @@ pub const WINDOW_MS: f64 = 20_000.0;
 /// How far back lanes are kept: the timeline's window at its slowest.
 pub const RETAIN_MS: f64 = 200_000.0;
 
-/// The timeline's window at `speed`: 20 s of script time, so a scenario
-/// looks the same at any speed (2 s at 10x, 200 s at 0.1x).
+/// The timeline's window at `speed`, in real time: 20 s of script time
+/// from 1x up (2 s at 10x), and 20 s of real time in slow motion, so slow
+/// motion magnifies: at 0.1x the window holds 2 s of script time and every
+/// event is drawn ten times wider than at 1x.
 pub fn window_ms(speed: f64) -> f64 {
-    (WINDOW_MS / speed).clamp(2_000.0, RETAIN_MS)
+    (WINDOW_MS / speed.max(1.0)).clamp(2_000.0, RETAIN_MS)
+}
+
+/// The span a throughput figure is measured over (real ms): one second of
+/// script time, and at least one real second, so slow motion (few tasks a
+/// real second) draws a rate, not spikes.
+pub fn rate_span_ms(speed: f64) -> f64 {
+    (1_000.0 / speed).max(1_000.0)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,19 +232,26 @@ impl History {
         Some((tasks.saturating_sub(before)) as f64 * 1e3 / (now_ms - at))
     }
 
-    /// Total tasks per second, point by point, for the chart.
-    pub fn throughput(&self) -> Vec<(f64, f64)> {
+    /// Total tasks per second of script time at `speed`, point by point,
+    /// each over the last [`rate_span_ms`] (so a 10-a-second worker reads
+    /// 10 at every speed).
+    pub fn throughput(&self, speed: f64) -> Vec<(f64, f64)> {
+        let span = rate_span_ms(speed);
         let points: Vec<&(f64, u64)> = self.samples.iter().collect();
-        points
-            .windows(2)
-            .filter(|w| w[1].0 > w[0].0)
-            .map(|w| {
-                (
-                    w[1].0,
-                    w[1].1.saturating_sub(w[0].1) as f64 * 1e3 / (w[1].0 - w[0].0),
-                )
-            })
-            .collect()
+        let mut from = 0;
+        let mut out = Vec::new();
+        for (i, &&(at, total)) in points.iter().enumerate() {
+            // The latest earlier sample at least `span` back.
+            while from + 1 < i && at - points[from + 1].0 >= span {
+                from += 1;
+            }
+            let (then, before) = *points[from];
+            if i > from && at - then >= span {
+                let real_rate = total.saturating_sub(before) as f64 * 1e3 / (at - then);
+                out.push((at, real_rate / speed));
+            }
+        }
+        out
     }
 }
 
@@ -392,13 +408,18 @@ mod tests {
         h.sample(&snap(0.0, 0, 0));
         h.sample(&snap(500.0, 5, 3));
         h.sample(&snap(1_000.0, 10, 3));
+        h.sample(&snap(1_500.0, 15, 3));
         let marks: Vec<&str> = h.lanes[0].marks.iter().map(|m| m.label.as_str()).collect();
         assert_eq!(
             marks,
             ["read 3 message(s)"],
             "one mark per refresh that read some"
         );
-        assert_eq!(h.throughput(), [(500.0, 10.0), (1_000.0, 10.0)]);
+        assert_eq!(h.throughput(1.0), [(1_000.0, 10.0), (1_500.0, 10.0)]);
+        // The same run seen at 2x: 10 a real second is 5 a script second.
+        assert_eq!(h.throughput(2.0), [(1_000.0, 5.0), (1_500.0, 5.0)]);
+        // At 0.1x a rate needs 10 s of real time: none yet.
+        assert!(h.throughput(0.1).is_empty());
         assert_eq!(h.rate("w", 1_000.0, 10), Some(10.0));
         assert_eq!(h.rate("nobody", 1_000.0, 10), None);
     }

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::clock::ScriptTime;
 use crate::model::{BroadcastView, Delivery, EventKind, EventView, Snapshot};
 
 /// Lines kept; older ones scroll away.
@@ -54,6 +55,9 @@ pub struct Narrator {
     full: BTreeSet<String>,
     /// The speed of the run, so "a long wait" means the same at any speed.
     pub speed: f64,
+    /// The script's clock, once a script runs: lines and the figures in
+    /// them are told in script time (real time beside it where it differs).
+    pub script: ScriptTime,
 }
 
 impl Default for Narrator {
@@ -65,6 +69,7 @@ impl Default for Narrator {
             restarts: BTreeMap::new(),
             full: BTreeSet::new(),
             speed: 1.0,
+            script: ScriptTime::default(),
         }
     }
 }
@@ -83,6 +88,38 @@ fn ms(d: f64) -> String {
 }
 
 impl Narrator {
+    /// When `at_ms` (manager time) was in script seconds, for a line's time.
+    pub fn when(&self, at_ms: f64) -> String {
+        let real = at_ms / 1e3;
+        match self.script.at(at_ms) {
+            Some(script) if (script / 1e3 - real).abs() >= 0.005 => {
+                format!("{:>6.2} s", script / 1e3)
+            }
+            _ => format!("{real:>6.2} s"),
+        }
+    }
+
+    /// How long from `from_ms` to `to_ms` (manager time) took, in script
+    /// time, with real time beside it where the two differ.
+    fn lasted(&self, from_ms: f64, to_ms: f64) -> String {
+        let real = to_ms - from_ms;
+        match self.script.span(from_ms, to_ms) {
+            Some(script) if (script - real).abs() > 0.01 * real.max(1.0) => {
+                format!("{} ({} real)", ms(script), ms(real))
+            }
+            _ => ms(real),
+        }
+    }
+
+    /// A wait long enough to mean "no pause point for a while": measured
+    /// in script time, so it means the same at any speed.
+    fn long_wait(&self, from_ms: f64, to_ms: f64) -> bool {
+        self.script.span(from_ms, to_ms).map_or(
+            to_ms - from_ms >= LONG_PAUSE_WAIT_MS / self.speed,
+            |script| script >= LONG_PAUSE_WAIT_MS,
+        )
+    }
+
     pub fn at_speed(speed: f64) -> Self {
         Self {
             speed,
@@ -138,13 +175,13 @@ impl Narrator {
                     (true, _) => format!(
                         "{w} read \"pause\" from its mailbox and paused itself. Its thread now sleeps: no CPU, no polling."
                     ),
-                    (_, Some(asked)) if at - asked >= LONG_PAUSE_WAIT_MS / self.speed => format!(
+                    (_, Some(asked)) if self.long_wait(asked, at) => format!(
                         "{w} paused {} after the request: it was inside work with no pause point, so the request had to wait (the orange stretch on the timeline).",
-                        ms(at - asked)
+                        self.lasted(asked, at)
                     ),
                     (_, Some(asked)) => format!(
                         "{w} reached a pause point and paused, {} after the request.",
-                        ms(at - asked)
+                        self.lasted(asked, at)
                     ),
                     _ => format!("{w} paused at a pause point."),
                 };
@@ -462,6 +499,45 @@ mod tests {
                 "{told}"
             );
         }
+    }
+
+    #[test]
+    fn figures_are_told_in_script_time_with_real_time_beside() {
+        use crate::clock::Anchor;
+        // Pause points at 0.1x: the request at 1.5 s (script), batch's item
+        // ending at 4.0 s (script), 25 s of real time later.
+        let mut n = Narrator::at_speed(0.1);
+        n.script.anchor(Anchor {
+            manager_ms: 0.0,
+            script_ms: 1_000.0,
+            rate: 0.1,
+        });
+        n.event(&event(5_000.0, Some("batch"), EventKind::PauseRequested));
+        n.event(&event(
+            30_000.0,
+            Some("batch"),
+            EventKind::Paused { by_itself: false },
+        ));
+        n.event(&event(5_000.0, Some("quick"), EventKind::PauseRequested));
+        n.event(&event(
+            5_600.0,
+            Some("quick"),
+            EventKind::Paused { by_itself: false },
+        ));
+        let told = texts(&n).join("\n");
+        assert!(
+            told.contains("batch paused 2.5 s (25.0 s real) after the request"),
+            "{told}"
+        );
+        assert!(
+            told.contains("quick reached a pause point and paused, 60 ms (600 ms real) after"),
+            "{told}"
+        );
+        assert_eq!(
+            n.when(5_000.0).trim(),
+            "1.50 s",
+            "a line's time is script time"
+        );
     }
 
     #[test]

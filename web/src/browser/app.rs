@@ -316,7 +316,7 @@ pub fn app() -> Html {
                     </section>
                     <section class="panel wide" aria-labelledby="chart-title">
                         <h2 id="chart-title">{ "Throughput" }</h2>
-                        <Chart history={Shared::from(&store.history)} now_ms={store.snapshot.at_ms} />
+                        <Chart history={Shared::from(&store.history)} now_ms={store.snapshot.at_ms} speed={store.speed} />
                     </section>
                     { super::components::feedback_view(store.feedback(&Place::Refresh)) }
                 </main>

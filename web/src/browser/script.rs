@@ -13,7 +13,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::connection::{message, read, Dispatcher, Yard};
-use crate::clock::{Cue, Status};
+use crate::clock::{Anchor, Cue, Status};
 use crate::model::{BroadcastView, CommandView, Report, ScenarioView, Snapshot};
 use crate::narration::LineKind;
 use crate::state::Action;
@@ -52,6 +52,17 @@ impl Inner {
             .map_or(0.0, |s| s.at_ms)
     }
 
+    /// Tells the page how script time and manager time line up now.
+    fn anchor(&self) {
+        let anchor = Anchor {
+            manager_ms: self.yard_ms(),
+            script_ms: self.cue.now_ms(wall()),
+            rate: self.cue.rate(),
+        };
+        self.dispatch
+            .dispatch(Action::ScriptClock(self.generation, anchor));
+    }
+
     fn say(&self, kind: LineKind, text: String) {
         self.dispatch
             .dispatch(Action::Say(self.generation, self.yard_ms(), kind, text));
@@ -77,6 +88,7 @@ impl Script {
             cue: Cue::new(steps, wall(), speed),
             timer: None,
         })));
+        script.0.borrow().anchor();
         script.schedule();
         script
     }
@@ -87,6 +99,7 @@ impl Script {
 
     pub fn set_speed(&self, speed: f64) {
         self.0.borrow_mut().cue.set_speed(wall(), speed);
+        self.0.borrow().anchor();
         self.schedule();
     }
 
@@ -94,6 +107,7 @@ impl Script {
     /// or lets it go again.
     pub fn set_held(&self, held: bool) {
         if self.0.borrow_mut().cue.set_held(wall(), held) {
+            self.0.borrow().anchor();
             self.schedule();
         }
     }
@@ -101,6 +115,7 @@ impl Script {
     /// Runs the next step now: the script's clock jumps to its time.
     pub fn step(&self) {
         if self.0.borrow_mut().cue.jump_to_next(wall()) {
+            self.0.borrow().anchor();
             self.run_due();
         }
     }

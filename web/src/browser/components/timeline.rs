@@ -88,6 +88,16 @@ fn tick(m: &Mark, top: f64, bottom: f64) -> Html {
     }
 }
 
+/// The window's left edge, in script seconds (real beside, where they differ).
+fn axis(window_ms: f64, speed: f64) -> String {
+    let script = window_ms * speed / 1e3;
+    if (speed - 1.0).abs() < 1e-9 {
+        format!("−{script:.0} s")
+    } else {
+        format!("−{script:.1} s ({:.0} s real)", window_ms / 1e3)
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
     pub history: Shared<History>,
@@ -180,7 +190,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                         }).unwrap_or_default() }
                     </g>
                 </g>
-                <text x={LABEL.to_string()} y={(height - 2.0).to_string()} class="axis">{ format!("−{:.0} s", window / 1e3) }</text>
+                <text x={LABEL.to_string()} y={(height - 2.0).to_string()} class="axis">{ axis(window, props.speed) }</text>
                 <text x={(width - 90.0).to_string()} y={(height - 2.0).to_string()} class="axis">
                     { if frozen { format!("end ({:.1} s)", now / 1e3) } else { "now".to_owned() } }
                 </text>
