@@ -454,9 +454,39 @@ test("in slow motion the Pause points figures match the lesson's text, in script
   const [, script, real] = batch.match(/batch paused ([\d.]+) s \(([\d.]+) s real\) after the request/).map(Number);
   assert.ok(script > 0.3 && script <= promised, `batch paused ${script} s (script) after the request; the lesson says up to ${promised} s`);
   assert.ok(real / script > 9 && real / script < 11, `${real} s real is ten times ${script} s of script at 0.1x`);
+  // Both paused now, batch after its orange stretch: the picture the lesson
+  // is about, as everyone sees it and under each colour-vision deficiency
+  // Chromium emulates (the palette must keep the states apart in each).
+  await shot(page, "slow-motion-pause-points");
+  const cdp = await page.context().newCDPSession(page);
+  for (const type of ["deuteranopia", "protanopia", "tritanopia", "achromatopsia"]) {
+    await cdp.send("Emulation.setEmulatedVisionDeficiency", { type });
+    await page.getByTestId("timeline").screenshot({ path: join(ARTIFACTS, `timeline-${type}.png`) });
+    if (type === "deuteranopia") await shot(page, "slow-motion-pause-points-deuteranopia");
+  }
+  await cdp.send("Emulation.setEmulatedVisionDeficiency", { type: "none" });
+  await page.getByTestId("timeline").screenshot({ path: join(ARTIFACTS, "timeline.png") });
+  const ticks = await page.getByTestId("tick-legend").innerText();
+  for (const tick of ["messages read", "broadcast", "pause", "failure"]) assert.match(ticks, new RegExp(tick));
   await page.getByTestId("speed").fill("10");
   await page.getByTestId("scenario-status").filter({ hasText: "Finished" }).waitFor({ timeout: LONG });
   assert.equal(await report(page, "Stopped cleanly"), "quick, batch");
+});
+
+test("the speedup lesson plots throughput against 1, 2, 4 and 8 workers beside the cores", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await runScenario(page, "speedup", { speed: 2 });
+  const plot = page.getByTestId("speedup-plot");
+  await plot.waitFor({ timeout: LONG });
+  const workers = await plot.getByTestId("speedup-point").evaluateAll((points) => points.map((p) => Number(p.dataset.workers)));
+  assert.deepEqual(workers, [1, 2, 4, 8], "a point for each phase");
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  if (cores <= 8) await plot.getByTestId("speedup-cores").waitFor({ state: "attached", timeout: LONG });
+  const figures = await page.getByTestId("speedup-figures").innerText();
+  assert.match(figures, /1 worker\(s\): \d+ tasks\/s \(1\.00x of one\)/);
+  assert.equal(await report(page, "Stopped cleanly"), "cpu_1, cpu_2, cpu_3, cpu_4, cpu_5, cpu_6, cpu_7, cpu_8");
+  await shot(page, "scenario-speedup");
 });
 
 test("hold and step drive the script; speed is checked", async (t) => {

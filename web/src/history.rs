@@ -81,6 +81,12 @@ pub struct History {
     pub per_worker: VecDeque<(f64, Vec<(String, u64)>)>,
     /// When the latest event happened.
     pub last_event_ms: f64,
+    /// Tasks done and time spent (ms) with each number of workers running,
+    /// from consecutive refreshes that saw the same number: the speedup
+    /// lesson's throughput against workers.
+    pub by_running: std::collections::BTreeMap<usize, (u64, f64)>,
+    /// (time, total tasks, workers running) at the last refresh.
+    last: Option<(f64, u64, usize)>,
 }
 
 impl History {
@@ -174,6 +180,20 @@ impl History {
         }
         let total = snapshot.workers.iter().map(|w| w.tasks_completed).sum();
         self.samples.push_back((snapshot.at_ms, total));
+        // A worker asked to pause still runs until its next pause point.
+        let running = snapshot
+            .workers
+            .iter()
+            .filter(|w| matches!(w.state, WorkerState::Running | WorkerState::PauseRequested))
+            .count();
+        if let Some((at, before, was_running)) = self.last {
+            if was_running == running && running > 0 && snapshot.at_ms > at {
+                let bucket = self.by_running.entry(running).or_insert((0, 0.0));
+                bucket.0 += total.saturating_sub(before);
+                bucket.1 += snapshot.at_ms - at;
+            }
+        }
+        self.last = Some((snapshot.at_ms, total, running));
         let due = self
             .per_worker
             .back()
@@ -230,6 +250,15 @@ impl History {
             .find(|(at, _)| now_ms - at >= 500.0)?;
         let before = then.iter().find(|(w, _)| w == id)?.1;
         Some((tasks.saturating_sub(before)) as f64 * 1e3 / (now_ms - at))
+    }
+
+    /// Tasks per (real) second against the number of workers running.
+    pub fn speedup(&self) -> Vec<(usize, f64)> {
+        self.by_running
+            .iter()
+            .filter(|(_, (_, ms))| *ms > 0.0)
+            .map(|(&n, &(tasks, ms))| (n, tasks as f64 * 1e3 / ms))
+            .collect()
     }
 
     /// Total tasks per second of script time at `speed`, point by point,
@@ -395,6 +424,27 @@ mod tests {
         h.record(&event(4.0, Some("a"), EventKind::Removed));
         let ids: Vec<&str> = h.lanes.iter().map(|l| l.id.as_str()).collect();
         assert_eq!(ids, ["b"]);
+    }
+
+    #[test]
+    fn throughput_is_gathered_by_the_number_of_workers_running() {
+        let mut h = History::default();
+        let at = |at_ms: f64, states: &[(WorkerState, u64)]| Snapshot {
+            at_ms,
+            workers: states
+                .iter()
+                .enumerate()
+                .map(|(i, &(state, tasks))| worker(&format!("w{i}"), state, tasks, 0))
+                .collect(),
+            ..Snapshot::default()
+        };
+        use WorkerState::{Paused, Running};
+        h.sample(&at(0.0, &[(Running, 0), (Paused, 0)]));
+        h.sample(&at(1_000.0, &[(Running, 100), (Paused, 0)]));
+        // The second joins: this stretch saw a change, so it counts for none.
+        h.sample(&at(1_500.0, &[(Running, 150), (Running, 0)]));
+        h.sample(&at(2_500.0, &[(Running, 250), (Running, 90)]));
+        assert_eq!(h.speedup(), [(1, 100.0), (2, 190.0)]);
     }
 
     #[test]

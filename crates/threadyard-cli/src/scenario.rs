@@ -59,6 +59,33 @@ struct Outcome<'a> {
     /// Workers still running when a wait-all step gave up.
     late: Vec<String>,
     shutdown: Option<ShutdownReport>,
+    /// Total throughput between one step time and the next, with how many
+    /// workers were running meanwhile (the speedup lesson's figures).
+    phases: Vec<Phase>,
+    /// The cores this machine offers (`std::thread::available_parallelism`).
+    cores: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Phase {
+    workers: usize,
+    tasks_per_s: f64,
+}
+
+/// Total tasks, and workers running (or asked to pause, still running
+/// until their next pause point), now.
+fn tally(yard: &Yard<String>) -> (u64, usize) {
+    let workers = yard.snapshot().workers;
+    let running = workers
+        .iter()
+        .filter(|w| {
+            matches!(
+                w.state,
+                threadyard::WorkerState::Running | threadyard::WorkerState::PauseRequested
+            )
+        })
+        .count();
+    (workers.iter().map(|w| w.tasks_completed).sum(), running)
 }
 
 pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
@@ -104,10 +131,30 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         broadcasts: Vec::new(),
         late: Vec::new(),
         shutdown: None,
+        phases: Vec::new(),
+        cores: thread::available_parallelism().ok().map(usize::from),
     };
     let began = Instant::now();
+    // (when, total tasks) at the last step time, and who ran since.
+    let mut phase: Option<(Instant, u64, usize)> = None;
+    let mut last_at = None;
     for step in &scenario.script {
         wait_until(began + scale(step.at_ms), &yard, live.as_mut());
+        if last_at != Some(step.at_ms) {
+            last_at = Some(step.at_ms);
+            let (total, running) = tally(&yard);
+            let now = Instant::now();
+            if let Some((from, before, _)) = phase {
+                let seconds = now.duration_since(from).as_secs_f64();
+                if running > 0 && seconds > 0.0 {
+                    outcome.phases.push(Phase {
+                        workers: running,
+                        tasks_per_s: total.saturating_sub(before) as f64 / seconds,
+                    });
+                }
+            }
+            phase = Some((now, total, running));
+        }
         // A step that waits says what it starts first: the events it causes
         // come while it waits, and its result after them.
         let starts = match step.command {
@@ -207,12 +254,35 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         );
     } else if let Some(live) = live {
         live.finish(&outcome.workers, outcome.shutdown.as_ref());
+        if scenario.id == "speedup" {
+            speedup_table(&outcome.phases, outcome.cores);
+        }
         say!("\nlook for: {}", scenario.look_for);
         if let Some(path) = &args.trace {
             say!("trace written to {}", path.display());
         }
     }
     Ok(())
+}
+
+/// The speedup lesson's figures: throughput against workers.
+fn speedup_table(phases: &[Phase], cores: Option<usize>) {
+    let Some(one) = phases.first().map(|p| p.tasks_per_s) else {
+        return;
+    };
+    say!(
+        "\nthroughput against workers ({} cores here):",
+        cores.map_or_else(|| "unknown".to_owned(), |c| c.to_string())
+    );
+    say!("{:>8} {:>12} {:>9}", "workers", "tasks/s", "speedup");
+    for p in phases {
+        say!(
+            "{:>8} {:>12.0} {:>8.2}x",
+            p.workers,
+            p.tasks_per_s,
+            p.tasks_per_s / one.max(f64::MIN_POSITIVE)
+        );
+    }
 }
 
 /// How a wait for every worker ended: a failed worker is named as failed.

@@ -251,7 +251,7 @@ fn bad_flags_are_refused_clearly() {
         (&["replay"][..], "unrecognized subcommand 'replay'"),
         (
             &["scenario", "juggling"][..],
-            "[possible values: seed, pause-points, back-pressure, supervision, unresponsive]",
+            "[possible values: seed, pause-points, back-pressure, supervision, unresponsive, speedup]",
         ),
     ] {
         let out = threadyard(args);
@@ -299,4 +299,24 @@ fn a_reader_that_leaves_early_ends_the_program_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+/// The speedup lesson measures total throughput with 1, 2, 4 and 8 workers
+/// computing, beside the machine's core count. (How much faster more
+/// workers go depends on the machine and its load: a benchmark's business,
+/// not a test's.)
+#[test]
+fn the_speedup_lesson_measures_each_phase() {
+    let doc = outcome(&["scenario", "speedup", "--speed", "10", "--json"]);
+    let phases = doc["phases"].as_array().unwrap();
+    let workers: Vec<u64> = phases
+        .iter()
+        .map(|p| p["workers"].as_u64().unwrap())
+        .collect();
+    assert_eq!(workers, [1, 2, 4, 8], "{doc}");
+    assert!(phases
+        .iter()
+        .all(|p| p["tasks_per_s"].as_f64().unwrap() > 0.0));
+    assert!(doc["cores"].as_u64().unwrap() >= 1);
+    assert_eq!(doc["shutdown"]["clean"].as_array().unwrap().len(), 8);
 }

@@ -122,6 +122,7 @@ pub fn all() -> Vec<Scenario> {
         back_pressure(),
         supervision(),
         unresponsive(),
+        speedup(),
     ]
 }
 
@@ -402,6 +403,75 @@ fn unresponsive() -> Scenario {
             },
             "The manager shuts down with a 1 s deadline.",
         )],
+    }
+}
+
+/// The workers of the speedup lesson, in the order they join in.
+pub const SPEEDUP_WORKERS: [&str; 8] = [
+    "cpu_1", "cpu_2", "cpu_3", "cpu_4", "cpu_5", "cpu_6", "cpu_7", "cpu_8",
+];
+
+/// How long each phase of the speedup lesson lasts (ms at speed 1).
+pub const SPEEDUP_PHASE_MS: f64 = 3_000.0;
+
+/// 1, 2, 4, then 8 CPU-bound workers against the machine's cores.
+fn speedup() -> Scenario {
+    const CPU: Workload = Workload::CpuBound {
+        work_per_item: 200_000,
+    };
+    let mut script: Vec<Step> = SPEEDUP_WORKERS[1..]
+        .iter()
+        .map(|&worker| {
+            step(
+                0.0,
+                Command::Pause { worker },
+                "The script pauses this worker until its phase: one worker computes alone.",
+            )
+        })
+        .collect();
+    for (phase, joining) in [(1.0, 1..2), (2.0, 2..4), (3.0, 4..8)] {
+        for &worker in &SPEEDUP_WORKERS[joining] {
+            script.push(step(
+                phase * SPEEDUP_PHASE_MS,
+                Command::Resume { worker },
+                "The script resumes one more worker: twice as many compute from now on.",
+            ));
+        }
+    }
+    let end = 4.0 * SPEEDUP_PHASE_MS;
+    script.push(step(
+        end,
+        Command::Broadcast {
+            message: "shutdown",
+        },
+        "The script broadcasts \"shutdown\": each worker finishes after its current item.",
+    ));
+    script.push(step(
+        end,
+        Command::Shutdown {
+            timeout_ms: 3_000.0,
+        },
+        "The manager shuts down and reports.",
+    ));
+    Scenario {
+        id: "speedup",
+        title: "Speedup: 1, 2, 4 and 8 workers against the cores",
+        teaches: "Real threads run at the same time on different cores. Eight CPU-bound \
+                  workers (pure arithmetic, sharing nothing) join in phases: 1, then 2, 4 \
+                  and 8 computing at once. Total throughput grows with the workers up to \
+                  the number of cores, then stays flat: more threads than cores only take \
+                  turns. Amdahl's law says the same for one job split in parts: if a \
+                  fraction p of it can run in parallel, n cores make it at most \
+                  1 / ((1 - p) + p / n) times faster, so the part that must run alone \
+                  sets the ceiling (here p is close to 1, and the cores are the limit).",
+        look_for: "Tasks per second against workers: about double from 1 to 2 workers on a \
+                   machine with 2 cores or more, and little gain past the core count. On a \
+                   machine busy with other programs the threads share the cores with them, \
+                   so more threads can still win a bigger share: that is taking turns, not \
+                   more cores.",
+        mailbox_capacity: 16,
+        cast: SPEEDUP_WORKERS.iter().map(|&id| worker(id, CPU)).collect(),
+        script,
     }
 }
 

@@ -35,7 +35,7 @@ pub fn chart(props: &ChartProps) -> Html {
         <div class="chart" data-testid="throughput">
             <p>{ format!("{latest:.0} tasks per second of script time now; peak {peak:.0} in view") }</p>
             <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label="Total tasks per second over the last 20 seconds">
-                <polyline points={path.join(" ")} fill="none" stroke="#1971c2" stroke-width="2" />
+                <polyline points={path.join(" ")} fill="none" stroke="#0072B2" stroke-width="2" />
             </svg>
         </div>
     }

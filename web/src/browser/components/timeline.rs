@@ -28,15 +28,7 @@ const LABEL: f64 = 160.0;
 const OPEN_MS: f64 = RETAIN_MS * 10.0;
 
 fn colour(state: WorkerState) -> &'static str {
-    match state {
-        WorkerState::Running => "#2f9e44",
-        WorkerState::PauseRequested => "#f08c00",
-        WorkerState::Paused => "#1971c2",
-        WorkerState::Stopping => "#9c36b5",
-        WorkerState::Stopped => "#868e96",
-        WorkerState::Failed => "#e03131",
-        WorkerState::Created => "#ced4da",
-    }
+    crate::palette::state(state)
 }
 
 /// The texture drawn over a running lane for what the worker does; none
@@ -70,21 +62,30 @@ fn patterns(k: f64, set: &str) -> Html {
     }
 }
 
-fn mark_colour(kind: MarkKind) -> &'static str {
+/// A tick's colour and dash: told apart by both, not by hue alone.
+fn mark_style(kind: MarkKind) -> (&'static str, &'static str) {
     match kind {
-        MarkKind::Message => "#495057",
-        MarkKind::Broadcast => "#e8590c",
-        MarkKind::Pause => "#1864ab",
-        MarkKind::Failure => "#c92a2a",
+        MarkKind::Message => ("#222222", "none"),
+        MarkKind::Broadcast => ("#CC79A7", "4 2"),
+        MarkKind::Pause => ("#56B4E9", "none"),
+        MarkKind::Failure => ("#D55E00", "2 2"),
     }
 }
+
+const MARKS: [(MarkKind, &str); 4] = [
+    (MarkKind::Message, "messages read"),
+    (MarkKind::Broadcast, "broadcast"),
+    (MarkKind::Pause, "pause requested or taken"),
+    (MarkKind::Failure, "failure or error"),
+];
 
 /// A vertical tick at `m`, in the lanes' time coordinates.
 fn tick(m: &Mark, top: f64, bottom: f64) -> Html {
     let x = m.at_ms.to_string();
+    let (colour, dash) = mark_style(m.kind);
     html! {
         <line x1={x.clone()} x2={x} y1={top.to_string()} y2={bottom.to_string()} vector-effect="non-scaling-stroke"
-              stroke={mark_colour(m.kind)} stroke-width="2"><title>{ m.label.clone() }</title></line>
+              stroke={colour} stroke-dasharray={dash} stroke-width="2"><title>{ m.label.clone() }</title></line>
     }
 }
 
@@ -202,6 +203,19 @@ pub fn timeline(props: &TimelineProps) -> Html {
             <ul class="legend" aria-label="Colours of the states">
                 { for WorkerState::ALL.iter().skip(1).map(|s| html! {
                     <li><span class="swatch" style={format!("background:{}", colour(*s))}></span>{ s.name() }</li>
+                }) }
+            </ul>
+            <ul class="legend" data-testid="tick-legend" aria-label="Ticks on the lanes">
+                { for MARKS.iter().map(|(kind, words)| {
+                    let (colour, dash) = mark_style(*kind);
+                    html! {
+                        <li>
+                            <svg class="swatch" width="14" height="14" aria-hidden="true">
+                                <line x1="7" x2="7" y1="0" y2="14" stroke={colour} stroke-dasharray={dash} stroke-width="3" />
+                            </svg>
+                            { *words }
+                        </li>
+                    }
                 }) }
             </ul>
             <ul class="legend" data-testid="activity-legend" aria-label="Textures of a running lane: what the worker does">
