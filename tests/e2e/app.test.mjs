@@ -446,6 +446,11 @@ test("in slow motion the Pause points figures match the lesson's text, in script
   await lane("quick").locator('rect[data-activity="waiting-for-message"]').first().waitFor({ state: "attached", timeout: LONG });
   await lane("batch").locator('rect[data-activity="sleeping"]').first().waitFor({ state: "attached", timeout: LONG });
   assert.equal(await row(page, "batch").getByTestId("worker-activity").innerText(), "sleeping (blocking call)");
+  // The code on screen: batch's real loop, its pause point marked, and
+  // batch shown at the line it sleeps on.
+  const batchCode = page.locator('[data-testid="code-listing"][data-kind="batch"]');
+  assert.ok((await batchCode.locator(".code-line.pause-point").count()) > 0, "pause points marked");
+  await batchCode.locator(".code-line.here").filter({ hasText: "w.sleep(" }).filter({ hasText: "◀ batch" }).waitFor({ timeout: LONG });
   // batch's item (3 s of script, 30 s real) must end before it pauses.
   await explained(page, "batch to pause at 0.1x", () =>
     narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().waitFor({ timeout: 60_000 }),

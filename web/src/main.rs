@@ -16,6 +16,7 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 mod clock;
+mod code;
 mod history;
 mod input;
 #[cfg(test)]

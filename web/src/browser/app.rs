@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use super::commands;
 use super::components::{
-    BroadcastForm, Chart, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
+    BroadcastForm, Chart, CodePanel, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
     ScenarioPanel, SeedNotes, Shared, ShutdownForm, SpawnForm, Speedup, Timeline, WorkersTable,
 };
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
@@ -299,6 +299,9 @@ pub fn app() -> Html {
                             actions={scenario_actions} />
                         <NarrationPanel narrator={Shared::from(&store.narrator)} marker={store.marker} {on_mark} />
                     </section>
+                    if let Some(scenario) = store.scenario.clone() {
+                        <CodePanel {scenario} snapshot={Shared::from(&store.snapshot)} />
+                    }
                     <section class="controls" aria-label="Workers and messages">
                         <SpawnForm feedback={feedback(Place::Spawn)} {on_spawn} />
                         <MessageForm {ids} feedback={feedback(Place::Message)} {on_send} />

@@ -3,6 +3,7 @@
 //! change is not rendered again. None reaches the manager or the app.
 
 mod chart;
+mod code;
 mod feedback;
 mod forms;
 mod header;
@@ -15,6 +16,7 @@ mod table;
 mod timeline;
 
 pub use chart::Chart;
+pub use code::CodePanel;
 pub use forms::{BroadcastForm, MessageForm, ShutdownForm, SpawnForm};
 pub use header::Header;
 pub use narration::NarrationPanel;
