@@ -214,7 +214,7 @@ impl Narrator {
                 *n += 1;
                 (
                     LineKind::Problem,
-                    format!("{w} failed ({error}); its restart policy runs the task again (restart {n}). The panic was caught at the worker's edge: nobody else noticed."),
+                    format!("{w} failed ({error}); its restart policy runs the task again (restart {n}). threadyard caught the failure at the worker's edge: the other workers did not notice."),
                 )
             }
             EventKind::ErrorRecorded { error } => (LineKind::Problem, format!("{w} recorded an error and goes on: {error}")),

@@ -26,7 +26,7 @@ pub fn learn(props: &PageProps) -> Html {
 
             <section id="learn-mailboxes">
                 <h3>{ "Mailboxes and back-pressure" }</h3>
-                <p>{ "Each worker has its own bounded mailbox. Messages arrive in the order each sender sent them. A full mailbox never drops a message silently: a send fails and hands the message back, or waits for room (" }<code>{ "send_timeout" }</code>{ "). That waiting is back-pressure: a fast producer slows to the pace of its consumer instead of piling up memory. Control (pause, resume, stop) never travels through a mailbox, so a full one cannot delay it." }</p>
+                <p>{ "Each worker has its own bounded mailbox. Messages arrive in the order each sender sent them. A full mailbox never drops a message silently: a send fails and hands the message back, or waits for room (" }<code>{ "send_timeout" }</code>{ "). That waiting is back-pressure: a fast producer slows to the pace of its consumer instead of piling up memory. The manager's control (pause, resume, stop) never travels through a mailbox, so a full one cannot delay it; the seed's \"pause\" and \"shutdown\" are ordinary messages, which queue like any other." }</p>
             </section>
 
             <section id="learn-broadcast">
