@@ -440,7 +440,7 @@ test("in slow motion the Pause points figures match the lesson's text, in script
   const quickMs = Number(quick.match(/paused, (\d+) ms/)[1]);
   assert.ok(quickMs <= 150, `quick paused ${quickMs} ms (script) after the request: its pause points come every 100 ms`);
   // The timeline magnifies: 2 s of script time fill its 20 s window.
-  assert.match(await page.getByTestId("timeline").locator("text.axis").first().innerText(), /−2\.0 s \(20 s real\)/);
+  assert.match(await page.getByTestId("timeline").locator("text.axis").first().textContent(), /−2\.0 s \(20 s real\)/);
   // quick waits for its next item in a receive; batch sleeps through its item.
   const lane = (id) => page.getByTestId("timeline").locator(`[data-worker-id="${id}"]`);
   await lane("quick").locator('rect[data-activity="waiting-for-message"]').first().waitFor({ state: "attached", timeout: LONG });
@@ -488,7 +488,7 @@ test("the speedup lesson plots throughput against 1, 2, 4 and 8 workers beside t
   assert.deepEqual(workers, [1, 2, 4, 8], "a point for each phase");
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   if (cores <= 8) await plot.getByTestId("speedup-cores").waitFor({ state: "attached", timeout: LONG });
-  const figures = await page.getByTestId("speedup-figures").innerText();
+  const figures = await page.getByTestId("speedup-figures").textContent();
   assert.match(figures, /1 worker\(s\): \d+ tasks\/s \(1\.00x of one\)/);
   assert.equal(await report(page, "Stopped cleanly"), "cpu_1, cpu_2, cpu_3, cpu_4, cpu_5, cpu_6, cpu_7, cpu_8");
   await shot(page, "scenario-speedup");

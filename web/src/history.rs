@@ -154,7 +154,9 @@ impl History {
         for w in &snapshot.workers {
             let read = w.mailbox.received;
             let lane = self.lane_mut(&w.id);
-            let doing = (w.state == WorkerState::Running).then_some(w.activity);
+            // A worker asked to pause runs on until its next pause point.
+            let doing = matches!(w.state, WorkerState::Running | WorkerState::PauseRequested)
+                .then_some(w.activity);
             let open = lane.spans.last().filter(|s| s.to_ms.is_none());
             if open.map(|s| s.activity) != doing {
                 if let Some(open) = lane.spans.last_mut() {

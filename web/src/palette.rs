@@ -2,7 +2,10 @@
 //! under the common colour-vision deficiencies. A test checks that with the
 //! same simulation Chromium's vision-deficiency emulation uses (Machado,
 //! Oliveira and Fernandes, 2009, full severity); the e2e run takes
-//! screenshots under that emulation. Every state is also named in words.
+//! screenshots under that emulation. Failed is a darker vermillion and
+//! stopping a lighter reddish purple than Okabe-Ito's own, which the
+//! deuteranopia screenshot showed too close to pause-requested and running.
+//! Every state is also named in words.
 
 use crate::model::WorkerState;
 
@@ -11,9 +14,9 @@ pub fn state(state: WorkerState) -> &'static str {
         WorkerState::Running => "#009E73",
         WorkerState::PauseRequested => "#E69F00",
         WorkerState::Paused => "#0072B2",
-        WorkerState::Stopping => "#CC79A7",
+        WorkerState::Stopping => "#E3A6CA",
         WorkerState::Stopped => "#5A5A5A",
-        WorkerState::Failed => "#D55E00",
+        WorkerState::Failed => "#A33A00",
         WorkerState::Created => "#BBBBBB",
     }
 }

@@ -299,9 +299,6 @@ pub fn app() -> Html {
                             actions={scenario_actions} />
                         <NarrationPanel narrator={Shared::from(&store.narrator)} marker={store.marker} {on_mark} />
                     </section>
-                    if let Some(scenario) = store.scenario.clone() {
-                        <CodePanel {scenario} snapshot={Shared::from(&store.snapshot)} />
-                    }
                     <section class="controls" aria-label="Workers and messages">
                         <SpawnForm feedback={feedback(Place::Spawn)} {on_spawn} />
                         <MessageForm {ids} feedback={feedback(Place::Message)} {on_send} />
@@ -317,6 +314,9 @@ pub fn app() -> Html {
                         <Timeline history={Shared::from(&store.history)} end_ms={store.history.end_ms(&store.snapshot)}
                             now_ms={store.snapshot.at_ms} speed={store.speed} marker={store.marker} reduced_motion={*reduced_motion} />
                     </section>
+                    if let Some(scenario) = store.scenario.clone() {
+                        <CodePanel {scenario} snapshot={Shared::from(&store.snapshot)} />
+                    }
                     <section class="panel wide" aria-labelledby="chart-title">
                         <h2 id="chart-title">{ "Throughput" }</h2>
                         <Chart history={Shared::from(&store.history)} now_ms={store.snapshot.at_ms} speed={store.speed} />

@@ -43,7 +43,7 @@ pub fn code_panel(props: &CodeProps) -> Html {
     html! {
         <section class="panel wide" aria-labelledby="code-title">
             <h2 id="code-title">{ "The code the workers run" }</h2>
-            <p class="hint">{ "Cut from threadyard's own source (crates/threadyard/src/workloads/tasks.rs) when this page was built. Lines marked ⏸ are pause points: a pause asked for takes effect there. A worker's name shows beside the line it waits at now (a computing worker is between these lines)." }</p>
+            <p class="hint">{ "Cut from threadyard's own source (crates/threadyard/src/workloads/tasks.rs) when this page was built. Lines marked ‖ are pause points: a pause asked for takes effect there. A worker's name shows beside the line it waits at now (a computing worker is between these lines)." }</p>
             { for listings.iter().map(|(l, ids)| {
                 let here: Vec<(usize, String)> = props
                     .snapshot
@@ -62,7 +62,7 @@ pub fn code_panel(props: &CodeProps) -> Html {
                                     <span class={classes!("code-line", line.pause_point.then_some("pause-point"), (!at.is_empty()).then_some("here"))}
                                           data-line={line.number.to_string()}>
                                         <span class="ln" aria-hidden="true">{ if line.number > 0 { format!("{:>4} ", line.number) } else { "     ".to_owned() } }</span>
-                                        <span class="mark">{ if line.pause_point { "⏸ " } else { "  " } }</span>
+                                        <span class="mark">{ if line.pause_point { "‖ " } else { "  " } }</span>
                                         { line.text }
                                         { for at.iter().map(|id| html! { <span class="worker-here" data-testid="worker-here">{ format!("  ◀ {id}") }</span> }) }
                                         { "\n" }

@@ -41,7 +41,7 @@ pub fn speedup(props: &SpeedupProps) -> Html {
             <p class="hint">{ format!(
                 "This machine offers {cores} cores (navigator.hardwareConcurrency). Each point is the total tasks per second while that many CPU-bound workers computed at once."
             ) }</p>
-            <svg data-testid="speedup-plot" viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img"
+            <svg class="speedup" data-testid="speedup-plot" viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img"
                  aria-label="Tasks per second against the number of workers computing at once">
                 <line x1={LEFT.to_string()} x2={(WIDTH - 10.0).to_string()} y1={(HEIGHT - BOTTOM).to_string()} y2={(HEIGHT - BOTTOM).to_string()} stroke="#495057" />
                 <line x1={LEFT.to_string()} x2={LEFT.to_string()} y1="8" y2={(HEIGHT - BOTTOM).to_string()} stroke="#495057" />

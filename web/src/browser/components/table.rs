@@ -77,7 +77,8 @@ pub fn workers_table(props: &TableProps) -> Html {
 pub struct RowView {
     id: String,
     state: WorkerState,
-    /// Only while Running: a paused or finished worker does nothing.
+    /// Only while its task runs (Running, or asked to pause and not there
+    /// yet): a paused or finished worker does nothing.
     activity: Option<Activity>,
     tasks: u64,
     rate: String,
@@ -95,7 +96,8 @@ impl RowView {
         Self {
             id: w.id.clone(),
             state: w.state,
-            activity: (w.state == WorkerState::Running).then_some(w.activity),
+            activity: matches!(w.state, WorkerState::Running | WorkerState::PauseRequested)
+                .then_some(w.activity),
             tasks: w.tasks_completed,
             rate,
             busy: format!("{:.0}", w.busy_ms),

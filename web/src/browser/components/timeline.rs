@@ -68,7 +68,7 @@ fn mark_style(kind: MarkKind) -> (&'static str, &'static str) {
         MarkKind::Message => ("#222222", "none"),
         MarkKind::Broadcast => ("#CC79A7", "4 2"),
         MarkKind::Pause => ("#56B4E9", "none"),
-        MarkKind::Failure => ("#D55E00", "2 2"),
+        MarkKind::Failure => ("#A33A00", "2 2"),
     }
 }
 
