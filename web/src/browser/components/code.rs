@@ -55,7 +55,8 @@ pub fn code_panel(props: &CodeProps) -> Html {
                 html! {
                     <figure class="code" data-testid="code-listing" data-kind={l.kind.clone()}>
                         <figcaption>{ format!("{}: {}", l.kind, ids.join(", ")) }</figcaption>
-                        <pre><code>
+                        // Scrolls sideways on a narrow screen: reachable from the keyboard.
+                        <pre tabindex="0" aria-label={format!("The loop of {}", l.kind)}><code>
                             { for l.lines.iter().map(|line| {
                                 let at: Vec<&str> = here.iter().filter(|(n, _)| *n == line.number && n > &0).map(|(_, id)| id.as_str()).collect();
                                 html! {
