@@ -425,16 +425,35 @@ fn speedup() -> Scenario {
             step(
                 0.0,
                 Command::Pause { worker },
-                "The script pauses this worker until its phase: one worker computes alone.",
+                "The script pauses one of cpu_2 to cpu_8 until its phase (a step each): \
+                 cpu_1 computes alone first.",
             )
         })
         .collect();
-    for (phase, joining) in [(1.0, 1..2), (2.0, 2..4), (3.0, 4..8)] {
+    for (phase, joining, says) in [
+        (
+            1.0,
+            1..2,
+            "The script resumes cpu_2: two workers compute at once now.",
+        ),
+        (
+            2.0,
+            2..4,
+            "The script resumes one of cpu_3 and cpu_4 (a step each): four compute at once \
+             after both.",
+        ),
+        (
+            3.0,
+            4..8,
+            "The script resumes one of cpu_5 to cpu_8 (a step each): eight compute at once \
+             after all four.",
+        ),
+    ] {
         for &worker in &SPEEDUP_WORKERS[joining] {
             script.push(step(
                 phase * SPEEDUP_PHASE_MS,
                 Command::Resume { worker },
-                "The script resumes one more worker: twice as many compute from now on.",
+                says,
             ));
         }
     }
