@@ -4,7 +4,7 @@
 //! whether it is on a CPU, which is what "Busy" means.
 //!
 //! One byte per worker holds the activity, written only by the worker's own
-//! thread at the call sites that wait (receive, a send that waits for room,
+//! thread (helper threads it lends `&Worker` to leave it alone) at the call sites that wait (receive, a send that waits for room,
 //! [`Worker::blocking`](crate::Worker::blocking)); readers take a relaxed
 //! load. The time spent in each wait outside a receive is added up here;
 //! a receive's wait is measured inside the mailbox's own wait, where time
@@ -108,13 +108,18 @@ impl ActivityCell {
         if activity.timed_here() {
             self.since_us.store(now_us, Ordering::Relaxed);
         }
-        // Release: a reader that sees the new activity sees when it began.
-        Activity::from_code(self.now.swap(activity.code(), Ordering::Release))
+        // One writer (the worker's own thread), so a load and a store do:
+        // no locked instruction on a receive's path. Release: a reader that
+        // sees the new activity sees when it began.
+        let before = self.now.load(Ordering::Relaxed);
+        self.now.store(activity.code(), Ordering::Release);
+        Activity::from_code(before)
     }
 
     /// The worker's thread goes back to `before` at `now_us`.
     pub(crate) fn leave(&self, before: Activity, now_us: u64) {
-        let ended = Activity::from_code(self.now.swap(before.code(), Ordering::Relaxed));
+        let ended = Activity::from_code(self.now.load(Ordering::Relaxed));
+        self.now.store(before.code(), Ordering::Relaxed);
         if ended.timed_here() {
             let began = self.since_us.load(Ordering::Relaxed);
             self.waited_ns
