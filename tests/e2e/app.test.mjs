@@ -422,6 +422,78 @@ test("every teaching scenario runs to its end and shows what it teaches", async 
   await shot(page, "scenario-unresponsive");
 });
 
+test("in slow motion the Pause points figures match the lesson's text, in script seconds, and lanes show what workers do", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await page.getByTestId("scenario-select").selectOption("pause-points");
+  const lookFor = await page.getByTestId("scenario-look-for").innerText();
+  const promised = Number(lookFor.match(/up to (\d+) s later/)[1]);
+  await page.getByTestId("speed").fill("0.1");
+  await page.getByTestId("scenario-run").click();
+  // The first step is a few real seconds away, not fifteen; its line is
+  // timed in script seconds, as the lesson's text is.
+  await narrated(page, /The script asks quick to pause/);
+  const asked = await narration(page).locator("li").filter({ hasText: "The script asks quick to pause" }).first().locator("time").innerText();
+  assert.equal(asked.trim(), "1.50 s");
+  await narrated(page, /quick reached a pause point and paused/);
+  const quick = await narration(page).locator("li").filter({ hasText: "quick reached a pause point" }).first().innerText();
+  const quickMs = Number(quick.match(/paused, (\d+) ms/)[1]);
+  assert.ok(quickMs <= 150, `quick paused ${quickMs} ms (script) after the request: its pause points come every 100 ms`);
+  // The timeline magnifies: 2 s of script time fill its 20 s window.
+  assert.match(await page.getByTestId("timeline").locator("text.axis").first().textContent(), /−2\.0 s \(20 s real\)/);
+  // quick waits for its next item in a receive; batch sleeps through its item.
+  const lane = (id) => page.getByTestId("timeline").locator(`[data-worker-id="${id}"]`);
+  await lane("quick").locator('rect[data-activity="waiting-for-message"]').first().waitFor({ state: "attached", timeout: LONG });
+  await lane("batch").locator('rect[data-activity="sleeping"]').first().waitFor({ state: "attached", timeout: LONG });
+  assert.equal(await row(page, "batch").getByTestId("worker-activity").innerText(), "sleeping (blocking call)");
+  // The code on screen: batch's real loop, its pause point marked, and
+  // batch shown at the line it sleeps on.
+  const batchCode = page.locator('[data-testid="code-listing"][data-kind="batch"]');
+  assert.ok((await batchCode.locator(".code-line.pause-point").count()) > 0, "pause points marked");
+  await batchCode.locator(".code-line.here").filter({ hasText: "w.sleep(" }).filter({ hasText: "◀ batch" }).waitFor({ timeout: LONG });
+  // batch's item (3 s of script, 30 s real) must end before it pauses.
+  await explained(page, "batch to pause at 0.1x", () =>
+    narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().waitFor({ timeout: 60_000 }),
+  );
+  const batch = await narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().innerText();
+  const [, script, real] = batch.match(/batch paused ([\d.]+) s \(([\d.]+) s real\) after the request/).map(Number);
+  assert.ok(script > 0.3 && script <= promised, `batch paused ${script} s (script) after the request; the lesson says up to ${promised} s`);
+  assert.ok(real / script > 9 && real / script < 11, `${real} s real is ten times ${script} s of script at 0.1x`);
+  // Both paused now, batch after its orange stretch: the picture the lesson
+  // is about, as everyone sees it and under each colour-vision deficiency
+  // Chromium emulates (the palette must keep the states apart in each).
+  await shot(page, "slow-motion-pause-points");
+  const cdp = await page.context().newCDPSession(page);
+  for (const type of ["deuteranopia", "protanopia", "tritanopia", "achromatopsia"]) {
+    await cdp.send("Emulation.setEmulatedVisionDeficiency", { type });
+    await page.getByTestId("timeline").screenshot({ path: join(ARTIFACTS, `timeline-${type}.png`) });
+    if (type === "deuteranopia") await shot(page, "slow-motion-pause-points-deuteranopia");
+  }
+  await cdp.send("Emulation.setEmulatedVisionDeficiency", { type: "none" });
+  await page.getByTestId("timeline").screenshot({ path: join(ARTIFACTS, "timeline.png") });
+  const ticks = await page.getByTestId("tick-legend").innerText();
+  for (const tick of ["messages read", "broadcast", "pause", "failure"]) assert.match(ticks, new RegExp(tick));
+  await page.getByTestId("speed").fill("10");
+  await page.getByTestId("scenario-status").filter({ hasText: "Finished" }).waitFor({ timeout: LONG });
+  assert.equal(await report(page, "Stopped cleanly"), "quick, batch");
+});
+
+test("the speedup lesson plots throughput against 1, 2, 4 and 8 workers beside the cores", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await runScenario(page, "speedup", { speed: 2 });
+  const plot = page.getByTestId("speedup-plot");
+  await plot.waitFor({ timeout: LONG });
+  const workers = await plot.getByTestId("speedup-point").evaluateAll((points) => points.map((p) => Number(p.dataset.workers)));
+  assert.deepEqual(workers, [1, 2, 4, 8], "a point for each phase");
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  if (cores <= 8) await plot.getByTestId("speedup-cores").waitFor({ state: "attached", timeout: LONG });
+  const figures = await page.getByTestId("speedup-figures").textContent();
+  assert.match(figures, /1 worker\(s\): \d+ tasks\/s \(1\.00x of one\)/);
+  assert.equal(await report(page, "Stopped cleanly"), "cpu_1, cpu_2, cpu_3, cpu_4, cpu_5, cpu_6, cpu_7, cpu_8");
+  await shot(page, "scenario-speedup");
+});
+
 test("hold and step drive the script; speed is checked", async (t) => {
   const page = await open(t);
   await ready(page);

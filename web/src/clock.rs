@@ -31,16 +31,68 @@ pub struct Cue {
     busy: bool,
 }
 
+/// The first step is never further than this (real milliseconds) from the
+/// start: in slow motion the script starts a little before it instead of
+/// at 0, so a 0.1x run does not open with a minute of nothing.
+pub const LEAD_REAL_MS: f64 = 5_000.0;
+
+/// Where a script starts (script ms) so its first step, due at
+/// `first_ms`, is at most [`LEAD_REAL_MS`] of real time away at `speed`.
+pub fn start_ms(first_ms: f64, speed: f64) -> f64 {
+    (first_ms - LEAD_REAL_MS * speed).max(0.0)
+}
+
+/// One point where the script's clock and the manager's were read
+/// together, and how fast script time ran from there (0 while held).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Anchor {
+    pub manager_ms: f64,
+    pub script_ms: f64,
+    pub rate: f64,
+}
+
+/// The manager's clock (real time, which events carry) read as script
+/// time: the one clock narration, timeline and status line speak in, so
+/// "at 5 s" reads 5 s at every speed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScriptTime {
+    anchors: Vec<Anchor>,
+}
+
+impl ScriptTime {
+    pub fn anchor(&mut self, anchor: Anchor) {
+        self.anchors.push(anchor);
+    }
+
+    /// Script time at `manager_ms`, once a script has started.
+    pub fn at(&self, manager_ms: f64) -> Option<f64> {
+        let a = self
+            .anchors
+            .iter()
+            .rev()
+            .find(|a| a.manager_ms <= manager_ms)
+            .or_else(|| self.anchors.first())?;
+        Some(a.script_ms + (manager_ms - a.manager_ms) * a.rate)
+    }
+
+    /// How long from `from_ms` to `to_ms` (manager time) lasted in script
+    /// time.
+    pub fn span(&self, from_ms: f64, to_ms: f64) -> Option<f64> {
+        Some(self.at(to_ms)? - self.at(from_ms)?)
+    }
+}
+
 /// Steps count as due this close to their time, so a timer that fires a
 /// hair early does not schedule a zero-length timer.
 const SLACK_MS: f64 = 0.5;
 
 impl Cue {
     pub fn new(steps: Vec<f64>, wall: f64, speed: f64) -> Self {
+        let base_ms = steps.first().map_or(0.0, |&first| start_ms(first, speed));
         Self {
             steps,
             next: 0,
-            base_ms: 0.0,
+            base_ms,
             anchor: wall,
             speed,
             held: false,
@@ -120,6 +172,15 @@ impl Cue {
 
     pub fn speed(&self) -> f64 {
         self.speed
+    }
+
+    /// How fast script time runs now: the speed, or 0 while held.
+    pub fn rate(&self) -> f64 {
+        if self.held {
+            0.0
+        } else {
+            self.speed
+        }
     }
 
     /// Takes no more steps.
@@ -206,6 +267,52 @@ mod tests {
         assert_eq!(cue.take_due(0.0), Some(1));
         assert!(cue.finished());
         assert_eq!(cue.delay_ms(0.0), None, "nothing left to wait for");
+    }
+
+    #[test]
+    fn in_slow_motion_the_first_step_is_a_few_real_seconds_away() {
+        for speed in [0.1, 0.5, 1.0, 2.0, 10.0] {
+            let cue = seed(0.0, speed);
+            let wait = cue.delay_ms(0.0).unwrap();
+            assert!(
+                wait <= LEAD_REAL_MS,
+                "{speed}x: {wait} ms to the first step"
+            );
+        }
+        assert_eq!(
+            seed(0.0, 1.0).now_ms(0.0),
+            0.0,
+            "at 1x the script starts at 0"
+        );
+        assert_eq!(seed(0.0, 0.1).now_ms(0.0), 4_500.0);
+    }
+
+    #[test]
+    fn manager_time_reads_as_script_time_across_speed_changes_and_holds() {
+        let mut t = ScriptTime::default();
+        assert_eq!(t.at(1_000.0), None, "no script yet");
+        t.anchor(Anchor {
+            manager_ms: 100.0,
+            script_ms: 4_500.0,
+            rate: 0.1,
+        });
+        assert_eq!(t.at(10_100.0), Some(5_500.0));
+        assert_eq!(t.at(0.0), Some(4_490.0), "before the start: read back");
+        t.anchor(Anchor {
+            manager_ms: 10_100.0,
+            script_ms: 5_500.0,
+            rate: 10.0,
+        });
+        assert_eq!(t.at(10_200.0), Some(6_500.0));
+        t.anchor(Anchor {
+            manager_ms: 10_200.0,
+            script_ms: 6_500.0,
+            rate: 0.0,
+        });
+        assert_eq!(t.at(50_000.0), Some(6_500.0), "held");
+        // A pause asked at 5.0 s (script) and taken 5 s later (real) at 0.1x
+        // lasted 0.5 s of script time.
+        assert_eq!(t.span(5_100.0, 10_100.0), Some(500.0));
     }
 
     #[test]

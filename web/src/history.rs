@@ -4,17 +4,26 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{EventKind, EventView, Snapshot, WorkerState};
+use crate::model::{Activity, EventKind, EventView, Snapshot, WorkerState};
 
 /// How far back the chart reaches, and the timeline at speed 1.
 pub const WINDOW_MS: f64 = 20_000.0;
 /// How far back lanes are kept: the timeline's window at its slowest.
 pub const RETAIN_MS: f64 = 200_000.0;
 
-/// The timeline's window at `speed`: 20 s of script time, so a scenario
-/// looks the same at any speed (2 s at 10x, 200 s at 0.1x).
+/// The timeline's window at `speed`, in real time: 20 s of script time
+/// from 1x up (2 s at 10x), and 20 s of real time in slow motion, so slow
+/// motion magnifies: at 0.1x the window holds 2 s of script time and every
+/// event is drawn ten times wider than at 1x.
 pub fn window_ms(speed: f64) -> f64 {
-    (WINDOW_MS / speed).clamp(2_000.0, RETAIN_MS)
+    (WINDOW_MS / speed.max(1.0)).clamp(2_000.0, RETAIN_MS)
+}
+
+/// The span a throughput figure is measured over (real ms): one second of
+/// script time, and at least one real second, so slow motion (few tasks a
+/// real second) draws a rate, not spikes.
+pub fn rate_span_ms(speed: f64) -> f64 {
+    (1_000.0 / speed).max(1_000.0)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +31,16 @@ pub struct Segment {
     pub state: WorkerState,
     pub from_ms: f64,
     /// `None` while it is the current state.
+    pub to_ms: Option<f64>,
+}
+
+/// What a running worker was doing, as seen at the refreshes from
+/// `from_ms` on (sampled: a wait shorter than a refresh may not show).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub activity: Activity,
+    pub from_ms: f64,
+    /// `None` while it is what the worker does now.
     pub to_ms: Option<f64>,
 }
 
@@ -44,6 +63,8 @@ pub enum MarkKind {
 pub struct Lane {
     pub id: String,
     pub segments: Vec<Segment>,
+    /// What it did while Running: the lane's texture.
+    pub spans: Vec<Span>,
     pub marks: Vec<Mark>,
     /// Messages read at the last refresh.
     pub received: u64,
@@ -60,6 +81,12 @@ pub struct History {
     pub per_worker: VecDeque<(f64, Vec<(String, u64)>)>,
     /// When the latest event happened.
     pub last_event_ms: f64,
+    /// Tasks done and time spent (ms) with each number of workers running,
+    /// from consecutive refreshes that saw the same number: the speedup
+    /// lesson's throughput against workers.
+    pub by_running: std::collections::BTreeMap<usize, (u64, f64)>,
+    /// (time, total tasks, workers running) at the last refresh.
+    last: Option<(f64, u64, usize)>,
 }
 
 impl History {
@@ -127,6 +154,22 @@ impl History {
         for w in &snapshot.workers {
             let read = w.mailbox.received;
             let lane = self.lane_mut(&w.id);
+            // A worker asked to pause runs on until its next pause point.
+            let doing = matches!(w.state, WorkerState::Running | WorkerState::PauseRequested)
+                .then_some(w.activity);
+            let open = lane.spans.last().filter(|s| s.to_ms.is_none());
+            if open.map(|s| s.activity) != doing {
+                if let Some(open) = lane.spans.last_mut() {
+                    open.to_ms.get_or_insert(snapshot.at_ms);
+                }
+                if let Some(activity) = doing {
+                    lane.spans.push(Span {
+                        activity,
+                        from_ms: snapshot.at_ms,
+                        to_ms: None,
+                    });
+                }
+            }
             let before = std::mem::replace(&mut lane.received, read);
             if read > before {
                 let label = format!("read {} message(s)", read - before);
@@ -139,6 +182,20 @@ impl History {
         }
         let total = snapshot.workers.iter().map(|w| w.tasks_completed).sum();
         self.samples.push_back((snapshot.at_ms, total));
+        // A worker asked to pause still runs until its next pause point.
+        let running = snapshot
+            .workers
+            .iter()
+            .filter(|w| matches!(w.state, WorkerState::Running | WorkerState::PauseRequested))
+            .count();
+        if let Some((at, before, was_running)) = self.last {
+            if was_running == running && running > 0 && snapshot.at_ms > at {
+                let bucket = self.by_running.entry(running).or_insert((0, 0.0));
+                bucket.0 += total.saturating_sub(before);
+                bucket.1 += snapshot.at_ms - at;
+            }
+        }
+        self.last = Some((snapshot.at_ms, total, running));
         let due = self
             .per_worker
             .back()
@@ -168,6 +225,7 @@ impl History {
         for lane in &mut self.lanes {
             lane.segments
                 .retain(|s| s.to_ms.is_none_or(|to| to >= cutoff));
+            lane.spans.retain(|s| s.to_ms.is_none_or(|to| to >= cutoff));
             lane.marks.retain(|m| m.at_ms >= cutoff);
         }
         self.broadcasts.retain(|m| m.at_ms >= cutoff);
@@ -196,26 +254,42 @@ impl History {
         Some((tasks.saturating_sub(before)) as f64 * 1e3 / (now_ms - at))
     }
 
-    /// Total tasks per second, point by point, for the chart.
-    pub fn throughput(&self) -> Vec<(f64, f64)> {
-        let points: Vec<&(f64, u64)> = self.samples.iter().collect();
-        points
-            .windows(2)
-            .filter(|w| w[1].0 > w[0].0)
-            .map(|w| {
-                (
-                    w[1].0,
-                    w[1].1.saturating_sub(w[0].1) as f64 * 1e3 / (w[1].0 - w[0].0),
-                )
-            })
+    /// Tasks per (real) second against the number of workers running.
+    pub fn speedup(&self) -> Vec<(usize, f64)> {
+        self.by_running
+            .iter()
+            .filter(|(_, (_, ms))| *ms > 0.0)
+            .map(|(&n, &(tasks, ms))| (n, tasks as f64 * 1e3 / ms))
             .collect()
+    }
+
+    /// Total tasks per second of script time at `speed`, point by point,
+    /// each over the last [`rate_span_ms`] (so a 10-a-second worker reads
+    /// 10 at every speed).
+    pub fn throughput(&self, speed: f64) -> Vec<(f64, f64)> {
+        let span = rate_span_ms(speed);
+        let points: Vec<&(f64, u64)> = self.samples.iter().collect();
+        let mut from = 0;
+        let mut out = Vec::new();
+        for (i, &&(at, total)) in points.iter().enumerate() {
+            // The latest earlier sample at least `span` back.
+            while from + 1 < i && at - points[from + 1].0 >= span {
+                from += 1;
+            }
+            let (then, before) = *points[from];
+            if i > from && at - then >= span {
+                let real_rate = total.saturating_sub(before) as f64 * 1e3 / (at - then);
+                out.push((at, real_rate / speed));
+            }
+        }
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::MailboxView;
+    use crate::model::{Activity, MailboxView};
 
     fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
         EventView {
@@ -225,10 +299,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_running_lane_records_what_the_worker_does_between_refreshes() {
+        let mut h = History::default();
+        let at = |at_ms: f64, state: WorkerState, activity: Activity| Snapshot {
+            at_ms,
+            workers: vec![crate::model::WorkerView {
+                activity,
+                ..worker("p", state, 0, 0)
+            }],
+            ..Snapshot::default()
+        };
+        h.sample(&at(0.0, WorkerState::Running, Activity::Computing));
+        h.sample(&at(10.0, WorkerState::Running, Activity::Computing));
+        h.sample(&at(20.0, WorkerState::Running, Activity::WaitingForRoom));
+        h.sample(&at(30.0, WorkerState::Paused, Activity::WaitingForRoom));
+        let spans: Vec<(Activity, f64, Option<f64>)> = h.lanes[0]
+            .spans
+            .iter()
+            .map(|s| (s.activity, s.from_ms, s.to_ms))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (Activity::Computing, 0.0, Some(20.0)),
+                (Activity::WaitingForRoom, 20.0, Some(30.0)),
+            ],
+            "a paused worker does nothing: no span is open"
+        );
+    }
+
     fn worker(id: &str, state: WorkerState, tasks: u64, received: u64) -> crate::model::WorkerView {
         crate::model::WorkerView {
             id: id.to_owned(),
             state,
+            activity: Activity::Computing,
             tasks_completed: tasks,
             busy_ms: 0.0,
             paused_ms: 0.0,
@@ -324,6 +429,27 @@ mod tests {
     }
 
     #[test]
+    fn throughput_is_gathered_by_the_number_of_workers_running() {
+        let mut h = History::default();
+        let at = |at_ms: f64, states: &[(WorkerState, u64)]| Snapshot {
+            at_ms,
+            workers: states
+                .iter()
+                .enumerate()
+                .map(|(i, &(state, tasks))| worker(&format!("w{i}"), state, tasks, 0))
+                .collect(),
+            ..Snapshot::default()
+        };
+        use WorkerState::{Paused, Running};
+        h.sample(&at(0.0, &[(Running, 0), (Paused, 0)]));
+        h.sample(&at(1_000.0, &[(Running, 100), (Paused, 0)]));
+        // The second joins: this stretch saw a change, so it counts for none.
+        h.sample(&at(1_500.0, &[(Running, 150), (Running, 0)]));
+        h.sample(&at(2_500.0, &[(Running, 250), (Running, 90)]));
+        assert_eq!(h.speedup(), [(1, 100.0), (2, 190.0)]);
+    }
+
+    #[test]
     fn samples_give_messages_read_rates_and_throughput() {
         let mut h = History::default();
         let snap = |at_ms, tasks, received| Snapshot {
@@ -334,13 +460,18 @@ mod tests {
         h.sample(&snap(0.0, 0, 0));
         h.sample(&snap(500.0, 5, 3));
         h.sample(&snap(1_000.0, 10, 3));
+        h.sample(&snap(1_500.0, 15, 3));
         let marks: Vec<&str> = h.lanes[0].marks.iter().map(|m| m.label.as_str()).collect();
         assert_eq!(
             marks,
             ["read 3 message(s)"],
             "one mark per refresh that read some"
         );
-        assert_eq!(h.throughput(), [(500.0, 10.0), (1_000.0, 10.0)]);
+        assert_eq!(h.throughput(1.0), [(1_000.0, 10.0), (1_500.0, 10.0)]);
+        // The same run seen at 2x: 10 a real second is 5 a script second.
+        assert_eq!(h.throughput(2.0), [(1_000.0, 5.0), (1_500.0, 5.0)]);
+        // At 0.1x a rate needs 10 s of real time: none yet.
+        assert!(h.throughput(0.1).is_empty());
         assert_eq!(h.rate("w", 1_000.0, 10), Some(10.0));
         assert_eq!(h.rate("nobody", 1_000.0, 10), None);
     }

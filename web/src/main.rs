@@ -16,12 +16,14 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 mod clock;
+mod code;
 mod history;
 mod input;
 #[cfg(test)]
 mod layout;
 mod model;
 mod narration;
+mod palette;
 mod state;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;

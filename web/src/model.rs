@@ -57,6 +57,49 @@ impl std::fmt::Display for WorkerState {
     }
 }
 
+/// What a worker does inside Running (the core's `Activity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activity {
+    Computing,
+    WaitingForMessage,
+    WaitingForRoom,
+    Sleeping,
+    WaitingForLock,
+}
+
+impl Activity {
+    pub const ALL: [Self; 5] = [
+        Self::Computing,
+        Self::WaitingForMessage,
+        Self::WaitingForRoom,
+        Self::Sleeping,
+        Self::WaitingForLock,
+    ];
+
+    /// The core's name for it, also the CSS class of its lane texture.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Computing => "computing",
+            Self::WaitingForMessage => "waiting-for-message",
+            Self::WaitingForRoom => "waiting-for-room",
+            Self::Sleeping => "sleeping",
+            Self::WaitingForLock => "waiting-for-lock",
+        }
+    }
+
+    /// In plain words, as the table shows it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Computing => "computing",
+            Self::WaitingForMessage => "waiting for a message",
+            Self::WaitingForRoom => "waiting for room",
+            Self::Sleeping => "sleeping (blocking call)",
+            Self::WaitingForLock => "waiting for a lock",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Snapshot {
     pub at_ms: f64,
@@ -70,6 +113,7 @@ pub struct Snapshot {
 pub struct WorkerView {
     pub id: String,
     pub state: WorkerState,
+    pub activity: Activity,
     pub tasks_completed: u64,
     pub busy_ms: f64,
     pub paused_ms: f64,
@@ -197,12 +241,30 @@ pub struct StepView {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "do", rename_all = "kebab-case")]
 pub enum CommandView {
-    Send { to: String, message: String },
-    Pause { worker: String },
-    Resume { worker: String },
-    Broadcast { message: String },
-    WaitAll { timeout_ms: f64 },
-    Shutdown { timeout_ms: f64 },
+    Send {
+        to: String,
+        message: String,
+    },
+    Pause {
+        worker: String,
+    },
+    Resume {
+        worker: String,
+    },
+    Broadcast {
+        message: String,
+    },
+    WaitFor {
+        worker: String,
+        state: WorkerState,
+        timeout_ms: f64,
+    },
+    WaitAll {
+        timeout_ms: f64,
+    },
+    Shutdown {
+        timeout_ms: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

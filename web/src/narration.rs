@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::model::{EventKind, EventView, Snapshot};
+use crate::clock::ScriptTime;
+use crate::model::{BroadcastView, Delivery, EventKind, EventView, Snapshot};
 
 /// Lines kept; older ones scroll away.
 const KEEP: usize = 400;
@@ -54,6 +55,9 @@ pub struct Narrator {
     full: BTreeSet<String>,
     /// The speed of the run, so "a long wait" means the same at any speed.
     pub speed: f64,
+    /// The script's clock, once a script runs: lines and the figures in
+    /// them are told in script time (real time beside it where it differs).
+    pub script: ScriptTime,
 }
 
 impl Default for Narrator {
@@ -65,6 +69,7 @@ impl Default for Narrator {
             restarts: BTreeMap::new(),
             full: BTreeSet::new(),
             speed: 1.0,
+            script: ScriptTime::default(),
         }
     }
 }
@@ -83,6 +88,38 @@ fn ms(d: f64) -> String {
 }
 
 impl Narrator {
+    /// When `at_ms` (manager time) was in script seconds, for a line's time.
+    pub fn when(&self, at_ms: f64) -> String {
+        let real = at_ms / 1e3;
+        match self.script.at(at_ms) {
+            Some(script) if (script / 1e3 - real).abs() >= 0.005 => {
+                format!("{:>6.2} s", script / 1e3)
+            }
+            _ => format!("{real:>6.2} s"),
+        }
+    }
+
+    /// How long from `from_ms` to `to_ms` (manager time) took, in script
+    /// time, with real time beside it where the two differ.
+    fn lasted(&self, from_ms: f64, to_ms: f64) -> String {
+        let real = to_ms - from_ms;
+        match self.script.span(from_ms, to_ms) {
+            Some(script) if (script - real).abs() > 0.01 * real.max(1.0) => {
+                format!("{} ({} real)", ms(script), ms(real))
+            }
+            _ => ms(real),
+        }
+    }
+
+    /// A wait long enough to mean "no pause point for a while": measured
+    /// in script time, so it means the same at any speed.
+    fn long_wait(&self, from_ms: f64, to_ms: f64) -> bool {
+        self.script.span(from_ms, to_ms).map_or(
+            to_ms - from_ms >= LONG_PAUSE_WAIT_MS / self.speed,
+            |script| script >= LONG_PAUSE_WAIT_MS,
+        )
+    }
+
     pub fn at_speed(speed: f64) -> Self {
         Self {
             speed,
@@ -138,13 +175,13 @@ impl Narrator {
                     (true, _) => format!(
                         "{w} read \"pause\" from its mailbox and paused itself. Its thread now sleeps: no CPU, no polling."
                     ),
-                    (_, Some(asked)) if at - asked >= LONG_PAUSE_WAIT_MS / self.speed => format!(
+                    (_, Some(asked)) if self.long_wait(asked, at) => format!(
                         "{w} paused {} after the request: it was inside work with no pause point, so the request had to wait (the orange stretch on the timeline).",
-                        ms(at - asked)
+                        self.lasted(asked, at)
                     ),
                     (_, Some(asked)) => format!(
                         "{w} reached a pause point and paused, {} after the request.",
-                        ms(at - asked)
+                        self.lasted(asked, at)
                     ),
                     _ => format!("{w} paused at a pause point."),
                 };
@@ -177,7 +214,7 @@ impl Narrator {
                 *n += 1;
                 (
                     LineKind::Problem,
-                    format!("{w} failed ({error}); its restart policy runs the task again (restart {n}). The panic was caught at the worker's edge: nobody else noticed."),
+                    format!("{w} failed ({error}); its restart policy runs the task again (restart {n}). threadyard caught the failure at the worker's edge: the other workers did not notice."),
                 )
             }
             EventKind::ErrorRecorded { error } => (LineKind::Problem, format!("{w} recorded an error and goes on: {error}")),
@@ -191,19 +228,19 @@ impl Narrator {
         let (kind, text) = match *event {
             EventKind::Broadcast { delivered, full: 0 } => (
                 LineKind::Event,
-                format!("The broadcast went into {delivered} mailbox(es) at once: no monitor thread relays it."),
+                format!("The broadcast put a copy into {delivered} mailbox(es), one after another during the call: no monitor thread relays it."),
             ),
             EventKind::Broadcast { delivered, full } => (
                 LineKind::Problem,
-                format!("The broadcast went into {delivered} mailbox(es); {full} full one(s) refused it. Nothing is dropped silently: the report names them."),
+                format!("The broadcast put a copy into {delivered} mailbox(es); {full} full one(s) refused it, and the copy was handed back to the sender: nothing is dropped silently."),
             ),
             EventKind::ShutdownStarted => (
                 LineKind::Event,
-                "Shutdown begins: every worker is asked to stop and woken at once, and one deadline covers them all.".to_owned(),
+                "Shutdown begins: every worker is asked to stop, in one pass; the paused and waiting ones are woken, the others notice at their next pause point; one deadline covers them all.".to_owned(),
             ),
             EventKind::ShutdownFinished { unresponsive: 0 } => (
                 LineKind::Event,
-                "Shutdown finished: every worker stopped within the deadline.".to_owned(),
+                "Shutdown finished within its deadline: no worker is left running (the report says which stopped cleanly and which failed).".to_owned(),
             ),
             EventKind::ShutdownFinished { unresponsive: n } => (
                 LineKind::Problem,
@@ -244,10 +281,90 @@ impl Narrator {
     }
 }
 
+/// The end of a wait for every worker, from how each one ended (`None`:
+/// still running when the wait ended): a failed worker is named as failed.
+pub fn ends(ends: &[(String, Option<String>)]) -> (LineKind, String) {
+    let named = |wanted: &dyn Fn(Option<&str>) -> bool| -> Vec<&str> {
+        ends.iter()
+            .filter(|(_, state)| wanted(state.as_deref()))
+            .map(|(id, _)| id.as_str())
+            .collect()
+    };
+    let stopped = named(&|s| s == Some("stopped"));
+    let failed = named(&|s| s == Some("failed"));
+    let running = named(&|s| s.is_none_or(|s| s != "stopped" && s != "failed"));
+    if failed.is_empty() && running.is_empty() {
+        return (
+            LineKind::Event,
+            format!(
+                "Every worker finished by itself: {} stopped cleanly.",
+                stopped.join(", ")
+            ),
+        );
+    }
+    let mut parts = Vec::new();
+    if !stopped.is_empty() {
+        parts.push(format!("stopped cleanly: {}", stopped.join(", ")));
+    }
+    if !failed.is_empty() {
+        parts.push(format!("failed earlier: {}", failed.join(", ")));
+    }
+    if !running.is_empty() {
+        parts.push(format!(
+            "still running when the wait ended: {}",
+            running.join(", ")
+        ));
+    }
+    (
+        LineKind::Problem,
+        format!("Not every worker finished cleanly. {}.", parts.join("; ")),
+    )
+}
+
+/// What a broadcast did, worker by worker: which mailboxes took a copy and
+/// which were full.
+pub fn broadcast_report(report: &BroadcastView) -> (LineKind, String) {
+    let with = |outcome: Delivery| -> Vec<&str> {
+        report
+            .recipients
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .map(|r| r.id.as_str())
+            .collect()
+    };
+    let full = with(Delivery::MailboxFull);
+    let mut text = format!(
+        "The broadcast's report: delivered to {}",
+        list_or_none(&with(Delivery::Delivered))
+    );
+    if !full.is_empty() {
+        text += &format!("; refused by full mailbox(es): {}", full.join(", "));
+    }
+    let finished = with(Delivery::Finished);
+    if !finished.is_empty() {
+        text += &format!("; already finished: {}", finished.join(", "));
+    }
+    text.push('.');
+    let kind = if full.is_empty() {
+        LineKind::Event
+    } else {
+        LineKind::Problem
+    };
+    (kind, text)
+}
+
+fn list_or_none(ids: &[&str]) -> String {
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{MailboxView, WorkerState, WorkerView};
+    use crate::model::{Activity, MailboxView, WorkerState, WorkerView};
 
     fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
         EventView {
@@ -259,6 +376,59 @@ mod tests {
 
     fn texts(n: &Narrator) -> Vec<&str> {
         n.lines.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_end_of_a_wait_names_a_failed_worker_as_failed() {
+        let end = |id: &str, state: Option<&str>| (id.to_owned(), state.map(str::to_owned));
+        let (kind, text) = ends(&[
+            end("steady_0", Some("stopped")),
+            end("flaky", Some("failed")),
+            end("steady_1", Some("stopped")),
+        ]);
+        assert_eq!(kind, LineKind::Problem);
+        assert_eq!(
+            text,
+            "Not every worker finished cleanly. stopped cleanly: steady_0, steady_1; failed earlier: flaky."
+        );
+        assert!(!text.contains("finished by itself"));
+        let (kind, text) = ends(&[end("a", Some("stopped")), end("b", None)]);
+        assert_eq!(kind, LineKind::Problem);
+        assert!(
+            text.ends_with("still running when the wait ended: b."),
+            "{text}"
+        );
+        let (kind, text) = ends(&[end("a", Some("stopped")), end("b", Some("stopped"))]);
+        assert_eq!(
+            (kind, text.as_str()),
+            (
+                LineKind::Event,
+                "Every worker finished by itself: a, b stopped cleanly."
+            )
+        );
+    }
+
+    #[test]
+    fn a_broadcast_report_names_the_full_mailboxes() {
+        use crate::model::RecipientView;
+        let to = |id: &str, outcome: Delivery| RecipientView {
+            id: id.to_owned(),
+            outcome,
+        };
+        let report = BroadcastView {
+            recipients: vec![
+                to("consumer", Delivery::MailboxFull),
+                to("producer", Delivery::Delivered),
+            ],
+        };
+        assert_eq!(
+            broadcast_report(&report),
+            (
+                LineKind::Problem,
+                "The broadcast's report: delivered to producer; refused by full mailbox(es): consumer."
+                    .to_owned()
+            )
+        );
     }
 
     #[test]
@@ -291,7 +461,7 @@ mod tests {
         assert!(told[1].starts_with("At 5 s"));
         assert!(told[2].starts_with("worker_1 read \"pause\" from its mailbox and paused itself"));
         assert!(told[3].starts_with("worker_1 is resumed"));
-        assert!(told[4].starts_with("The broadcast went into 3 mailbox(es)"));
+        assert!(told[4].starts_with("The broadcast put a copy into 3 mailbox(es)"));
         assert!(told[5].starts_with("worker_1 stopped cleanly"));
         assert_eq!(n.lines[2].kind, LineKind::Event);
     }
@@ -329,6 +499,45 @@ mod tests {
                 "{told}"
             );
         }
+    }
+
+    #[test]
+    fn figures_are_told_in_script_time_with_real_time_beside() {
+        use crate::clock::Anchor;
+        // Pause points at 0.1x: the request at 1.5 s (script), batch's item
+        // ending at 4.0 s (script), 25 s of real time later.
+        let mut n = Narrator::at_speed(0.1);
+        n.script.anchor(Anchor {
+            manager_ms: 0.0,
+            script_ms: 1_000.0,
+            rate: 0.1,
+        });
+        n.event(&event(5_000.0, Some("batch"), EventKind::PauseRequested));
+        n.event(&event(
+            30_000.0,
+            Some("batch"),
+            EventKind::Paused { by_itself: false },
+        ));
+        n.event(&event(5_000.0, Some("quick"), EventKind::PauseRequested));
+        n.event(&event(
+            5_600.0,
+            Some("quick"),
+            EventKind::Paused { by_itself: false },
+        ));
+        let told = texts(&n).join("\n");
+        assert!(
+            told.contains("batch paused 2.5 s (25.0 s real) after the request"),
+            "{told}"
+        );
+        assert!(
+            told.contains("quick reached a pause point and paused, 60 ms (600 ms real) after"),
+            "{told}"
+        );
+        assert_eq!(
+            n.when(5_000.0).trim(),
+            "1.50 s",
+            "a line's time is script time"
+        );
     }
 
     #[test]
@@ -371,6 +580,7 @@ mod tests {
             workers: vec![WorkerView {
                 id: "consumer".into(),
                 state: WorkerState::Running,
+                activity: Activity::Computing,
                 tasks_completed: 0,
                 busy_ms: 0.0,
                 paused_ms: 0.0,

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use crate::clock::Anchor;
 use crate::history::History;
 use crate::input::{MAX_SPEED, MIN_SPEED};
 use crate::model::{list, EventPage, Report, ScenarioView, Snapshot};
@@ -124,6 +125,8 @@ pub enum Action<Y> {
     /// A narration line about manager `generation`: at (its ms), kind, text.
     Say(u64, f64, LineKind, String),
     SetSpeed(f64),
+    /// Manager `generation`'s script read its clock beside the manager's.
+    ScriptClock(u64, Anchor),
     Mark(Option<f64>),
     /// A new manager for a scenario, which it starts running.
     ScenarioStarted(Y, Rc<ScenarioView>),
@@ -166,7 +169,10 @@ impl<Y> AppState<Y> {
         match action {
             Action::Refresh(generation, ..)
             | Action::Report(generation, _)
-            | Action::Say(generation, ..) => self.yard.is_some() && *generation == self.generation,
+            | Action::Say(generation, ..)
+            | Action::ScriptClock(generation, _) => {
+                self.yard.is_some() && *generation == self.generation
+            }
             Action::SetSpeed(speed) => (MIN_SPEED..=MAX_SPEED).contains(speed),
             Action::Ready(..) => self.phase == Phase::Starting,
             Action::ScenarioFinished(generation) => {
@@ -203,6 +209,7 @@ impl<Y> AppState<Y> {
                 self.speed = speed;
                 renew(&mut self.narrator).speed = speed;
             }
+            Action::ScriptClock(_, anchor) => renew(&mut self.narrator).script.anchor(anchor),
             Action::Mark(at) => self.marker = at,
             Action::ScenarioStarted(yard, scenario) => {
                 self.reset(yard);
@@ -290,14 +297,19 @@ impl<Y> AppState<Y> {
                     s += &format!(", {} restarts", w.restarts);
                 }
                 if w.pause_count > 0 {
-                    s += &format!(", paused {:.1} s", w.paused_ms / 1e3);
+                    // Script time, as the lesson's text speaks.
+                    s += &format!(
+                        ", paused {:.1} s ({:.1} s real)",
+                        w.paused_ms * self.speed / 1e3,
+                        w.paused_ms / 1e3
+                    );
                 }
                 s
             })
             .collect();
         let at = last.at_ms;
         let mut lines = vec![format!(
-            "Final figures (real time, the script ran at {}x): {}.",
+            "Final figures (the script ran at {}x): {}.",
             self.speed,
             counts.join("; ")
         )];
@@ -325,7 +337,7 @@ impl<Y> AppState<Y> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EventKind, EventView, MailboxView, WorkerState, WorkerView};
+    use crate::model::{Activity, EventKind, EventView, MailboxView, WorkerState, WorkerView};
 
     /// A manager's handle stands in as a number.
     type State = AppState<u32>;
@@ -340,6 +352,7 @@ mod tests {
             workers: vec![WorkerView {
                 id: "w".into(),
                 state,
+                activity: Activity::Computing,
                 tasks_completed: tasks,
                 busy_ms: 0.0,
                 paused_ms: 0.0,
@@ -565,7 +578,7 @@ mod tests {
             told[1],
             (
                 LineKind::Lesson,
-                "Final figures (real time, the script ran at 1x): w 150 tasks (stopped)."
+                "Final figures (the script ran at 1x): w 150 tasks (stopped)."
             )
         );
         assert_eq!(told[2].1, "Shutdown report: stopped cleanly: w; failed: none; did not stop in time: none; messages never read: 0.");

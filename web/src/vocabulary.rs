@@ -200,3 +200,22 @@ fn the_scenarios_read_as_the_ui_model_and_their_workloads_go_back_unchanged() {
         Some(CommandView::Shutdown { .. })
     ));
 }
+
+#[test]
+fn every_activity_of_the_core_has_the_same_name_in_the_ui() {
+    use threadyard::Activity as Core;
+    let core = [
+        Core::Computing,
+        Core::WaitingForMessage,
+        Core::WaitingForRoom,
+        Core::Sleeping,
+        Core::WaitingForLock,
+    ];
+    for (core, ui) in core.into_iter().zip(Activity::ALL) {
+        assert_eq!(read::<Activity>(&core), ui);
+        assert_eq!(
+            serde_json::to_value(core).expect("serializes"),
+            serde_json::json!(ui.name())
+        );
+    }
+}

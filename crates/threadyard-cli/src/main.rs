@@ -33,7 +33,7 @@ enum Command {
     /// broadcast at 15 s; then the metrics and the shutdown report.
     Seed(scenario::RunArgs),
     /// Run a teaching scenario: seed, pause-points, back-pressure,
-    /// supervision or unresponsive.
+    /// supervision, unresponsive or speedup.
     Scenario {
         /// Which one.
         #[arg(value_parser = PossibleValuesParser::new(scenarios::all().iter().map(|s| s.id)))]

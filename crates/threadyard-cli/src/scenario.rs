@@ -22,6 +22,10 @@ use crate::render::Live;
 /// How long a restart policy's window is: the whole of any scenario.
 const RESTART_WINDOW: Duration = Duration::from_secs(600);
 
+/// Added to a wait for a state: the wait is for an event, and a loaded
+/// machine must not turn the scenario's point into a timeout.
+const GRACE: Duration = Duration::from_secs(30);
+
 #[derive(Args)]
 pub struct RunArgs {
     /// Run this many times faster than written, from 0.01 (slow motion) to
@@ -55,6 +59,33 @@ struct Outcome<'a> {
     /// Workers still running when a wait-all step gave up.
     late: Vec<String>,
     shutdown: Option<ShutdownReport>,
+    /// Total throughput between one step time and the next, with how many
+    /// workers were running meanwhile (the speedup lesson's figures).
+    phases: Vec<Phase>,
+    /// The cores this machine offers (`std::thread::available_parallelism`).
+    cores: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Phase {
+    workers: usize,
+    tasks_per_s: f64,
+}
+
+/// Total tasks, and workers running (or asked to pause, still running
+/// until their next pause point), now.
+fn tally(yard: &Yard<String>) -> (u64, usize) {
+    let workers = yard.snapshot().workers;
+    let running = workers
+        .iter()
+        .filter(|w| {
+            matches!(
+                w.state,
+                threadyard::WorkerState::Running | threadyard::WorkerState::PauseRequested
+            )
+        })
+        .count();
+    (workers.iter().map(|w| w.tasks_completed).sum(), running)
 }
 
 pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
@@ -100,10 +131,45 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         broadcasts: Vec::new(),
         late: Vec::new(),
         shutdown: None,
+        phases: Vec::new(),
+        cores: thread::available_parallelism().ok().map(usize::from),
     };
     let began = Instant::now();
+    // (when, total tasks) at the last step time, and who ran since.
+    let mut phase: Option<(Instant, u64, usize)> = None;
+    let mut last_at = None;
     for step in &scenario.script {
         wait_until(began + scale(step.at_ms), &yard, live.as_mut());
+        if last_at != Some(step.at_ms) {
+            last_at = Some(step.at_ms);
+            let (total, running) = tally(&yard);
+            let now = Instant::now();
+            if let Some((from, before, _)) = phase {
+                let seconds = now.duration_since(from).as_secs_f64();
+                if running > 0 && seconds > 0.0 {
+                    outcome.phases.push(Phase {
+                        workers: running,
+                        tasks_per_s: total.saturating_sub(before) as f64 / seconds,
+                    });
+                }
+            }
+            phase = Some((now, total, running));
+        }
+        // A step that waits says what it starts first: the events it causes
+        // come while it waits, and its result after them.
+        let starts = match step.command {
+            Command::WaitAll { .. } => {
+                Some("waiting for every worker to finish by itself".to_owned())
+            }
+            Command::WaitFor { worker, state, .. } => {
+                Some(format!("waiting until {worker} is {state}"))
+            }
+            Command::Shutdown { .. } => Some("shutting down".to_owned()),
+            _ => None,
+        };
+        if let (Some(live), Some(starts)) = (live.as_mut(), &starts) {
+            live.note(began.elapsed(), starts);
+        }
         let said = match step.command {
             Command::Send { to, message } => yard
                 .send(to, message.to_owned())
@@ -127,14 +193,31 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
                 outcome.broadcasts.push(report);
                 Ok(said)
             }
+            Command::WaitFor {
+                worker,
+                state,
+                timeout_ms,
+            } => {
+                let reached = yard
+                    .wait_for_state(worker, scale(timeout_ms) + GRACE, |s| s == state)
+                    .is_ok();
+                if !reached {
+                    outcome.late.push(worker.to_owned());
+                }
+                yard.state(worker)
+                    .map(|now| {
+                        if reached {
+                            format!("{worker} is {now}")
+                        } else {
+                            format!("{worker} is still {now}, not {state}, after the wait")
+                        }
+                    })
+                    .map_err(|e| e.to_string())
+            }
             Command::WaitAll { timeout_ms } => {
                 let late = yard.join_all(scale(timeout_ms));
                 outcome.late = late.iter().map(ToString::to_string).collect();
-                Ok(if late.is_empty() {
-                    "every worker finished by itself".to_owned()
-                } else {
-                    format!("still running after the wait: {}", outcome.late.join(", "))
-                })
+                Ok(ends(&yard.snapshot().workers, &outcome.late))
             }
             Command::Shutdown { timeout_ms } => {
                 let report = yard.shutdown(scale(timeout_ms));
@@ -146,10 +229,17 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
             ref other => Err(format!("this player cannot run {other:?}")),
         }?;
         if let Some(live) = live.as_mut() {
-            // The step's own line first, then what it caused (events that
-            // came before it were printed while waiting for its time).
-            live.note(began.elapsed(), &said);
-            live.refresh(&yard);
+            if starts.is_some() {
+                // What happened while it waited, then how it ended.
+                live.refresh(&yard);
+                live.note(began.elapsed(), &said);
+            } else {
+                // The step's own line first, then what it caused (events
+                // that came before it were printed while waiting for its
+                // time).
+                live.note(began.elapsed(), &said);
+                live.refresh(&yard);
+            }
         }
     }
     if let (Some(path), Some(file)) = (&args.trace, trace_file) {
@@ -164,12 +254,61 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         );
     } else if let Some(live) = live {
         live.finish(&outcome.workers, outcome.shutdown.as_ref());
+        if scenario.id == "speedup" {
+            speedup_table(&outcome.phases, outcome.cores);
+        }
         say!("\nlook for: {}", scenario.look_for);
         if let Some(path) = &args.trace {
             say!("trace written to {}", path.display());
         }
     }
     Ok(())
+}
+
+/// The speedup lesson's figures: throughput against workers.
+fn speedup_table(phases: &[Phase], cores: Option<usize>) {
+    let Some(one) = phases.first().map(|p| p.tasks_per_s) else {
+        return;
+    };
+    say!(
+        "\nthroughput against workers ({} cores here):",
+        cores.map_or_else(|| "unknown".to_owned(), |c| c.to_string())
+    );
+    say!("{:>8} {:>12} {:>9}", "workers", "tasks/s", "speedup");
+    for p in phases {
+        say!(
+            "{:>8} {:>12.0} {:>8.2}x",
+            p.workers,
+            p.tasks_per_s,
+            p.tasks_per_s / one.max(f64::MIN_POSITIVE)
+        );
+    }
+}
+
+/// How a wait for every worker ended: a failed worker is named as failed.
+fn ends(workers: &[WorkerSnapshot], late: &[String]) -> String {
+    let with = |state: threadyard::WorkerState| -> Vec<&str> {
+        workers
+            .iter()
+            .filter(|w| w.state == state)
+            .map(|w| w.id.as_str())
+            .collect()
+    };
+    let failed = with(threadyard::WorkerState::Failed);
+    if failed.is_empty() && late.is_empty() {
+        return "every worker finished by itself".to_owned();
+    }
+    let mut parts = vec![format!(
+        "stopped cleanly: {}",
+        with(threadyard::WorkerState::Stopped).join(", ")
+    )];
+    if !failed.is_empty() {
+        parts.push(format!("failed earlier: {}", failed.join(", ")));
+    }
+    if !late.is_empty() {
+        parts.push(format!("still running after the wait: {}", late.join(", ")));
+    }
+    parts.join("; ")
 }
 
 /// Sleeps until `until`, refreshing the live view meanwhile. This is the

@@ -17,8 +17,9 @@
 //! * **Mailboxes.** Each worker has a bounded mailbox ([`Yard::send`],
 //!   [`Yard::send_timeout`], [`Worker::recv`] and friends). A full mailbox
 //!   refuses with the message handed back; nothing is dropped silently.
-//!   Control commands never queue behind data. [`Yard::broadcast`] reaches
-//!   every live worker at once and reports per recipient.
+//!   Control commands never queue behind data. [`Yard::broadcast`] puts a copy
+//!   into each live worker's mailbox in turn, during the call, and reports
+//!   per recipient.
 //! * **Metrics and events.** [`Yard::snapshot`] gives every worker's state and
 //!   figures (thread CPU time, busy time, tasks, errors, restarts, pauses,
 //!   mailbox), serializable with serde; finished workers stay visible until
@@ -102,6 +103,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod activity;
 pub(crate) mod changes;
 mod clock;
 mod contain;
@@ -129,6 +131,7 @@ mod worker;
 pub mod workloads;
 mod yard;
 
+pub use activity::Activity;
 pub use changes::Changed;
 pub use clock::CpuClock;
 pub use error::{

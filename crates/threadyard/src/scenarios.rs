@@ -16,6 +16,7 @@
 
 use serde::Serialize;
 
+use crate::state::WorkerState;
 use crate::workloads::Workload;
 
 /// A scripted demo.
@@ -89,6 +90,17 @@ pub enum Command {
         /// The message.
         message: &'static str,
     },
+    /// Wait until a worker is in a state (an event, not a time: what
+    /// follows does not depend on how loaded the machine is), at most
+    /// `timeout_ms` in scenario time plus a few real seconds' grace.
+    WaitFor {
+        /// The worker.
+        worker: &'static str,
+        /// The state it must reach.
+        state: WorkerState,
+        /// The longest wait, in milliseconds at speed 1.
+        timeout_ms: f64,
+    },
     /// Wait for every worker to finish by itself (after a "shutdown"
     /// message), at most `timeout_ms` in scenario time.
     WaitAll {
@@ -110,6 +122,7 @@ pub fn all() -> Vec<Scenario> {
         back_pressure(),
         supervision(),
         unresponsive(),
+        speedup(),
     ]
 }
 
@@ -172,7 +185,8 @@ pub fn seed() -> Scenario {
                 Command::Broadcast {
                     message: "shutdown",
                 },
-                "The script broadcasts \"shutdown\": one copy into every mailbox, at once.",
+                "The script broadcasts \"shutdown\": during the call, one copy goes into each \
+                 worker's mailbox in turn.",
             ),
             step(
                 15_000.0,
@@ -198,8 +212,10 @@ fn pause_points() -> Scenario {
         id: "pause-points",
         title: "Pause points: a pause waits for the next one",
         teaches: "Pausing is cooperative: the manager only asks, and a worker pauses at its next \
-                  pause point. \"quick\" reaches one every 100 ms; \"batch\" does items of 3 s \
-                  in one piece (like a blocking call), so its pause waits.",
+                  pause point. (Only the pause is cooperative: the operating system still \
+                  schedules the threads preemptively.) \"quick\" reaches a pause point every \
+                  100 ms; \"batch\" does items of 3 s in one piece (a blocking call), so its \
+                  pause waits.",
         look_for: "quick pauses at once; batch stays \"pause requested\" (orange) until its item \
                    ends, up to 3 s later.",
         mailbox_capacity: 16,
@@ -217,6 +233,24 @@ fn pause_points() -> Scenario {
                 1_500.0,
                 Command::Pause { worker: "batch" },
                 "The script asks batch to pause, at the same moment.",
+            ),
+            step(
+                1_500.0,
+                Command::WaitFor {
+                    worker: "quick",
+                    state: WorkerState::Paused,
+                    timeout_ms: 4_000.0,
+                },
+                "The script waits until quick has paused.",
+            ),
+            step(
+                1_500.0,
+                Command::WaitFor {
+                    worker: "batch",
+                    state: WorkerState::Paused,
+                    timeout_ms: 4_000.0,
+                },
+                "The script waits until batch has paused too.",
             ),
             step(
                 6_000.0,
@@ -272,7 +306,8 @@ fn back_pressure() -> Scenario {
                 Command::Broadcast {
                     message: "shutdown",
                 },
-                "The script broadcasts \"shutdown\"; the report says which mailboxes took it.",
+                "The script broadcasts \"shutdown\"; the narration then says which mailboxes \
+                 took it and which were full.",
             ),
             step(
                 8_000.0,
@@ -291,8 +326,10 @@ fn supervision() -> Scenario {
         id: "supervision",
         title: "Supervision: a panicking worker is restarted",
         teaches: "\"flaky\" panics on every 10th item (once a second). Its restart policy runs the task again, \
-                  at most 3 times; the fourth panic leaves it Failed. The panic is caught at \
-                  the worker's edge: the other workers never notice.",
+                  at most 3 times; the fourth panic leaves it Failed. threadyard catches the \
+                  panic at the worker's edge, so the other workers never notice (that is the \
+                  library's doing, not a property of threads: in C++ an uncaught exception in \
+                  any thread ends the whole process).",
         look_for: "flaky restarts three times (red marks) and ends Failed with its panic \
                    message; steady_0 and steady_1 keep their pace and stop cleanly.",
         mailbox_capacity: 16,
@@ -309,6 +346,15 @@ fn supervision() -> Scenario {
             worker("steady_1", ITEM),
         ],
         script: vec![
+            step(
+                500.0,
+                Command::WaitFor {
+                    worker: "flaky",
+                    state: WorkerState::Failed,
+                    timeout_ms: 7_500.0,
+                },
+                "The script waits for flaky to fail for good (after its third restart).",
+            ),
             step(
                 8_000.0,
                 Command::Broadcast {
@@ -339,8 +385,8 @@ fn unresponsive() -> Scenario {
     Scenario {
         id: "unresponsive",
         title: "Shutdown: a worker that does not stop in time",
-        teaches: "Shutdown asks every worker to stop and waits once, for all of them, up to \
-                  its deadline (1 s here). \"stubborn\" is inside a 12 s item with no pause \
+        teaches: "Shutdown asks every worker to stop, in one pass, and waits once, for all of \
+                  them, up to its deadline (1 s here). \"stubborn\" is inside a 12 s item with no pause \
                   point, so it cannot hear the request in time.",
         look_for: "The report lists worker_0 and worker_1 as stopped cleanly and stubborn as \
                    unresponsive; stubborn stops by itself when its item ends.",
@@ -357,6 +403,94 @@ fn unresponsive() -> Scenario {
             },
             "The manager shuts down with a 1 s deadline.",
         )],
+    }
+}
+
+/// The workers of the speedup lesson, in the order they join in.
+pub const SPEEDUP_WORKERS: [&str; 8] = [
+    "cpu_1", "cpu_2", "cpu_3", "cpu_4", "cpu_5", "cpu_6", "cpu_7", "cpu_8",
+];
+
+/// How long each phase of the speedup lesson lasts (ms at speed 1).
+pub const SPEEDUP_PHASE_MS: f64 = 3_000.0;
+
+/// 1, 2, 4, then 8 CPU-bound workers against the machine's cores.
+fn speedup() -> Scenario {
+    const CPU: Workload = Workload::CpuBound {
+        work_per_item: 200_000,
+    };
+    let mut script: Vec<Step> = SPEEDUP_WORKERS[1..]
+        .iter()
+        .map(|&worker| {
+            step(
+                0.0,
+                Command::Pause { worker },
+                "The script pauses one of cpu_2 to cpu_8 until its phase (a step each): \
+                 cpu_1 computes alone first.",
+            )
+        })
+        .collect();
+    for (phase, joining, says) in [
+        (
+            1.0,
+            1..2,
+            "The script resumes cpu_2: two workers compute at once now.",
+        ),
+        (
+            2.0,
+            2..4,
+            "The script resumes one of cpu_3 and cpu_4 (a step each): four compute at once \
+             after both.",
+        ),
+        (
+            3.0,
+            4..8,
+            "The script resumes one of cpu_5 to cpu_8 (a step each): eight compute at once \
+             after all four.",
+        ),
+    ] {
+        for &worker in &SPEEDUP_WORKERS[joining] {
+            script.push(step(
+                phase * SPEEDUP_PHASE_MS,
+                Command::Resume { worker },
+                says,
+            ));
+        }
+    }
+    let end = 4.0 * SPEEDUP_PHASE_MS;
+    script.push(step(
+        end,
+        Command::Broadcast {
+            message: "shutdown",
+        },
+        "The script broadcasts \"shutdown\": each worker finishes after its current item.",
+    ));
+    script.push(step(
+        end,
+        Command::Shutdown {
+            timeout_ms: 3_000.0,
+        },
+        "The manager shuts down and reports.",
+    ));
+    Scenario {
+        id: "speedup",
+        title: "Speedup: 1, 2, 4 and 8 workers against the cores",
+        teaches: "Real threads run at the same time on different cores. Eight CPU-bound \
+                  workers (pure arithmetic, sharing nothing) join in phases: 1, then 2, 4 \
+                  and 8 computing at once. Total throughput grows with the workers up to \
+                  the number of cores, then stays flat: more threads than cores only take \
+                  turns. Amdahl's law says the same for one job split in parts: if a \
+                  fraction p of it can run in parallel, n cores make it at most \
+                  1 / ((1 - p) + p / n) times faster, so the part that must run alone \
+                  sets the ceiling (here p is close to 1, and the cores are the limit).",
+        look_for: "Tasks per second against workers: about double from 1 to 2 workers on a \
+                   machine with 2 cores or more, and little gain past the core count. On a \
+                   machine busy with other programs the threads share the cores with them, \
+                   so more threads can still win a bigger share: that is taking turns, not \
+                   more cores.",
+        mailbox_capacity: 16,
+        cast: SPEEDUP_WORKERS.iter().map(|&id| worker(id, CPU)).collect(),
+        script,
     }
 }
 
@@ -388,7 +522,9 @@ mod test {
             for step in &s.script {
                 let named = match step.command {
                     Command::Send { to, .. } => Some(to),
-                    Command::Pause { worker } | Command::Resume { worker } => Some(worker),
+                    Command::Pause { worker }
+                    | Command::Resume { worker }
+                    | Command::WaitFor { worker, .. } => Some(worker),
                     _ => None,
                 };
                 if let Some(named) = named {

@@ -37,6 +37,7 @@ use std::time::Duration;
 use serde::Serialize;
 use web_time::Instant;
 
+use crate::activity::{Activity, ActivityCell};
 use crate::changes::Changes;
 use crate::clock::{self, Clock};
 use crate::contain;
@@ -144,6 +145,7 @@ pub(crate) struct Slot<T, J> {
     /// Senders in `send_timeout` wait here for room.
     sender_cv: Condvar,
     metrics: Metrics,
+    activity: ActivityCell,
     mailbox: Mailbox<T>,
     last_error: Mutex<Option<String>>,
     /// Set by the one call that records the worker's end.
@@ -195,6 +197,7 @@ impl<T, J> Slot<T, J> {
             worker_cv: Condvar::new(),
             sender_cv: Condvar::new(),
             metrics: Metrics::new(),
+            activity: ActivityCell::new(),
             mailbox: Mailbox::new(parts.mailbox_capacity),
             last_error: Mutex::new(None),
             ended: AtomicBool::new(false),
@@ -237,6 +240,52 @@ impl<T, J> Slot<T, J> {
     #[inline(always)]
     pub(crate) fn is_running(&self) -> bool {
         self.state.is_running()
+    }
+
+    /// The worker's own thread begins `activity`; returns the one to go
+    /// back to with [`end_activity`](Self::end_activity).
+    pub(crate) fn begin_activity(&self, activity: Activity) -> Activity {
+        // A clock read is a call out to JavaScript in the browser: only the
+        // waits timed here read it, never a receive.
+        let timed = activity.timed_here();
+        let now = if timed { self.clock.now_us() } else { 0 };
+        let before = self.activity.enter(activity, now);
+        if timed {
+            // So a `wait_for_state` predicate that looks at the activity
+            // sees the worker go into a long wait (receives, far more
+            // frequent, do not signal).
+            self.changes.notify();
+        }
+        before
+    }
+
+    /// What the worker is doing now.
+    pub(crate) fn snapshot_activity(&self) -> Activity {
+        self.activity.get()
+    }
+
+    /// The worker's own thread goes back to `before`.
+    pub(crate) fn end_activity(&self, before: Activity) {
+        let timed = self.activity.get().timed_here();
+        let now = if timed { self.clock.now_us() } else { 0 };
+        self.activity.leave(before, now);
+        if timed {
+            self.changes.notify();
+        }
+    }
+
+    /// Total time paused, the current pause included: a paced loop moves
+    /// its deadlines on by what this grew, so a pause neither loses work
+    /// nor makes a burst of it afterwards.
+    pub(crate) fn paused_total(&self) -> Duration {
+        let m = &self.metrics;
+        // No clock read unless a pause is open (the common case).
+        let now = if Metrics::get(&m.paused_since_us) == UNSET {
+            0
+        } else {
+            self.clock.now_us()
+        };
+        Duration::from_nanos(Metrics::with_open(&m.paused_since_us, &m.paused_ns, now))
     }
 
     pub(crate) fn restart_policy(&self) -> RestartPolicy {
@@ -890,7 +939,8 @@ impl<T, J> Slot<T, J> {
         };
         let paused_ns = Metrics::with_open(&m.paused_since_us, &m.paused_ns, now);
         let blocked_ns = Metrics::with_open(&m.blocked_since_us, &m.blocked_ns, now);
-        let busy_ns = (wall_us * 1_000).saturating_sub(paused_ns + blocked_ns);
+        let waited_ns = self.activity.waited_ns(now);
+        let busy_ns = (wall_us * 1_000).saturating_sub(paused_ns + blocked_ns + waited_ns);
         let requested = Metrics::get(&m.pause_requested_at_us);
         let cpu = Metrics::get(&m.cpu_time_ns);
         WorkerSnapshot {
@@ -901,8 +951,10 @@ impl<T, J> Slot<T, J> {
             wall_ms: ms(wall_us * 1_000),
             cpu_time_ms: (cpu != UNSET).then(|| ms(cpu)),
             cpu_clock: clock::CpuClock::PLATFORM,
+            activity: self.activity.get(),
             busy_ms: ms(busy_ns),
             blocked_ms: ms(blocked_ns),
+            waited_ms: ms(waited_ns),
             tasks_completed: Metrics::get(&m.tasks_completed),
             errors: Metrics::get(&m.errors),
             restarts: Metrics::get(&m.restarts),
@@ -943,10 +995,20 @@ pub struct WorkerSnapshot {
     pub cpu_time_ms: Option<f64>,
     /// What `cpu_time_ms` measures on this platform.
     pub cpu_clock: clock::CpuClock,
-    /// Wall time minus time paused and time blocked waiting for messages.
+    /// What it is doing inside Running (meaningful while Running; kept as
+    /// it was when it paused or ended).
+    pub activity: Activity,
+    /// Time computing: wall time minus time paused (`paused_ms`), blocked
+    /// in a receive (`blocked_ms`) and in the other waits (`waited_ms`).
+    /// Measured the same way on every platform; where the OS has a
+    /// per-thread CPU clock, `cpu_time_ms` can be lower (the thread was
+    /// runnable but another had the core).
     pub busy_ms: f64,
     /// Time blocked in a receive with an empty mailbox.
     pub blocked_ms: f64,
+    /// Time waiting for room in a full mailbox, sleeping in a blocking call
+    /// ([`Worker::blocking`](crate::Worker::blocking)) or waiting for a lock.
+    pub waited_ms: f64,
     /// Calls to `task_done()`.
     pub tasks_completed: u64,
     /// Failed runs plus errors the task recorded.

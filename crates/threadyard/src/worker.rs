@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::activity::Activity;
 use crate::error::{SendError, StopRequested, TaskError};
 use crate::id::WorkerId;
 use crate::slot::{Slot, Want};
@@ -108,11 +109,11 @@ impl<T: Send + 'static> Worker<T> {
     /// Waits for the next message. Also a pause point: a pause requested while
     /// waiting is acknowledged at once.
     pub fn recv(&self) -> Result<T, StopRequested> {
-        loop {
+        self.doing(Activity::WaitingForMessage, || loop {
             if let Some(message) = self.slot.wait_at(Want::Message, None)? {
                 return Ok(message);
             }
-        }
+        })
     }
 
     /// Waits for the next message for at most `timeout`; `Ok(None)` when
@@ -120,7 +121,62 @@ impl<T: Send + 'static> Worker<T> {
     /// stop) whatever the timeout, since a paused worker does not run its
     /// task; resumed after its time ran out, it returns `Ok(None)` at once.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
-        self.slot.wait_at(Want::Message, deadline_after(timeout))
+        self.doing(Activity::WaitingForMessage, || {
+            self.slot.wait_at(Want::Message, deadline_after(timeout))
+        })
+    }
+
+    /// Runs `call`, a call that blocks without using the CPU (a file or
+    /// network read, a sleep, a wait on something outside the manager),
+    /// marking the worker [`Activity::Sleeping`] meanwhile: the time is not
+    /// counted as busy, and a watcher sees what the worker is doing. Not a
+    /// pause point: a pause or a stop waits until it returns.
+    pub fn blocking<R>(&self, call: impl FnOnce() -> R) -> R {
+        self.doing(Activity::Sleeping, call)
+    }
+
+    /// Sleeps for `length` as a [`blocking`](Self::blocking) call: a
+    /// workload's simulated work. Not a pause point.
+    pub fn sleep(&self, length: Duration) {
+        self.blocking(|| std::thread::sleep(length));
+    }
+
+    /// Total time this worker has spent paused, the current pause included.
+    /// A loop that keeps a schedule moves its deadlines on by what this grew
+    /// across a pause point, so that after a pause it goes on from where it
+    /// stopped instead of catching up.
+    pub fn time_paused(&self) -> Duration {
+        self.slot.paused_total()
+    }
+
+    /// What this worker is doing now (its own thread's view, as in the
+    /// snapshot).
+    pub fn activity(&self) -> Activity {
+        self.slot.snapshot_activity()
+    }
+
+    /// Runs `f` as `activity`, then goes back to what the worker was doing.
+    /// Only the worker's own thread marks its activity: a helper thread the
+    /// task lent `&Worker` to is not the worker.
+    fn doing<R>(&self, activity: Activity, f: impl FnOnce() -> R) -> R {
+        if !crate::current::is(self.slot.address()) {
+            return f();
+        }
+        struct Back<'a, T> {
+            slot: &'a Slot<T, Task<T>>,
+            before: Activity,
+        }
+        impl<T> Drop for Back<'_, T> {
+            // Also when `f` panics: a failed worker is not left "sleeping".
+            fn drop(&mut self) {
+                self.slot.end_activity(self.before);
+            }
+        }
+        let _back = Back {
+            before: self.slot.begin_activity(activity),
+            slot: &self.slot,
+        };
+        f()
     }
 
     /// The next message if one is waiting; never blocks, never pauses.
@@ -164,6 +220,11 @@ impl<T: Send + 'static> Worker<T> {
         wait: Option<Duration>,
     ) -> Result<(), SendError<T>> {
         match self.peers.upgrade() {
+            // A send that may wait is back-pressure: the worker is not
+            // computing while the mailbox it sends to is full.
+            Some(peers) if wait.is_some() => self.doing(Activity::WaitingForRoom, || {
+                peers.send(self.slot.id(), id, message, wait)
+            }),
             Some(peers) => peers.send(self.slot.id(), id, message, wait),
             // The manager is gone: no worker has that id any more.
             None => Err(SendError::UnknownWorker {

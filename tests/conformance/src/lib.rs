@@ -10,6 +10,7 @@
 
 pub mod support;
 
+pub mod activity;
 pub mod adversary;
 pub mod asynchronous;
 pub mod bad_input;
@@ -88,6 +89,10 @@ macro_rules! for_each_case {
             workloads::producer_waits_for_room_and_drops_nothing,
             workloads::flaky_panics_and_is_restarted_by_its_policy,
             workloads::pace_is_checked_and_shared,
+            workloads::a_paced_worker_never_catches_up_after_a_pause,
+            activity::a_worker_in_recv_is_waiting_for_a_message,
+            activity::a_worker_in_a_blocked_send_is_waiting_for_room,
+            activity::a_worker_in_a_blocking_call_is_sleeping_not_busy,
             adversary::a_predicate_may_call_back_into_the_manager,
             adversary::a_subscriber_may_send_to_the_worker_that_logs,
             adversary::a_refused_task_is_dropped_with_no_lock_held,

@@ -206,3 +206,70 @@ pub fn pace_is_checked_and_shared() {
     yard.send("w", "shutdown".into()).unwrap();
     assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
 }
+
+/// A timer on its own worker: sends a tick every `every` until it gets a
+/// message. The cases below measure a pause in its ticks instead of sleeping.
+fn ticker(yard: &Yard<String>, every: std::time::Duration) -> std::sync::mpsc::Receiver<()> {
+    let (tick_tx, ticks) = channel();
+    yard.spawn("ticker", move |w| loop {
+        if w.recv_timeout(every)?.is_some() {
+            return Ok(());
+        }
+        if tick_tx.send(()).is_err() {
+            return Ok(());
+        }
+    })
+    .unwrap();
+    ticks
+}
+
+fn ticks(rx: &std::sync::mpsc::Receiver<()>, n: usize) {
+    for _ in 0..n {
+        next(rx);
+    }
+}
+
+/// A paced worker loses the time it spent paused, however the pause came
+/// (asked for by the manager, or taken on the message "pause"): after the
+/// resume it goes on at its pace from where it stopped and never catches
+/// up. Beside an unpaused twin it ends about as many items behind as fit in
+/// the pause; one that caught up would end level with it.
+pub fn a_paced_worker_never_catches_up_after_a_pause() {
+    const ITEM_MS: f64 = 10.0;
+    const PAUSE_TICKS: usize = 30; // at least 300 ms: 30 items' time
+    for by_itself in [false, true] {
+        let yard = Yard::<String>::new();
+        let ticks_rx = ticker(&yard, std::time::Duration::from_millis(10));
+        let spec = format!(r#"{{"kind":"data-processor","item_ms":{ITEM_MS}}}"#);
+        spawn(&yard, "steady", &spec);
+        spawn(&yard, "paused", &spec);
+        ticks(&ticks_rx, 3);
+        if by_itself {
+            yard.send("paused", "pause".into()).unwrap();
+        } else {
+            yard.pause("paused").unwrap();
+        }
+        reach(&yard, "paused", WorkerState::Paused);
+        let frozen = yard.worker("paused").unwrap().tasks_completed;
+        ticks(&ticks_rx, PAUSE_TICKS);
+        yard.resume("paused").unwrap();
+        ticks(&ticks_rx, PAUSE_TICKS);
+        let report = yard.broadcast("shutdown".into());
+        assert_eq!(report.recipients.len(), 3);
+        for id in ["steady", "paused", "ticker"] {
+            assert_eq!(yard.join(id, LONG).unwrap(), WorkerState::Stopped, "{id}");
+        }
+        let steady = yard.worker("steady").unwrap().tasks_completed;
+        let paused = yard.worker("paused").unwrap().tasks_completed;
+        assert!(
+            paused > frozen,
+            "by_itself {by_itself}: it went on after the resume ({frozen} then {paused})"
+        );
+        let behind = steady.saturating_sub(paused);
+        assert!(
+            behind >= PAUSE_TICKS as u64 / 2,
+            "by_itself {by_itself}: {paused} items against its twin's {steady}: \
+             only {behind} behind after a pause of {PAUSE_TICKS} items' time (it caught up)"
+        );
+    }
+}

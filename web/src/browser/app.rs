@@ -10,8 +10,8 @@ use yew::prelude::*;
 
 use super::commands;
 use super::components::{
-    BroadcastForm, Chart, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
-    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SpawnForm, Timeline, WorkersTable,
+    BroadcastForm, Chart, CodePanel, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
+    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SpawnForm, Speedup, Timeline, WorkersTable,
 };
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
 use super::renders;
@@ -310,14 +310,20 @@ pub fn app() -> Html {
                         pool={store.pool} feedback={Shared::from(&store.feedback)} {on_row} />
                     <section class="panel wide" aria-labelledby="timeline-title">
                         <h2 id="timeline-title">{ "Timeline" }</h2>
-                        <p class="hint" id="timeline-hint">{ "One lane per worker, coloured by state and named in words beside it; the last 20 seconds scroll by (20 s divided by the speed: 2 s at 10x), and once every worker has stopped it holds still at the end. Ticks mark messages, broadcasts, pauses and failures; a dashed line marks the moment picked in the narration." }</p>
+                        <p class="hint" id="timeline-hint">{ "One lane per worker, coloured by state and named in words beside it; while a worker runs, a texture says what it does (none: computing). From 1x up the window holds 20 s of script time (2 s of real time at 10x); in slow motion it holds 20 s of real time, so slow motion magnifies. Once every worker has stopped it holds still at the end. Ticks mark messages, broadcasts, pauses and failures; a dashed line marks the moment picked in the narration." }</p>
                         <Timeline history={Shared::from(&store.history)} end_ms={store.history.end_ms(&store.snapshot)}
                             now_ms={store.snapshot.at_ms} speed={store.speed} marker={store.marker} reduced_motion={*reduced_motion} />
                     </section>
+                    if let Some(scenario) = store.scenario.clone() {
+                        <CodePanel {scenario} snapshot={Shared::from(&store.snapshot)} />
+                    }
                     <section class="panel wide" aria-labelledby="chart-title">
                         <h2 id="chart-title">{ "Throughput" }</h2>
-                        <Chart history={Shared::from(&store.history)} now_ms={store.snapshot.at_ms} />
+                        <Chart history={Shared::from(&store.history)} now_ms={store.snapshot.at_ms} speed={store.speed} />
                     </section>
+                    if store.scenario.as_ref().is_some_and(|s| s.id == "speedup") {
+                        <Speedup history={Shared::from(&store.history)} />
+                    }
                     { super::components::feedback_view(store.feedback(&Place::Refresh)) }
                 </main>
             }

@@ -56,6 +56,15 @@ extern "C" {
     /// Resolves to the worker's final state, or `null` after `timeout_ms`.
     #[wasm_bindgen(method)]
     pub fn join(this: &Threadyard, id: &str, timeout_ms: f64) -> Promise;
+    /// Resolves to `state` once the worker is in it, or `null` after
+    /// `timeout_ms`.
+    #[wasm_bindgen(method, catch, js_name = waitForState)]
+    pub fn wait_for_state(
+        this: &Threadyard,
+        id: &str,
+        state: &str,
+        timeout_ms: f64,
+    ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch)]
     pub fn pause(this: &Threadyard, id: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]

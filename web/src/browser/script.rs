@@ -13,8 +13,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::connection::{message, read, Dispatcher, Yard};
-use crate::clock::{Cue, Status};
-use crate::model::{CommandView, Report, ScenarioView, Snapshot};
+use crate::clock::{Anchor, Cue, Status};
+use crate::model::{BroadcastView, CommandView, Report, ScenarioView, Snapshot};
 use crate::narration::LineKind;
 use crate::state::Action;
 
@@ -32,6 +32,9 @@ struct Inner {
     timer: Option<Timeout>,
 }
 
+/// Added to a wait for a state, in real milliseconds.
+const WAIT_GRACE_MS: f64 = 30_000.0;
+
 fn wall() -> f64 {
     js_sys::Date::now()
 }
@@ -47,6 +50,17 @@ impl Inner {
             .ok()
             .and_then(|s| read::<Snapshot>(s).ok())
             .map_or(0.0, |s| s.at_ms)
+    }
+
+    /// Tells the page how script time and manager time line up now.
+    fn anchor(&self) {
+        let anchor = Anchor {
+            manager_ms: self.yard_ms(),
+            script_ms: self.cue.now_ms(wall()),
+            rate: self.cue.rate(),
+        };
+        self.dispatch
+            .dispatch(Action::ScriptClock(self.generation, anchor));
     }
 
     fn say(&self, kind: LineKind, text: String) {
@@ -74,6 +88,7 @@ impl Script {
             cue: Cue::new(steps, wall(), speed),
             timer: None,
         })));
+        script.0.borrow().anchor();
         script.schedule();
         script
     }
@@ -84,6 +99,7 @@ impl Script {
 
     pub fn set_speed(&self, speed: f64) {
         self.0.borrow_mut().cue.set_speed(wall(), speed);
+        self.0.borrow().anchor();
         self.schedule();
     }
 
@@ -91,6 +107,7 @@ impl Script {
     /// or lets it go again.
     pub fn set_held(&self, held: bool) {
         if self.0.borrow_mut().cue.set_held(wall(), held) {
+            self.0.borrow().anchor();
             self.schedule();
         }
     }
@@ -98,6 +115,7 @@ impl Script {
     /// Runs the next step now: the script's clock jumps to its time.
     pub fn step(&self) {
         if self.0.borrow_mut().cue.jump_to_next(wall()) {
+            self.0.borrow().anchor();
             self.run_due();
         }
     }
@@ -182,10 +200,42 @@ impl Script {
                 yard.0.resume(worker).err().map(problem);
             }
             CommandView::Broadcast { message } => {
-                yard.0
-                    .broadcast(&JsValue::from_str(message))
-                    .err()
-                    .map(problem);
+                match yard.0.broadcast(&JsValue::from_str(message)) {
+                    Ok(report) => {
+                        if let Ok(report) = read::<BroadcastView>(report) {
+                            let (kind, text) = crate::narration::broadcast_report(&report);
+                            inner.say(kind, text);
+                        }
+                    }
+                    Err(e) => problem(e),
+                }
+            }
+            CommandView::WaitFor {
+                worker,
+                state,
+                timeout_ms,
+            } => {
+                // An event, not a time: a loaded machine gets a grace.
+                let real_ms = timeout_ms / inner.cue.speed() + WAIT_GRACE_MS;
+                let wait = match yard.0.wait_for_state(worker, state.name(), real_ms) {
+                    Ok(wait) => wait,
+                    Err(e) => {
+                        problem(e);
+                        return None;
+                    }
+                };
+                let (me, worker, state) = (self.clone(), worker.clone(), *state);
+                return Some(Box::pin(async move {
+                    let reached = JsFuture::from(wait)
+                        .await
+                        .is_ok_and(|s| s.as_string().as_deref() == Some(state.name()));
+                    if !reached {
+                        me.0.borrow().say(
+                            LineKind::Problem,
+                            format!("{worker} did not become {state} within the wait."),
+                        );
+                    }
+                }));
             }
             CommandView::WaitAll { timeout_ms } => {
                 let real_ms = timeout_ms / inner.cue.speed();
@@ -193,23 +243,14 @@ impl Script {
                 let me = self.clone();
                 return Some(Box::pin(async move {
                     let deadline = wall() + real_ms;
-                    let mut late = Vec::new();
+                    let mut ends = Vec::new();
                     for id in ids {
                         let left = (deadline - wall()).max(0.0);
                         let end = JsFuture::from(yard.0.join(&id, left)).await;
-                        if !end.is_ok_and(|state| state.is_string()) {
-                            late.push(id);
-                        }
+                        ends.push((id, end.ok().and_then(|state| state.as_string())));
                     }
-                    let inner = me.0.borrow();
-                    if late.is_empty() {
-                        inner.say(LineKind::Event, "Every worker finished by itself.".into());
-                    } else {
-                        inner.say(
-                            LineKind::Problem,
-                            format!("Still running when the wait ended: {}.", late.join(", ")),
-                        );
-                    }
+                    let (kind, text) = crate::narration::ends(&ends);
+                    me.0.borrow().say(kind, text);
                 }));
             }
             CommandView::Shutdown { timeout_ms } => {

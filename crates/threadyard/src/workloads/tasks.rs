@@ -58,6 +58,24 @@ fn wait_obeying<T: AsRef<str> + Send + 'static>(
     }
 }
 
+/// Waits `length` of unpaused time, obeying any message that comes: `None`
+/// when the time is up, else whether the message was `"shutdown"`.
+fn make<T: AsRef<str> + Send + 'static>(
+    w: &Worker<T>,
+    length: Duration,
+) -> Result<Option<bool>, StopRequested> {
+    let mut due = Due::after(w, length);
+    loop {
+        let left = due.left(w);
+        if left.is_zero() {
+            return Ok(None);
+        }
+        if let Some(finish) = wait_obeying(w, left)? {
+            return Ok(Some(finish));
+        }
+    }
+}
+
 /// Obeys every message already waiting without blocking; true on
 /// `"shutdown"`. For workloads that look at their mailbox between items.
 fn drain<T: AsRef<str> + Send + 'static>(w: &Worker<T>) -> Result<bool, StopRequested> {
@@ -69,11 +87,43 @@ fn drain<T: AsRef<str> + Send + 'static>(w: &Worker<T>) -> Result<bool, StopRequ
     Ok(false)
 }
 
+/// A deadline that stands still while its worker is paused: after any
+/// pause (asked for by the manager or taken by the worker itself) the
+/// worker goes on from where it stopped, with as much of its item left as
+/// it had, instead of catching up on the time it spent paused.
+struct Due {
+    at: Instant,
+    paused: Duration,
+}
+
+impl Due {
+    fn after<T: Send + 'static>(w: &Worker<T>, length: Duration) -> Self {
+        Self {
+            at: Instant::now() + length,
+            paused: w.time_paused(),
+        }
+    }
+
+    /// Moves the deadline on by the time paused since the last look.
+    fn follow<T: Send + 'static>(&mut self, w: &Worker<T>) -> Instant {
+        let paused = w.time_paused();
+        self.at += paused.saturating_sub(self.paused);
+        self.paused = paused;
+        self.at
+    }
+
+    /// Time left, pauses taken out.
+    fn left<T: Send + 'static>(&mut self, w: &Worker<T>) -> Duration {
+        self.follow(w).saturating_duration_since(Instant::now())
+    }
+}
+
 /// The loop of the paced workloads: `tick` every `every` (at the pace's
 /// speed), scheduled against deadlines so a slow wakeup does not make the
 /// worker fall behind; between ticks it reads messages, obeys the seed's
-/// two, and hands the others to `other`. After a pause, or when the speed
-/// changes, the schedule starts afresh instead of catching up.
+/// two, and hands the others to `other`. Time paused does not count: after
+/// any pause the worker goes on from where it stopped, never catching up.
+/// When the speed changes, the schedule starts afresh.
 fn paced<T: AsRef<str> + Send + 'static>(
     w: &Worker<T>,
     every: Duration,
@@ -82,24 +132,32 @@ fn paced<T: AsRef<str> + Send + 'static>(
     mut tick: impl FnMut(&Worker<T>),
 ) -> Result<(), TaskError> {
     let mut speed = pace.speed();
-    let mut due = Instant::now() + pace.scale(every);
+    let mut due = Due::after(w, pace.scale(every));
     loop {
         w.pause_point()?;
-        let wait = due.saturating_duration_since(Instant::now());
-        let Some(message) = w.recv_timeout(wait)? else {
+        let wait = due.left(w);
+        let message = w.recv_timeout(wait)?;
+        // A pause inside the receive moves the deadline on too.
+        let left = due.left(w);
+        let Some(message) = message else {
+            if !left.is_zero() {
+                // Woken early by a resume: the item is not done yet.
+                continue;
+            }
             tick(w);
             let now_speed = pace.speed();
             if now_speed == speed {
-                due += pace.scale(every);
+                due.at += pace.scale(every);
             } else {
                 speed = now_speed;
-                due = Instant::now() + pace.scale(every);
+                due = Due::after(w, pace.scale(every));
             }
             continue;
         };
         match control(w, &message)? {
             Control::Finish => return Ok(()),
-            Control::Resumed => due = Instant::now() + pace.scale(every),
+            // The pause it took is taken out at the next look.
+            Control::Resumed => {}
             Control::Other => other(w, &message),
         }
     }
@@ -185,8 +243,8 @@ where
     }
 }
 
-/// Items of `item` done in one piece: the thread sleeps through each one, as
-/// it would in a blocking call, with a pause point only between items. So a
+/// Items of `item` done in one piece: the thread sleeps through each one in a
+/// blocking call ([`Worker::sleep`]), with a pause point only between items. So a
 /// pause request waits (Pause requested) until the item ends.
 pub fn batch<T>(
     item: Duration,
@@ -197,7 +255,7 @@ where
 {
     move |w| loop {
         w.pause_point()?;
-        std::thread::sleep(pace.scale(item));
+        w.sleep(pace.scale(item));
         w.task_done();
         if drain(w)? {
             return Ok(());
@@ -231,8 +289,9 @@ where
             let message = match pending.take() {
                 Some(message) => message,
                 None => {
-                    // Making the item: a wait that still hears control messages.
-                    match wait_obeying(w, pace.scale(item))? {
+                    // Making the item: a wait that still hears control
+                    // messages, and that a pause does not shorten.
+                    match make(w, pace.scale(item))? {
                         Some(true) => return Ok(()),
                         Some(false) => continue,
                         None => {}
@@ -281,17 +340,18 @@ where
     }
 }
 
-/// Works (sleeps) for `length`, with a pause point every few milliseconds.
+/// Works (sleeps in a blocking call) for `length`, with a pause point every
+/// few milliseconds; time paused does not count as work done.
 fn work<T: Send + 'static>(w: &Worker<T>, length: Duration) -> Result<(), StopRequested> {
     const SLICE: Duration = Duration::from_millis(5);
-    let end = Instant::now() + length;
+    let mut end = Due::after(w, length);
     loop {
         w.pause_point()?;
-        let left = end.saturating_duration_since(Instant::now());
+        let left = end.left(w);
         if left.is_zero() {
             return Ok(());
         }
-        std::thread::sleep(left.min(SLICE));
+        w.sleep(left.min(SLICE));
     }
 }
 

@@ -13,12 +13,13 @@ const HEIGHT: f64 = 140.0;
 pub struct ChartProps {
     pub history: Shared<History>,
     pub now_ms: f64,
+    pub speed: f64,
 }
 
 #[function_component(Chart)]
 pub fn chart(props: &ChartProps) -> Html {
     renders::count("Chart");
-    let points = props.history.throughput();
+    let points = props.history.throughput(props.speed);
     let now = props.now_ms;
     let peak = points.iter().map(|p| p.1).fold(1.0_f64, f64::max);
     let path: Vec<String> = points
@@ -32,9 +33,9 @@ pub fn chart(props: &ChartProps) -> Html {
     let latest = points.last().map_or(0.0, |p| p.1);
     html! {
         <div class="chart" data-testid="throughput">
-            <p>{ format!("{latest:.0} tasks/s now; peak {peak:.0} tasks/s in view") }</p>
+            <p>{ format!("{latest:.0} tasks per second of script time now; peak {peak:.0} in view") }</p>
             <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label="Total tasks per second over the last 20 seconds">
-                <polyline points={path.join(" ")} fill="none" stroke="#1971c2" stroke-width="2" />
+                <polyline points={path.join(" ")} fill="none" stroke="#0072B2" stroke-width="2" />
             </svg>
         </div>
     }

@@ -179,7 +179,7 @@ pub fn broadcast_form(props: &BroadcastProps) -> Html {
     html! {
         <form class="panel" novalidate=true onsubmit={on_submit} aria-labelledby="broadcast-title">
             <h2 id="broadcast-title">{ "Broadcast" }</h2>
-            <p class="hint">{ "One copy into every live mailbox at once, with a report per worker." }</p>
+            <p class="hint">{ "One copy into each live mailbox in turn, during the call, with a report per worker." }</p>
             { text_row("broadcast-text", "Message", &text, on_text) }
             <button type="submit" data-testid="broadcast-button">{ "Broadcast" }</button>
             { feedback::view(props.feedback.as_ref()) }
@@ -215,7 +215,7 @@ pub fn shutdown_form(props: &ShutdownProps) -> Html {
     html! {
         <form class="panel" novalidate=true onsubmit={on_submit} aria-labelledby="shutdown-title">
             <h2 id="shutdown-title">{ "Shut down" }</h2>
-            <p class="hint">{ "Stops every worker at once and waits for all of them within one deadline; paused and waiting workers wake immediately." }</p>
+            <p class="hint">{ "Asks every worker to stop, in one pass, and waits for all of them under one deadline. Paused and waiting workers are woken; a busy one stops at its next pause point, or is reported as not stopping in time." }</p>
             <div class="row">
                 <label for="shutdown-deadline">{ "Deadline (ms)" }</label>
                 <input id="shutdown-deadline" data-testid="shutdown-deadline" type="number" min="0" max={MAX_DEADLINE_MS.to_string()} value={(*deadline).clone()} oninput={on_deadline} />

@@ -3,6 +3,7 @@
 //! change is not rendered again. None reaches the manager or the app.
 
 mod chart;
+mod code;
 mod feedback;
 mod forms;
 mod header;
@@ -10,16 +11,19 @@ mod narration;
 mod reading;
 mod scenario;
 mod shared;
+mod speedup;
 mod table;
 mod timeline;
 
 pub use chart::Chart;
+pub use code::CodePanel;
 pub use forms::{BroadcastForm, MessageForm, ShutdownForm, SpawnForm};
 pub use header::Header;
 pub use narration::NarrationPanel;
 pub use reading::{Learn, SeedNotes};
 pub use scenario::{ScenarioActions, ScenarioPanel};
 pub use shared::Shared;
+pub use speedup::Speedup;
 pub use table::WorkersTable;
 pub use timeline::Timeline;
 

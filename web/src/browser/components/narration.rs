@@ -104,7 +104,7 @@ pub fn narration_panel(props: &NarrationProps) -> Html {
                         <li class={classes!(line.kind.class(), marked.then_some("marked"))} {onclick} {onkeydown}
                             tabindex={if i == tab_stop { "0" } else { "-1" }} aria-current={marked.then_some("true")}
                             title="Show this moment on the timeline">
-                            <time>{ format!("{:>6.2} s", at / 1e3) }</time>{ " " }{ line.text.clone() }
+                            <time title={format!("{:.2} s real", at / 1e3)}>{ props.narrator.when(at) }</time>{ " " }{ line.text.clone() }
                         </li>
                     }
                 }) }

@@ -20,13 +20,13 @@ pub fn learn(props: &PageProps) -> Html {
 
             <section id="learn-pause-points">
                 <h3>{ "Pause points" }</h3>
-                <p>{ "A thread cannot be frozen safely from outside: it might hold a lock or be halfway through an update. So pausing is cooperative. The manager only asks (the worker turns " }<em>{ "pause requested" }</em>{ ", orange); the worker pauses at its next " }<em>{ "pause point" }</em>{ ", a call it makes between pieces of work (blue). While paused its thread sleeps on a condition variable: it uses no CPU and does not wake up to check. Resume is one state change and one wakeup." }</p>
+                <p>{ "A thread cannot be frozen safely from outside: it might hold a lock or be halfway through an update. So pausing is cooperative. (Only the pause: the threads themselves are still scheduled preemptively by the operating system, which can interrupt any of them between any two instructions.) The manager only asks (the worker turns " }<em>{ "pause requested" }</em>{ ", orange); the worker pauses at its next " }<em>{ "pause point" }</em>{ ", a call it makes between pieces of work (blue). While paused its thread sleeps on a condition variable (an atomic wait in a Web Worker): it uses no CPU and does not wake up to check. Resume is one state change and one wakeup, and the worker goes on from where it stopped: the ready-made workloads do not count time paused as work done, so they never rush to catch up." }</p>
                 <p>{ "A pause point costs one atomic load when no pause is asked for, so workers can have many. A worker whose work has none for a while keeps the request waiting: the \"Pause points\" scenario shows it." }</p>
             </section>
 
             <section id="learn-mailboxes">
                 <h3>{ "Mailboxes and back-pressure" }</h3>
-                <p>{ "Each worker has its own bounded mailbox. Messages arrive in the order each sender sent them. A full mailbox never drops a message silently: a send fails and hands the message back, or waits for room (" }<code>{ "send_timeout" }</code>{ "). That waiting is back-pressure: a fast producer slows to the pace of its consumer instead of piling up memory. Control (pause, resume, stop) never travels through a mailbox, so a full one cannot delay it." }</p>
+                <p>{ "Each worker has its own bounded mailbox. Messages arrive in the order each sender sent them. A full mailbox never drops a message silently: a send fails and hands the message back, or waits for room (" }<code>{ "send_timeout" }</code>{ "). That waiting is back-pressure: a fast producer slows to the pace of its consumer instead of piling up memory. The manager's control (pause, resume, stop) never travels through a mailbox, so a full one cannot delay it; the seed's \"pause\" and \"shutdown\" are ordinary messages, which queue like any other." }</p>
             </section>
 
             <section id="learn-broadcast">
@@ -36,7 +36,7 @@ pub fn learn(props: &PageProps) -> Html {
 
             <section id="learn-supervision">
                 <h3>{ "Supervision" }</h3>
-                <p>{ "A task that panics or returns an error fails only its own worker: the panic is caught at the worker's edge and its message kept. A restart policy can run the task again, a limited number of times within a window; past that the worker stays Failed. The other workers never notice." }</p>
+                <p>{ "A task that panics or returns an error fails only its own worker: the panic is caught at the worker's edge and its message kept. A restart policy can run the task again, a limited number of times within a window; past that the worker stays Failed. The other workers never notice. That is threadyard's doing, not a property of threads: in C++ an uncaught exception in any thread ends the whole process, and a panic in a plain Rust thread ends that thread silently unless someone joins it." }</p>
             </section>
 
             <section id="learn-shutdown">
@@ -46,7 +46,7 @@ pub fn learn(props: &PageProps) -> Html {
 
             <section id="learn-trace">
                 <h3>{ "Reading the timeline, and the trace" }</h3>
-                <p>{ "The timeline has one lane per worker, coloured by state; ticks mark messages read, broadcasts, pauses and failures. \"Export trace\" saves the whole run as Chrome Trace Event JSON: open " }<a href="https://ui.perfetto.dev" target="_blank" rel="noopener">{ "ui.perfetto.dev" }</a>{ " (or chrome://tracing) and load the file to see one track per worker, each state a slice, messages as instants, and arrows from a worker to the worker it messaged. In a terminal, " }<code>{ "threadyard seed --trace seed.json" }</code>{ " writes the same file." }</p>
+                <p>{ "The timeline has one lane per worker, coloured by state; while a worker runs, a texture says what it does (none: computing; stripes: waiting for a message; crosses: waiting for room in a full mailbox; dots: sleeping in a blocking call), sampled at each refresh; ticks mark messages read, broadcasts, pauses and failures. \"Export trace\" saves the whole run as Chrome Trace Event JSON: open " }<a href="https://ui.perfetto.dev" target="_blank" rel="noopener">{ "ui.perfetto.dev" }</a>{ " (or chrome://tracing) and load the file to see one track per worker, each state a slice, messages as instants, and arrows from a worker to the worker it messaged. In a terminal, " }<code>{ "threadyard seed --trace seed.json" }</code>{ " writes the same file." }</p>
             </section>
         </article>
     }
@@ -63,12 +63,12 @@ const SEED: [(&str, &str, &str); 7] = [
     (
         "A monitor that polls once a second",
         "Broadcasts wait in a queue for the monitor's next turn, one per second; finished threads are noticed up to a second late; a paused worker wakes every second to check its state.",
-        "No monitor thread. A broadcast goes into every mailbox during the call; each worker publishes its own start, end and failure when they happen; paused workers sleep until they are resumed or stopped (the wakeups count stays flat).",
+        "No monitor thread. A broadcast goes into every mailbox during the call; each worker publishes its own start, end and failure when they happen; paused workers sleep until they are resumed or stopped (their wakeups count, in the snapshot that \"Export snapshot\" saves, stays flat).",
     ),
     (
         "CPU time never measured",
         "cpu_time is declared and stays 0.0 for every worker.",
-        "Each worker's thread CPU time (natively, from the OS clock of that thread), plus busy, paused and blocked times and the counts of tasks, errors, restarts and pauses.",
+        "Each worker's thread CPU time (natively, from the OS clock of that thread), plus busy time (time computing, measured the same way in the browser), paused and blocked times and the counts of tasks, errors, restarts and pauses.",
     ),
     (
         "A logger never defined",
@@ -78,7 +78,7 @@ const SEED: [(&str, &str, &str); 7] = [
     (
         "Shutdown splits its timeout",
         "join(timeout / len(threads)) one thread after another: a slow first thread uses its slice while the others wait, paused workers are only noticed at their next one-second check, and the result is a log line, not an answer. Measured here: 806 ms for 100 workers, the paused ones reported as not terminated.",
-        "One deadline for all: every worker is asked to stop and woken at once, then awaited together. A report says who stopped cleanly, who failed, who did not stop in time, and how many messages were never read. 1,000 workers stop in 25 to 50 ms on a 2-core machine (see BENCHMARKS.md).",
+        "One deadline for all: every worker is asked to stop in one pass (the paused and waiting ones are woken), then all are awaited together. A report says who stopped cleanly, who failed, who did not stop in time, and how many messages were never read. 1,000 workers stop in 25 to 50 ms on a 2-core machine (see BENCHMARKS.md).",
     ),
     (
         "Cleanup throws away queue and history",

@@ -119,7 +119,7 @@ pub fn scenario_panel(props: &ScenarioProps) -> Html {
             { scenario.map(|s| html! {
                 <>
                     <p class="teaches" data-testid="scenario-teaches">{ s.teaches.clone() }</p>
-                    <p class="hint">{ format!("Look for: {}", s.look_for) }</p>
+                    <p class="hint" data-testid="scenario-look-for">{ format!("Look for: {}", s.look_for) }</p>
                 </>
             }).unwrap_or_default() }
             <div class="row">

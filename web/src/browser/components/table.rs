@@ -10,7 +10,7 @@ use super::shared::Shared;
 use crate::browser::renders;
 use crate::history::History;
 use crate::input::RowAction;
-use crate::model::{Snapshot, WorkerState, WorkerView};
+use crate::model::{Activity, Snapshot, WorkerState, WorkerView};
 use crate::state::{Feedback, Place};
 
 #[derive(Properties, PartialEq)]
@@ -32,7 +32,7 @@ pub fn workers_table(props: &TableProps) -> Html {
     html! {
         <section class="panel wide" aria-labelledby="workers-title">
             <h2 id="workers-title">{ format!("Workers ({} running on {} threads)", snapshot.live_threads, props.pool) }</h2>
-            <p class="hint">{ "Pause only asks: a worker pauses at its next pause point (\"pause requested\" shows how long it has kept going). Busy time leaves out time paused or waiting for messages." }</p>
+            <p class="hint">{ "Pause only asks: a worker pauses at its next pause point (\"pause requested\" shows how long it has kept going). \"Doing\" says what a running worker does: computing, or waiting (for a message, for room in a full mailbox, in a blocking call). Busy time is time computing; a thread ready to compute but waiting for a free core counts too, since the program cannot see that." }</p>
             if workers.is_empty() {
                 <p class="empty">{ "No workers yet: spawn some above." }</p>
             } else {
@@ -42,6 +42,7 @@ pub fn workers_table(props: &TableProps) -> Html {
                         <th scope="col">{ "Worker" }</th>
                         <th scope="col">{ "State" }</th>
                         <th scope="col">{ "Actions" }</th>
+                        <th scope="col">{ "Doing" }</th>
                         <th scope="col" class="num">{ "Tasks" }</th>
                         <th scope="col" class="num">{ "Tasks/s" }</th>
                         <th scope="col" class="num">{ "Busy ms" }</th>
@@ -76,6 +77,9 @@ pub fn workers_table(props: &TableProps) -> Html {
 pub struct RowView {
     id: String,
     state: WorkerState,
+    /// Only while its task runs (Running, or asked to pause and not there
+    /// yet): a paused or finished worker does nothing.
+    activity: Option<Activity>,
     tasks: u64,
     rate: String,
     busy: String,
@@ -92,6 +96,8 @@ impl RowView {
         Self {
             id: w.id.clone(),
             state: w.state,
+            activity: matches!(w.state, WorkerState::Running | WorkerState::PauseRequested)
+                .then_some(w.activity),
             tasks: w.tasks_completed,
             rate,
             busy: format!("{:.0}", w.busy_ms),
@@ -146,6 +152,13 @@ pub fn worker_row(props: &RowProps) -> Html {
                     { button(RowAction::Stop, "stop-button", "Stop") }
                 }
             </td>
+            <td data-testid="worker-activity">
+                if let Some(activity) = w.activity {
+                    <span class={classes!("activity", activity.name())}>{ activity.words() }</span>
+                } else {
+                    { "–" }
+                }
+            </td>
             <td class="num" data-testid="worker-tasks">{ w.tasks }</td>
             <td class="num">{ w.rate.clone() }</td>
             <td class="num">{ w.busy.clone() }</td>
@@ -156,7 +169,7 @@ pub fn worker_row(props: &RowProps) -> Html {
             <td class="num">{ w.pending.clone() }</td>
         </tr>
         if props.error.is_some() {
-            <tr class="row-error"><td colspan="11">{ feedback::view(props.error.as_ref()) }</td></tr>
+            <tr class="row-error"><td colspan="12">{ feedback::view(props.error.as_ref()) }</td></tr>
         }
         </tbody>
     }

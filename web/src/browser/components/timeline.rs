@@ -14,7 +14,7 @@ use yew::prelude::*;
 use super::shared::Shared;
 use crate::browser::renders;
 use crate::history::{window_ms, History, Lane, Mark, MarkKind, RETAIN_MS};
-use crate::model::WorkerState;
+use crate::model::{Activity, WorkerState};
 
 /// The drawing's width until the page is measured (then one unit is one
 /// CSS pixel, so labels stay readable from a phone's width up).
@@ -28,32 +28,74 @@ const LABEL: f64 = 160.0;
 const OPEN_MS: f64 = RETAIN_MS * 10.0;
 
 fn colour(state: WorkerState) -> &'static str {
-    match state {
-        WorkerState::Running => "#2f9e44",
-        WorkerState::PauseRequested => "#f08c00",
-        WorkerState::Paused => "#1971c2",
-        WorkerState::Stopping => "#9c36b5",
-        WorkerState::Stopped => "#868e96",
-        WorkerState::Failed => "#e03131",
-        WorkerState::Created => "#ced4da",
+    crate::palette::state(state)
+}
+
+/// The texture drawn over a running lane for what the worker does; none
+/// while it computes, so solid colour means on (or ready for) a CPU.
+/// `set` names the pattern set: the lanes' (scaled) or the legend's.
+fn texture(activity: Activity, set: &str) -> Option<String> {
+    (activity != Activity::Computing).then(|| format!("url(#tex-{}{set})", activity.name()))
+}
+
+/// The patterns behind [`texture`]: white strokes over the lane's colour.
+/// The lanes are drawn in milliseconds and scaled by `k` pixels per
+/// millisecond, so the patterns are scaled back to stay a few pixels wide.
+fn patterns(k: f64, set: &str) -> Html {
+    let unscale = format!("scale({:.6} 1)", 1.0 / k);
+    let rotated = format!("{unscale} rotate(45)");
+    html! {
+        <>
+            <pattern id={format!("tex-waiting-for-message{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={rotated}>
+                <rect width="3" height="6" fill="#fff" fill-opacity="0.55" />
+            </pattern>
+            <pattern id={format!("tex-waiting-for-room{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale.clone()}>
+                <path d="M0 0L6 6M6 0L0 6" stroke="#fff" stroke-opacity="0.8" stroke-width="1.5" />
+            </pattern>
+            <pattern id={format!("tex-sleeping{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale.clone()}>
+                <circle cx="3" cy="3" r="1.6" fill="#fff" fill-opacity="0.8" />
+            </pattern>
+            <pattern id={format!("tex-waiting-for-lock{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale.clone()}>
+                <rect y="2" width="6" height="2" fill="#fff" fill-opacity="0.7" />
+            </pattern>
+        </>
     }
 }
 
-fn mark_colour(kind: MarkKind) -> &'static str {
+/// A tick's colour and dash: told apart by both, not by hue alone.
+fn mark_style(kind: MarkKind) -> (&'static str, &'static str) {
     match kind {
-        MarkKind::Message => "#495057",
-        MarkKind::Broadcast => "#e8590c",
-        MarkKind::Pause => "#1864ab",
-        MarkKind::Failure => "#c92a2a",
+        MarkKind::Message => ("#222222", "none"),
+        MarkKind::Broadcast => ("#CC79A7", "4 2"),
+        MarkKind::Pause => ("#56B4E9", "none"),
+        MarkKind::Failure => ("#A33A00", "2 2"),
     }
 }
+
+const MARKS: [(MarkKind, &str); 4] = [
+    (MarkKind::Message, "messages read"),
+    (MarkKind::Broadcast, "broadcast"),
+    (MarkKind::Pause, "pause requested or taken"),
+    (MarkKind::Failure, "failure or error"),
+];
 
 /// A vertical tick at `m`, in the lanes' time coordinates.
 fn tick(m: &Mark, top: f64, bottom: f64) -> Html {
     let x = m.at_ms.to_string();
+    let (colour, dash) = mark_style(m.kind);
     html! {
         <line x1={x.clone()} x2={x} y1={top.to_string()} y2={bottom.to_string()} vector-effect="non-scaling-stroke"
-              stroke={mark_colour(m.kind)} stroke-width="2"><title>{ m.label.clone() }</title></line>
+              stroke={colour} stroke-dasharray={dash} stroke-width="2"><title>{ m.label.clone() }</title></line>
+    }
+}
+
+/// The window's left edge, in script seconds (real beside, where they differ).
+fn axis(window_ms: f64, speed: f64) -> String {
+    let script = window_ms * speed / 1e3;
+    if (speed - 1.0).abs() < 1e-9 {
+        format!("−{script:.0} s")
+    } else {
+        format!("−{script:.1} s ({:.0} s real)", window_ms / 1e3)
     }
 }
 
@@ -129,6 +171,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
             <div class="scroll" tabindex="0" role="region" aria-label="Timeline lanes (scrolls sideways on a narrow screen)">
             <svg viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img" aria-labelledby="timeline-title" aria-describedby="timeline-hint">
                 <defs>
+                    { patterns(k, "") }
                     <clipPath id="timeline-plot"><rect x={LABEL.to_string()} y="0" width={(width - LABEL).to_string()} height={plot.to_string()} /></clipPath>
                 </defs>
                 { for lanes.iter().enumerate().map(|(i, lane)| html! {
@@ -148,7 +191,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                         }).unwrap_or_default() }
                     </g>
                 </g>
-                <text x={LABEL.to_string()} y={(height - 2.0).to_string()} class="axis">{ format!("−{:.0} s", window / 1e3) }</text>
+                <text x={LABEL.to_string()} y={(height - 2.0).to_string()} class="axis">{ axis(window, props.speed) }</text>
                 <text x={(width - 90.0).to_string()} y={(height - 2.0).to_string()} class="axis">
                     { if frozen { format!("end ({:.1} s)", now / 1e3) } else { "now".to_owned() } }
                 </text>
@@ -160,6 +203,31 @@ pub fn timeline(props: &TimelineProps) -> Html {
             <ul class="legend" aria-label="Colours of the states">
                 { for WorkerState::ALL.iter().skip(1).map(|s| html! {
                     <li><span class="swatch" style={format!("background:{}", colour(*s))}></span>{ s.name() }</li>
+                }) }
+            </ul>
+            <ul class="legend" data-testid="tick-legend" aria-label="Ticks on the lanes">
+                { for MARKS.iter().map(|(kind, words)| {
+                    let (colour, dash) = mark_style(*kind);
+                    html! {
+                        <li>
+                            <svg class="swatch" width="14" height="14" aria-hidden="true">
+                                <line x1="7" x2="7" y1="0" y2="14" stroke={colour} stroke-dasharray={dash} stroke-width="3" />
+                            </svg>
+                            { *words }
+                        </li>
+                    }
+                }) }
+            </ul>
+            <ul class="legend" data-testid="activity-legend" aria-label="Textures of a running lane: what the worker does">
+                { for Activity::ALL.iter().map(|a| html! {
+                    <li>
+                        <svg class="swatch" width="14" height="14" aria-hidden="true">
+                            <defs>{ patterns(1.0, &format!("-key-{}", a.name())) }</defs>
+                            <rect width="14" height="14" fill={colour(WorkerState::Running)} />
+                            { texture(*a, &format!("-key-{}", a.name())).map(|t| html! { <rect width="14" height="14" fill={t} /> }).unwrap_or_default() }
+                        </svg>
+                        { a.words() }
+                    </li>
                 }) }
             </ul>
         </div>
@@ -203,6 +271,14 @@ fn lane_view(props: &LaneProps) -> Html {
                     <rect x={s.from_ms.to_string()} y={(y + 3.0).to_string()} width={(to - s.from_ms).max(0.0).to_string()} height="16"
                           fill={colour(s.state)} data-state={s.state.name()}><title>{ s.state.name() }</title></rect>
                 }
+            }) }
+            { for lane.spans.iter().filter_map(|s| {
+                let fill = texture(s.activity, "")?;
+                let to = s.to_ms.unwrap_or(s.from_ms + OPEN_MS);
+                Some(html! {
+                    <rect x={s.from_ms.to_string()} y={(y + 3.0).to_string()} width={(to - s.from_ms).max(0.0).to_string()} height="16"
+                          fill={fill} data-activity={s.activity.name()}><title>{ s.activity.words() }</title></rect>
+                })
             }) }
             { for lane.marks.iter().map(|m| tick(m, y + 1.0, y + LANE - 1.0)) }
         </g>

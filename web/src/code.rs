@@ -1,0 +1,164 @@
+//! The code on screen: each ready-made workload's loop, cut from the core's
+//! own source at build time (`include_str!`), so what the page shows is
+//! what the threads run and cannot drift from it. Lines that are pause
+//! points are marked, and so is the line a worker waits at now.
+
+use crate::model::{Activity, WorkerState, WorkerView};
+
+const TASKS: &str = include_str!("../../crates/threadyard/src/workloads/tasks.rs");
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeLine {
+    pub number: usize,
+    pub text: &'static str,
+    /// A call where a pause (or a stop) requested of the worker is taken.
+    pub pause_point: bool,
+    /// The wait a worker doing this activity is in, on this line.
+    pub waits: Option<Activity>,
+}
+
+/// The source of the functions a workload's loop is made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub kind: String,
+    pub lines: Vec<CodeLine>,
+}
+
+/// The functions that make up the loop of workload `kind`.
+fn functions(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "data-processor" | "flaky" | "chatty" => &["fn paced<"],
+        "cpu-bound" => &["pub fn cpu_bound<"],
+        "batch" => &["pub fn batch<"],
+        "producer" => &["pub fn producer<"],
+        "consumer" => &["pub fn consumer<", "fn work<"],
+        _ => &[],
+    }
+}
+
+fn classify(number: usize, text: &'static str) -> CodeLine {
+    let waits = if text.contains("recv_timeout(") || text.contains(".recv()") {
+        Some(Activity::WaitingForMessage)
+    } else if text.contains("w.sleep(") {
+        Some(Activity::Sleeping)
+    } else if text.contains("send_to_timeout(") {
+        Some(Activity::WaitingForRoom)
+    } else {
+        None
+    };
+    let pause_point = text.contains("pause_point()")
+        || text.contains("pause_self()")
+        || waits == Some(Activity::WaitingForMessage)
+        // `control` pauses the worker itself on the message "pause".
+        || text.contains("control(w, &message)");
+    CodeLine {
+        number,
+        text,
+        pause_point,
+        waits,
+    }
+}
+
+/// Workload `kind`'s loop, as the core's source has it.
+pub fn listing(kind: &str) -> Option<Listing> {
+    let source: Vec<&'static str> = TASKS.lines().collect();
+    let mut lines = Vec::new();
+    for start in functions(kind) {
+        let first = source.iter().position(|l| l.starts_with(start))?;
+        let last = first + source[first..].iter().position(|l| *l == "}")?;
+        if !lines.is_empty() {
+            lines.push(classify(0, ""));
+        }
+        lines.extend((first..=last).map(|i| classify(i + 1, source[i])));
+    }
+    (!lines.is_empty()).then(|| Listing {
+        kind: kind.to_owned(),
+        lines,
+    })
+}
+
+/// The line of `listing` worker `w` is at, where its state and activity
+/// say so: the wait it is in (a paused worker inside a receive waits
+/// there), or the pause point it paused at. `None` while it computes: it
+/// is somewhere between these lines.
+pub fn line_of(listing: &Listing, w: &WorkerView) -> Option<usize> {
+    let at = |wanted: &dyn Fn(&CodeLine) -> bool| {
+        listing.lines.iter().find(|l| wanted(l)).map(|l| l.number)
+    };
+    match (w.state, w.activity) {
+        (WorkerState::Running | WorkerState::PauseRequested | WorkerState::Paused, activity)
+            if activity != Activity::Computing =>
+        {
+            at(&|l| l.waits == Some(activity))
+        }
+        (WorkerState::Paused, _) => at(&|l| l.text.contains("pause_point()")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workload_shows_its_real_loop_with_its_pause_points() {
+        for kind in [
+            "data-processor",
+            "cpu-bound",
+            "chatty",
+            "batch",
+            "producer",
+            "consumer",
+            "flaky",
+        ] {
+            let listing = listing(kind).unwrap_or_else(|| panic!("{kind} has no listing"));
+            assert!(listing.lines.len() >= 5, "{kind}");
+            assert!(listing.lines.iter().any(|l| l.pause_point), "{kind}");
+            assert!(
+                listing.lines.iter().all(|l| TASKS.contains(l.text)),
+                "cut from the real source"
+            );
+            assert_eq!(listing.lines.last().map(|l| l.text), Some("}"), "{kind}");
+        }
+        let batch = listing("batch").unwrap();
+        assert!(batch
+            .lines
+            .iter()
+            .any(|l| l.waits == Some(Activity::Sleeping) && !l.pause_point));
+        assert!(listing("juggler").is_none());
+    }
+
+    #[test]
+    fn a_waiting_worker_is_shown_at_the_line_it_waits_on() {
+        let batch = listing("batch").unwrap();
+        let mut w = WorkerView {
+            id: "batch".into(),
+            state: WorkerState::Running,
+            activity: Activity::Sleeping,
+            tasks_completed: 0,
+            busy_ms: 0.0,
+            paused_ms: 0.0,
+            pause_count: 0,
+            pause_pending_ms: None,
+            errors: 0,
+            restarts: 0,
+            mailbox: crate::model::MailboxView {
+                capacity: 16,
+                depth: 0,
+                high_water: 0,
+                sent: 0,
+                received: 0,
+            },
+            last_error: None,
+        };
+        let line = line_of(&batch, &w).unwrap();
+        let text = batch.lines.iter().find(|l| l.number == line).unwrap().text;
+        assert!(text.contains("w.sleep("), "{text}");
+        w.activity = Activity::Computing;
+        assert_eq!(line_of(&batch, &w), None, "computing: between the lines");
+        w.state = WorkerState::Paused;
+        let line = line_of(&batch, &w).unwrap();
+        let text = batch.lines.iter().find(|l| l.number == line).unwrap().text;
+        assert!(text.contains("pause_point()"), "{text}");
+    }
+}
