@@ -45,6 +45,7 @@ fn running_slot_and_changes(capacity: usize) -> (Arc<TestSlot>, Arc<Changes>) {
         threads,
         record_messages: false,
         shut_down: Arc::default(),
+        stepped: false,
     });
     assert!(slot.mark_started().is_ok());
     (Arc::new(slot), changes)

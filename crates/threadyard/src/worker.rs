@@ -5,10 +5,12 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::{SendError, StopRequested, TaskError};
+use crate::hub::Hub;
 use crate::id::WorkerId;
 use crate::slot::{Slot, Want};
 use crate::state::WorkerState;
-use crate::sync::{deadline_after, Weak};
+use crate::steps::Op;
+use crate::sync::{deadline_after, Arc, Weak};
 
 /// A worker's task: called on the worker's thread with its context; called
 /// again by a restart policy after a failure, hence `FnMut`.
@@ -51,11 +53,33 @@ pub(crate) trait Peers<T>: Send + Sync {
 pub struct Worker<T> {
     slot: Slot<T, Task<T>>,
     peers: Weak<dyn Peers<T>>,
+    /// The manager's shared cells, locks, waits and steps.
+    hub: Arc<Hub>,
 }
 
 impl<T> Worker<T> {
-    pub(crate) fn new(slot: Slot<T, Task<T>>, peers: Weak<dyn Peers<T>>) -> Self {
-        Self { slot, peers }
+    pub(crate) fn new(slot: Slot<T, Task<T>>, peers: Weak<dyn Peers<T>>, hub: Arc<Hub>) -> Self {
+        Self { slot, peers, hub }
+    }
+
+    /// The manager's hub, for the shared cells and locks.
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Says whether this worker has been asked to stop (for the hub's waits).
+    pub(crate) fn stopping(&self) -> bool {
+        self.slot.state() == WorkerState::Stopping
+    }
+
+    /// A scheduling point before `op`: a pause point, and in stepped mode
+    /// the place the worker is held until granted its step.
+    pub(crate) fn step(&self, op: Op) -> Result<(), StopRequested>
+    where
+        T: Send + 'static,
+    {
+        self.slot.wait_at(Want::PastPause, None)?;
+        self.hub.point(self.id(), op, &|| self.stopping())
     }
 
     /// The shared record, for the manager and the runner.
@@ -89,6 +113,9 @@ impl<T: Send + 'static> Worker<T> {
     #[cold]
     #[inline(never)]
     fn slow_pause_point(&self) -> Result<(), StopRequested> {
+        if self.slot.is_stepped() {
+            return self.step(Op::PausePoint);
+        }
         self.slot.wait_at(Want::PastPause, None).map(|_| ())
     }
 
@@ -107,7 +134,15 @@ impl<T: Send + 'static> Worker<T> {
 
     /// Waits for the next message. Also a pause point: a pause requested while
     /// waiting is acknowledged at once.
+    ///
+    /// In stepped mode it is a scheduling point; a worker granted it then
+    /// waits for a message as usual, and the run does not settle (no other
+    /// worker is granted a step) until one comes: receive messages already
+    /// sent, or use [`recv_timeout`](Self::recv_timeout).
     pub fn recv(&self) -> Result<T, StopRequested> {
+        if self.slot.is_stepped() {
+            self.step(Op::Receive)?;
+        }
         loop {
             if let Some(message) = self.slot.wait_at(Want::Message, None)? {
                 return Ok(message);
@@ -119,7 +154,15 @@ impl<T: Send + 'static> Worker<T> {
     /// none came. Also a pause point: a pause lasts until the resume (or
     /// stop) whatever the timeout, since a paused worker does not run its
     /// task; resumed after its time ran out, it returns `Ok(None)` at once.
+    ///
+    /// In stepped mode time does not pass between steps: after its step is
+    /// granted, a worker with an empty mailbox gets `Ok(None)` at once, so
+    /// a schedule replays the same way whatever the clock says.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
+        if self.slot.is_stepped() {
+            self.step(Op::Receive)?;
+            return Ok(self.slot.try_take());
+        }
         self.slot.wait_at(Want::Message, deadline_after(timeout))
     }
 
