@@ -325,61 +325,65 @@ impl Hub {
     ) -> Result<(), ShareError> {
         let resource = Resource::Lock(name.to_owned());
         let mut state = lock(&self.state);
-        let mut after = After::default();
         let result = loop {
             let holder = state.locks.get(name).cloned().flatten();
-            match holder {
-                None => {
-                    state.locks.insert(name.to_owned(), Some(who.clone()));
-                    self.access(who, name, AccessOp::Lock, None);
-                    break Ok(());
-                }
-                Some(holder) if &holder == who => {
-                    break Err(ShareError::AlreadyHeld {
-                        lock: name.to_owned(),
-                        worker: who.clone(),
-                    })
-                }
-                Some(holder) => {
-                    let edge = WaitEdge {
-                        worker: who.clone(),
-                        waits_for: holder.clone(),
-                        on: resource.clone(),
-                    };
-                    if let Some(text) = self.add_edge(&mut state, edge, None) {
-                        after.deadlocks.push(text);
-                        after.changed = true;
-                    }
-                    if self.stepped {
-                        let (guard, held) = self.hold(
-                            state,
-                            who,
-                            Op::Lock(name.to_owned()),
-                            Some(resource.clone()),
-                            stopping,
-                        );
-                        state = guard;
-                        if let Err(stop) = held {
-                            self.end_wait_locked(&mut state, who);
-                            break Err(stop.into());
-                        }
-                    } else {
-                        // Woken by the release, or by a stop.
-                        while !stopping()
-                            && state.locks.get(name).cloned().flatten() == Some(holder.clone())
-                        {
-                            state = wait(&self.cv, state);
-                        }
-                        if stopping() {
-                            self.end_wait_locked(&mut state, who);
-                            break Err(StopRequested.into());
-                        }
-                    }
+            let Some(holder) = holder else {
+                self.end_wait_locked(&mut state, who);
+                state.locks.insert(name.to_owned(), Some(who.clone()));
+                self.access(who, name, AccessOp::Lock, None);
+                break Ok(());
+            };
+            if &holder == who {
+                self.end_wait_locked(&mut state, who);
+                break Err(ShareError::AlreadyHeld {
+                    lock: name.to_owned(),
+                    worker: who.clone(),
+                });
+            }
+            let current = state
+                .graph
+                .out_of(who)
+                .is_some_and(|e| e.waits_for == holder && e.on == resource);
+            if !current {
+                let edge = WaitEdge {
+                    worker: who.clone(),
+                    waits_for: holder,
+                    on: resource.clone(),
+                };
+                let after = After {
+                    deadlocks: self.add_edge(&mut state, edge, None).into_iter().collect(),
+                    changed: true,
+                };
+                // Observers hear of the wait (and a deadlock) before it
+                // begins; the holder is looked at again afterwards.
+                self.finish(state, after);
+                state = lock(&self.state);
+                continue;
+            }
+            if self.stepped {
+                // Held, unable to go until the lock is released; granted
+                // again after that, it takes the lock at the top.
+                let (guard, held) = self.hold(
+                    state,
+                    who,
+                    Op::Lock(name.to_owned()),
+                    Some(resource.clone()),
+                    stopping,
+                );
+                state = guard;
+                if let Err(stop) = held {
                     self.end_wait_locked(&mut state, who);
+                    break Err(stop.into());
                 }
+            } else if stopping() {
+                self.end_wait_locked(&mut state, who);
+                break Err(StopRequested.into());
+            } else {
+                // Woken by a release, or by a stop.
+                state = wait(&self.cv, state);
             }
         };
-        self.finish(state, after);
+        self.finish(state, After::default());
         result
     }
 
@@ -410,7 +414,13 @@ impl Hub {
         if let Some(steps) = &mut state.steps {
             steps.release(&resource);
         }
-        self.finish(state, After::default());
+        self.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
         Ok(())
     }
 
@@ -454,11 +464,13 @@ impl Hub {
     pub(crate) fn waiting(&self, edge: WaitEdge, still: Probe) -> WaitGuard<'_> {
         let who = edge.worker.clone();
         let mut state = lock(&self.state);
-        let mut after = After::default();
-        if let Some(text) = self.add_edge(&mut state, edge, Some(still)) {
-            after.deadlocks.push(text);
-            after.changed = true;
-        }
+        let after = After {
+            deadlocks: self
+                .add_edge(&mut state, edge, Some(still))
+                .into_iter()
+                .collect(),
+            changed: true,
+        };
         self.finish(state, after);
         WaitGuard { hub: self, who }
     }
@@ -482,5 +494,12 @@ impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         let mut state = lock(&self.hub.state);
         self.hub.end_wait_locked(&mut state, &self.who);
+        self.hub.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
     }
 }

@@ -110,6 +110,7 @@ mod error;
 mod events;
 mod hub;
 mod id;
+pub mod lessons;
 mod mailbox;
 mod metrics;
 #[cfg(all(test, loom))]

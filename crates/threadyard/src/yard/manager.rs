@@ -473,7 +473,7 @@ impl<T: Send + 'static> Yard<T> {
     /// Called from inside a worker's task, the wait is an edge of the
     /// wait-for graph (that worker waits for `id` to finish).
     pub fn join(&self, id: &str, timeout: Duration) -> Result<WorkerState, ControlError> {
-        let _waiting = super::shared_state::join_edge(&self.shared, id);
+        let _waiting = self.shared.join_edge(id);
         self.wait_for_state(id, timeout, WorkerState::is_finished)
     }
 

@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::current;
 use crate::error::{ControlError, SendError};
 use crate::events::EventLog;
-use crate::hub::Hub;
+use crate::hub::{Hub, WaitGuard};
 use crate::id::WorkerId;
 use crate::platform::Spawn;
 use crate::policy::default_mailbox_capacity;
@@ -113,6 +113,29 @@ impl<T> Shared<T> {
             .values()
             .find(|worker| worker.slot().address() == address)
             .cloned()
+    }
+
+    /// When the calling thread runs one of this manager's workers, its join
+    /// of worker `id` is an edge of the wait-for graph while it lasts.
+    pub(super) fn join_edge(&self, id: &str) -> Option<WaitGuard<'_>>
+    where
+        T: Send + 'static,
+    {
+        let me = self.calling_worker()?;
+        let target = self.worker(id).ok()?;
+        if Arc::ptr_eq(&me, &target) || target.state().is_finished() {
+            return None;
+        }
+        let edge = WaitEdge {
+            worker: me.id().clone(),
+            waits_for: target.id().clone(),
+            on: Resource::Join(target.id().clone()),
+        };
+        let joined = Arc::clone(&target);
+        Some(
+            self.hub
+                .waiting(edge, Arc::new(move || !joined.state().is_finished())),
+        )
     }
 
     pub(super) fn capacity(&self) -> Option<usize> {

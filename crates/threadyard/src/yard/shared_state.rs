@@ -1,19 +1,17 @@
 //! The manager's calls for shared state and stepped mode: making shared
-//! cells and locks, granting steps, waiting for a run to settle, and the
-//! join edge of the wait-for graph.
+//! cells and locks, granting steps, waiting for a run to settle, reading
+//! the wait-for graph.
 
 use std::future::Future;
 use std::time::Duration;
 
 use super::manager::Yard;
-use super::shared::Shared;
 use crate::changes;
 use crate::error::ShareError;
-use crate::hub::WaitGuard;
 use crate::shared::{SharedCell, SharedLock};
 use crate::steps::{StepError, StepSnapshot};
 use crate::sync::{deadline_after, Arc};
-use crate::waits::{Deadlock, Resource, WaitEdge};
+use crate::waits::{Deadlock, WaitEdge};
 
 impl<T: Send + 'static> Yard<T> {
     /// A new shared cell named `name` holding `value`, for this manager's
@@ -84,28 +82,27 @@ impl<T: Send + 'static> Yard<T> {
     pub fn deadlocks(&self) -> Vec<Deadlock> {
         self.shared.hub.deadlocks()
     }
-}
 
-/// When the calling thread runs one of this manager's workers, its join of
-/// worker `id` is an edge of the wait-for graph while it lasts.
-pub(super) fn join_edge<'a, T: Send + 'static>(
-    shared: &'a Shared<T>,
-    id: &str,
-) -> Option<WaitGuard<'a>> {
-    let me = shared.calling_worker()?;
-    let target = shared.worker(id).ok()?;
-    if Arc::ptr_eq(&me, &target) || target.state().is_finished() {
-        return None;
+    /// Waits (without polling: every new wait, ended wait and deadlock
+    /// wakes it) until `done` holds of the wait-for graph and the deadlocks
+    /// found, at most `timeout`; returns whether it held. A supervisor's way
+    /// to hear of a deadlock instead of a silent hang:
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # let yard = threadyard::Yard::<()>::new();
+    /// if yard.wait_for_waits(Duration::from_secs(60), |_, deadlocks| !deadlocks.is_empty()) {
+    ///     eprintln!("{}", yard.deadlocks()[0].text);
+    /// }
+    /// ```
+    pub fn wait_for_waits(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&[WaitEdge], &[Deadlock]) -> bool,
+    ) -> bool {
+        let hub = &self.shared.hub;
+        self.shared.changes.wait(deadline_after(timeout), || {
+            done(&hub.waits(), &hub.deadlocks())
+        })
     }
-    let edge = WaitEdge {
-        worker: me.id().clone(),
-        waits_for: target.id().clone(),
-        on: Resource::Join(target.id().clone()),
-    };
-    let joined = Arc::clone(&target);
-    Some(
-        shared
-            .hub
-            .waiting(edge, Arc::new(move || !joined.state().is_finished())),
-    )
 }
