@@ -23,6 +23,7 @@ mod layout;
 mod model;
 mod narration;
 mod state;
+mod stepping;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;
 

@@ -18,6 +18,8 @@ pub enum Page {
     Yard,
     Learn,
     Seed,
+    /// The stepped lessons (`#/steps`, `#/steps/LESSON/SCHEDULE`).
+    Steps,
 }
 
 impl Page {
@@ -26,6 +28,7 @@ impl Page {
         match hash.trim_start_matches('#').trim_start_matches('/') {
             "learn" => Self::Learn,
             "seed" => Self::Seed,
+            steps if steps == "steps" || steps.starts_with("steps/") => Self::Steps,
             _ => Self::Yard,
         }
     }
@@ -577,6 +580,7 @@ mod tests {
     fn pages_come_from_the_location_hash() {
         assert_eq!(Page::from_hash("#/learn"), Page::Learn);
         assert_eq!(Page::from_hash("#seed"), Page::Seed);
+        assert_eq!(Page::from_hash("#/steps/deadlock/0,1"), Page::Steps);
         assert_eq!(Page::from_hash(""), Page::Yard);
         assert_eq!(Page::from_hash("#/elsewhere"), Page::Yard);
     }
