@@ -33,7 +33,6 @@ struct Session {
     busy: bool,
     note: Option<String>,
     error: Option<String>,
-    opened: bool,
 }
 
 type Shared = Rc<RefCell<Session>>;
@@ -55,22 +54,36 @@ pub fn steps_page(props: &StepsProps) -> Html {
     });
     let tries = use_state(|| 100_u32);
 
-    // Opened when first shown, from the address (a link) or the first lesson.
+    // Opened when shown, from the address (a link, unless it is the run
+    // already shown) or, the first time, with the first lesson.
     {
         let (session, redraw) = (Rc::clone(&session), redraw.clone());
         let visible = props.ready && !props.hidden;
         use_effect_with(visible, move |visible| {
-            if *visible && !session.borrow().opened {
-                session.borrow_mut().opened = true;
+            if *visible {
                 let hash = web_sys::window()
                     .and_then(|w| w.location().hash().ok())
                     .unwrap_or_default();
-                let link = Link::parse(&hash).unwrap_or(Link {
-                    lesson: "lost-update".to_owned(),
-                    schedule: Vec::new(),
-                });
-                // A link replays at once: it reproduces a run, not a show.
-                open(session, redraw, link, false);
+                let shown = {
+                    let s = session.borrow();
+                    s.view.as_ref().map(|v| Link {
+                        lesson: s.lesson.clone(),
+                        schedule: v.steps.schedule.clone(),
+                    })
+                };
+                let link = match Link::parse(&hash) {
+                    Some(link) if Some(&link) != shown.as_ref() => Some(link),
+                    Some(_) => None,
+                    None if shown.is_none() => Some(Link {
+                        lesson: "lost-update".to_owned(),
+                        schedule: Vec::new(),
+                    }),
+                    None => None,
+                };
+                if let Some(link) = link {
+                    // A link replays at once: it reproduces a run, not a show.
+                    open(session, redraw, link, false);
+                }
             }
         });
     }
