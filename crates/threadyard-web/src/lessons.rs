@@ -96,16 +96,20 @@ impl Threadyard {
         Ok(Threadyard::for_lesson(yard, lesson))
     }
 
-    /// Grants worker `id` one step (a learner's click).
+    /// Grants worker `id` one step (a learner's click). Throws
+    /// `ControlError` saying why when it cannot go (not a stepped manager, a
+    /// step still running, the worker blocked or finished).
     pub fn grant(&self, id: JsValue) -> Result<(), JsValue> {
         let id = input::id(&id, "grant")?;
-        self.yard.grant(&id).map_err(|e| error("StepError", e))
+        self.yard.grant(&id).map_err(|e| error("ControlError", e))
     }
 
     /// Lets a seeded chooser begin granting steps.
     #[wasm_bindgen(js_name = beginSteps)]
     pub fn begin_steps(&self) -> Result<(), JsValue> {
-        self.yard.begin_steps().map_err(|e| error("StepError", e))
+        self.yard
+            .begin_steps()
+            .map_err(|e| error("ControlError", e))
     }
 
     /// The stepped run now: `{lesson, steps: {lanes, schedule, settled,

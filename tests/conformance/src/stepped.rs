@@ -188,6 +188,12 @@ fn expect_deadlock<T: Send + 'static>(yard: &Yard<T>, workers: usize) {
         |e| matches!(&e.kind, EventKind::Deadlock { text, .. } if *text == deadlocks[0].text)
     ));
     assert_eq!(yard.snapshot().deadlocks, deadlocks);
+    // On the timeline too: an instant on the manager's track of the trace.
+    let trace = serde_json::to_string(&yard.trace()).unwrap();
+    assert!(
+        trace.contains(&deadlocks[0].text.replace('"', "\\\"")),
+        "{trace}"
+    );
     let report = yard.shutdown(LONG);
     assert_eq!(report.deadlocks, deadlocks);
     assert!(
