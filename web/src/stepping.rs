@@ -264,3 +264,78 @@ mod test {
         assert_eq!(rng.pick(&[]), None);
     }
 }
+
+/// The view read from what the core itself serializes for a real run, so
+/// the page cannot drift from the threads module's vocabulary.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod vocabulary {
+    use std::time::Duration;
+
+    use threadyard::lessons;
+    use threadyard::{Chooser, Yard};
+
+    use super::{tell, StepView};
+
+    /// What `Threadyard.steps()` returns, built the same way from a run.
+    fn view_of(id: &str, schedule: &[&str]) -> StepView {
+        let lesson = lessons::find(id).unwrap();
+        let yard = Yard::<String>::builder()
+            .stepped(Chooser::Learner)
+            .build()
+            .unwrap();
+        lessons::start(&yard, &lesson).unwrap();
+        yard.settle(Duration::from_secs(20)).unwrap();
+        for who in schedule {
+            yard.grant(who).unwrap();
+            yard.settle(Duration::from_secs(20)).unwrap();
+        }
+        let steps = yard.steps().unwrap();
+        let run = lessons::outcome(&yard, &lesson, steps.schedule.clone(), None);
+        let json = serde_json::json!({
+            "lesson": lesson, "steps": steps, "waits": yard.waits(),
+            "deadlocks": yard.deadlocks(), "run": run,
+        });
+        drop(yard.shutdown(Duration::from_secs(20)));
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_lost_update_reads_and_tells_as_the_core_wrote_it() {
+        let view = view_of(
+            "lost-update",
+            &["worker_a", "worker_b", "worker_b", "worker_a"],
+        );
+        assert!(view.over());
+        assert_eq!(view.run.cells, [("counter".to_owned(), 1)]);
+        assert!(!view.run.outcome.holds);
+        let told: Vec<String> = view.run.happened.iter().filter_map(tell).collect();
+        assert_eq!(
+            told,
+            [
+                "worker_a loads counter and reads 0.",
+                "worker_b loads counter and reads 0.",
+                "worker_b stores 1 into counter.",
+                "worker_a stores 1 into counter.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deadlock_reads_with_its_cycle() {
+        let view = view_of(
+            "deadlock",
+            &["worker_a", "worker_b", "worker_a", "worker_b"],
+        );
+        assert!(view.steps.stuck);
+        assert_eq!(view.waits.len(), 2);
+        assert!(view.waits.iter().all(|e| view.in_cycle(e)));
+        assert_eq!(view.waits[0].on.kind, "lock");
+        assert!(view.steps.lanes.iter().all(|l| l.status == "blocked"));
+        assert!(view
+            .run
+            .happened
+            .iter()
+            .filter_map(tell)
+            .any(|t| t.starts_with("deadlock: worker_b -> worker_a -> worker_b")));
+    }
+}

@@ -186,8 +186,7 @@ pub fn steps_page(props: &StepsProps) -> Html {
                         let onclick = { let grant = grant.clone(); Callback::from(move |_| grant.emit(index)) };
                         html! {
                             <button class={classes!("lane", lane.status.clone())} data-testid="lane" data-worker-id={lane.id.clone()}
-                                    data-status={lane.status.clone()} disabled={!can} {onclick}
-                                    aria-label={format!("{} {}: {}", index + 1, lane.id, words)}>
+                                    data-status={lane.status.clone()} disabled={!can} {onclick}>
                                 <span class="lane-key">{ index + 1 }</span>
                                 <strong>{ &lane.id }</strong>
                                 <span data-testid="lane-next">{ words }</span>
