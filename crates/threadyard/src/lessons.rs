@@ -515,7 +515,7 @@ fn judge(
     if let Some(deadlock) = deadlock {
         return Outcome {
             holds: false,
-            says: format!("{} {}", deadlock.text, lesson.when_broken),
+            says: format!("{}. {}", deadlock.text, lesson.when_broken),
         };
     }
     if !finished {

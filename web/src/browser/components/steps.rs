@@ -249,24 +249,29 @@ fn graph(v: &StepView) -> Html {
     let width = 140.0 + 150.0 * ids.len().saturating_sub(1) as f64;
     let edge = |e: &WaitView, i: usize| {
         let (x1, x2) = (x(&e.worker), x(&e.waits_for));
-        // Arcs above for rightward waits, below for leftward ones, so a
-        // two-worker cycle shows two arrows.
-        let lift = if x2 > x1 { -50.0 } else { 50.0 } - (i as f64) * 6.0;
-        let d = format!(
-            "M {x1} 70 Q {} {} {x2} 70",
-            (x1 + x2) / 2.0,
-            70.0 + lift * 1.6
-        );
+        // Arcs above for rightward waits, below for leftward ones (so a
+        // two-worker cycle shows two arrows), from circle edge to circle
+        // edge so the arrowhead shows.
+        let (dir, side) = if x2 > x1 { (1.0, -1.0) } else { (-1.0, 1.0) };
+        let y = 70.0 + side * 22.0;
+        let (sx, ex) = (x1 + dir * 21.0, x2 - dir * 21.0);
+        let lift = side * (55.0 + 8.0 * i as f64);
+        let mid = (x1 + x2) / 2.0;
+        let d = format!("M {sx} {y} Q {mid} {} {ex} {y}", y + lift);
         let cycle = v.in_cycle(e);
         html! {
-            <path d={d} class={classes!("wait-edge", cycle.then_some("cycle"))} data-testid="wait-edge"
-                  data-cycle={cycle.to_string()} marker-end={if cycle { "url(#arrow-red)" } else { "url(#arrow)" }} />
+            <g>
+                <path d={d} class={classes!("wait-edge", cycle.then_some("cycle"))} data-testid="wait-edge"
+                      data-cycle={cycle.to_string()} marker-end={if cycle { "url(#arrow-red)" } else { "url(#arrow)" }} />
+                <text x={mid.to_string()} y={(y + lift * 0.5 + side * 4.0).to_string()} text-anchor="middle"
+                      class={classes!("edge-label", cycle.then_some("cycle"))}>{ &e.on.name }</text>
+            </g>
         }
     };
     html! {
         <section class="panel" aria-labelledby="graph-title">
             <h3 id="graph-title">{ "Who waits for whom" }</h3>
-            <svg data-testid="wait-graph" viewBox={format!("0 0 {width} 150")} role="img"
+            <svg data-testid="wait-graph" viewBox={format!("0 0 {width} 140")} role="img"
                  aria-label={if v.waits.is_empty() { "Nobody waits.".to_owned() } else { format!("{} waits", v.waits.len()) }}>
                 <defs>
                     <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" /></marker>
