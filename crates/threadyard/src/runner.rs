@@ -61,7 +61,9 @@ impl<T: Send + 'static> Drop for Job<T> {
                 self.worker.slot().finish(Some(
                     "its thread never ran: the platform dropped the job".to_owned(),
                 ));
-                self.worker.hub().ended(self.worker.id());
+                if let Some(hub) = self.worker.hub() {
+                    hub.ended(self.worker.id());
+                }
             }
         }
     }
@@ -74,7 +76,9 @@ fn run<T: Send + 'static>(worker: Arc<Worker<T>>, task: Task<T>) {
     worker.slot().finish(failure);
     // After its end is recorded: in stepped mode the next step is granted
     // only now, so the log's order stays the schedule's.
-    worker.hub().ended(worker.id());
+    if let Some(hub) = worker.hub() {
+        hub.ended(worker.id());
+    }
 }
 
 /// Runs the task, again after a failure while its restart policy allows;

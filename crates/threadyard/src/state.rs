@@ -204,13 +204,11 @@ pub(crate) struct Transition {
 /// fast path takes it to the scheduler without a second load.
 const STEPPED: u8 = 0x80;
 
-/// The state byte shared by a worker and its manager.
+/// The state byte shared by a worker and its manager. Its [`STEPPED`] bit
+/// is set at creation and kept by every move; the cell is one byte, as
+/// before stepped mode, so the pause point's load sits where it did.
 #[derive(Debug)]
-pub(crate) struct StateCell {
-    byte: AtomicU8,
-    /// [`STEPPED`] or 0, fixed for the worker's life.
-    flag: u8,
-}
+pub(crate) struct StateCell(AtomicU8);
 
 impl StateCell {
     #[cfg(test)]
@@ -221,45 +219,44 @@ impl StateCell {
     /// A cell for a worker that is (or is not) run in stepped mode.
     pub(crate) fn with_steps(stepped: bool) -> Self {
         let flag = if stepped { STEPPED } else { 0 };
-        Self {
-            byte: AtomicU8::new(WorkerState::Created as u8 | flag),
-            flag,
-        }
+        Self(AtomicU8::new(WorkerState::Created as u8 | flag))
     }
 
     /// True for a worker in stepped mode.
     pub(crate) fn is_stepped(&self) -> bool {
-        self.flag != 0
+        self.0.load(Ordering::Relaxed) & STEPPED != 0
     }
 
     /// The current state. One `Acquire` load.
     #[inline]
     pub(crate) fn load(&self) -> WorkerState {
-        WorkerState::from_u8(self.byte.load(Ordering::Acquire) & !STEPPED)
+        WorkerState::from_u8(self.0.load(Ordering::Acquire) & !STEPPED)
     }
 
     /// True while the worker is Running (stepped or not).
     #[inline(always)]
     pub(crate) fn is_running(&self) -> bool {
-        self.byte.load(Ordering::Acquire) & !STEPPED == WorkerState::Running as u8
+        self.0.load(Ordering::Acquire) & !STEPPED == WorkerState::Running as u8
     }
 
     /// True while the worker is Running and not stepped: the whole fast path
     /// of `pause_point()`, one `Acquire` load and a byte compare.
     #[inline(always)]
     pub(crate) fn runs_free(&self) -> bool {
-        self.byte.load(Ordering::Acquire) == WorkerState::Running as u8
+        self.0.load(Ordering::Acquire) == WorkerState::Running as u8
     }
 
     /// Applies `action` atomically. On refusal returns the state that was found,
     /// and nothing changes.
     pub(crate) fn apply(&self, action: Action) -> Result<Transition, WorkerState> {
-        let mut from = self.load();
+        let raw = self.0.load(Ordering::Acquire);
+        let flag = raw & STEPPED;
+        let mut from = WorkerState::from_u8(raw & !STEPPED);
         loop {
             let to = action.next(from).ok_or(from)?;
-            match self.byte.compare_exchange_weak(
-                from as u8 | self.flag,
-                to as u8 | self.flag,
+            match self.0.compare_exchange_weak(
+                from as u8 | flag,
+                to as u8 | flag,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {

@@ -33,6 +33,9 @@ pub(crate) trait Peers<T>: Send + Sync {
 
     /// Every worker's id, in creation order.
     fn ids(&self) -> Vec<WorkerId>;
+
+    /// The manager's shared cells, locks, waits and steps.
+    fn hub(&self) -> Arc<Hub>;
 }
 
 /// Handed to a task: everything a worker does to cooperate with its manager.
@@ -53,18 +56,19 @@ pub(crate) trait Peers<T>: Send + Sync {
 pub struct Worker<T> {
     slot: Slot<T, Task<T>>,
     peers: Weak<dyn Peers<T>>,
-    /// The manager's shared cells, locks, waits and steps.
-    hub: Arc<Hub>,
 }
 
 impl<T> Worker<T> {
-    pub(crate) fn new(slot: Slot<T, Task<T>>, peers: Weak<dyn Peers<T>>, hub: Arc<Hub>) -> Self {
-        Self { slot, peers, hub }
+    pub(crate) fn new(slot: Slot<T, Task<T>>, peers: Weak<dyn Peers<T>>) -> Self {
+        Self { slot, peers }
     }
 
-    /// The manager's hub, for the shared cells and locks.
-    pub(crate) fn hub(&self) -> &Arc<Hub> {
-        &self.hub
+    /// The manager's hub (shared cells, locks, waits, steps), while the
+    /// manager lives. Reached through the peers, not kept here: the worker's
+    /// record stays the size and shape the pause point's one load was
+    /// measured with.
+    pub(crate) fn hub(&self) -> Option<Arc<Hub>> {
+        self.peers.upgrade().map(|peers| peers.hub())
     }
 
     /// Says whether this worker has been asked to stop (for the hub's waits).
@@ -79,7 +83,10 @@ impl<T> Worker<T> {
         T: Send + 'static,
     {
         self.slot.wait_at(Want::PastPause, None)?;
-        self.hub.point(self.id(), op, &|| self.stopping())
+        match self.hub() {
+            Some(hub) => hub.point(self.id(), op, &|| self.stopping()),
+            None => Ok(()),
+        }
     }
 
     /// The shared record, for the manager and the runner.

@@ -61,7 +61,7 @@ impl SharedCell {
     }
 
     fn check<T>(&self, w: &Worker<T>) -> Result<(), ShareError> {
-        if Arc::ptr_eq(&self.hub, w.hub()) {
+        if w.hub().is_some_and(|hub| Arc::ptr_eq(&self.hub, &hub)) {
             Ok(())
         } else {
             Err(ShareError::OtherManager {

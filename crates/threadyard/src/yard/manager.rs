@@ -127,11 +127,7 @@ impl<T: Send + 'static> Yard<T> {
             shut_down: Arc::clone(&self.shared.shut_down),
             stepped: self.shared.hub.is_stepped(),
         });
-        Ok(Arc::new(Worker::new(
-            slot,
-            peers,
-            Arc::clone(&self.shared.hub),
-        )))
+        Ok(Arc::new(Worker::new(slot, peers)))
     }
 
     /// Makes `worker` known, in the Created state. With `limits` (a spawn),

@@ -182,4 +182,8 @@ impl<T: Send + 'static> Peers<T> for Shared<T> {
     fn ids(&self) -> Vec<WorkerId> {
         lock(&self.registry).keys().cloned().collect()
     }
+
+    fn hub(&self) -> Arc<Hub> {
+        Arc::clone(&self.hub)
+    }
 }
