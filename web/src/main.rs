@@ -25,6 +25,7 @@ mod model;
 mod narration;
 mod palette;
 mod state;
+mod stepping;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;
 

@@ -19,6 +19,8 @@ pub enum Page {
     Yard,
     Learn,
     Seed,
+    /// The stepped lessons (`#/steps`, `#/steps/LESSON/SCHEDULE`).
+    Steps,
 }
 
 impl Page {
@@ -27,6 +29,7 @@ impl Page {
         match hash.trim_start_matches('#').trim_start_matches('/') {
             "learn" => Self::Learn,
             "seed" => Self::Seed,
+            steps if steps == "steps" || steps.starts_with("steps/") => Self::Steps,
             _ => Self::Yard,
         }
     }
@@ -590,6 +593,7 @@ mod tests {
     fn pages_come_from_the_location_hash() {
         assert_eq!(Page::from_hash("#/learn"), Page::Learn);
         assert_eq!(Page::from_hash("#seed"), Page::Seed);
+        assert_eq!(Page::from_hash("#/steps/deadlock/0,1"), Page::Steps);
         assert_eq!(Page::from_hash(""), Page::Yard);
         assert_eq!(Page::from_hash("#/elsewhere"), Page::Yard);
     }

@@ -201,6 +201,8 @@ fn test(args: &[String]) -> Result<(), String> {
                     "--test-concurrency=1",
                     "--test-reporter=tap",
                     "app.test.mjs",
+                    // The stepped lessons' page.
+                    "steps.test.mjs",
                     // The JS API against hostile values, through the real glue.
                     "api.test.mjs",
                 ])

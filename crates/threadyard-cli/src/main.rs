@@ -3,7 +3,11 @@
 //! `threadyard seed` replays the seed's usage example on real threads;
 //! `threadyard scenario ID` runs one of the teaching scenarios (`threadyard
 //! scenario --help` lists them). Both can write a Chrome trace (`--trace`).
+//! The stepped lessons (`lost-update`, `deadlock`, `philosophers` and their
+//! fixes) replay a schedule (`--schedule 0,1,1,0`) or search for one that
+//! breaks them (`--explore N`).
 
+mod lesson;
 mod out;
 mod render;
 mod scenario;
@@ -12,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
-use threadyard::scenarios;
+use threadyard::{lessons, scenarios};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -33,13 +37,19 @@ enum Command {
     /// broadcast at 15 s; then the metrics and the shutdown report.
     Seed(scenario::RunArgs),
     /// Run a teaching scenario: seed, pause-points, back-pressure,
-    /// supervision, unresponsive or speedup.
+    /// supervision, unresponsive or speedup; or a stepped lesson:
+    /// lost-update, deadlock, philosophers, and their fixes
+    /// (lost-update-locked, deadlock-ordered, philosophers-ordered).
     Scenario {
         /// Which one.
-        #[arg(value_parser = PossibleValuesParser::new(scenarios::all().iter().map(|s| s.id)))]
+        #[arg(value_parser = PossibleValuesParser::new(
+            scenarios::all().iter().map(|s| s.id).chain(lessons::all().iter().map(|l| l.id))
+        ))]
         id: String,
         #[command(flatten)]
         run: scenario::RunArgs,
+        #[command(flatten)]
+        steps: lesson::StepArgs,
     },
 }
 
@@ -52,13 +62,19 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let (id, args) = match &cli.command {
-        Command::Seed(args) => ("seed", args),
-        Command::Scenario { id, run } => (id.as_str(), run),
+    let no_steps = lesson::StepArgs::default();
+    let (id, args, steps) = match &cli.command {
+        Command::Seed(args) => ("seed", args, &no_steps),
+        Command::Scenario { id, run, steps } => (id.as_str(), run, steps),
     };
-    let result = scenarios::find(id)
-        .ok_or_else(|| format!("no scenario called {id:?}"))
-        .and_then(|s| scenario::run(&s, args));
+    let result = match (lessons::find(id), scenarios::find(id)) {
+        (Some(l), _) => lesson::run(&l, steps, args.json()),
+        (None, Some(_)) if steps.given() => Err(format!(
+            "{id} is a timed scenario: --schedule and --explore are for the stepped lessons"
+        )),
+        (None, Some(s)) => scenario::run(&s, args),
+        (None, None) => Err(format!("no scenario called {id:?}")),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

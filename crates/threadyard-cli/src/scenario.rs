@@ -41,6 +41,13 @@ pub struct RunArgs {
     trace: Option<PathBuf>,
 }
 
+impl RunArgs {
+    /// True when `--json` was given.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+}
+
 /// Reads `--speed` into the dial the workloads share; the range is the
 /// core's (`Pace::new` refuses the rest and says why).
 fn speed(text: &str) -> Result<Pace, String> {

@@ -251,7 +251,7 @@ fn bad_flags_are_refused_clearly() {
         (&["replay"][..], "unrecognized subcommand 'replay'"),
         (
             &["scenario", "juggling"][..],
-            "[possible values: seed, pause-points, back-pressure, supervision, unresponsive, speedup]",
+            "[possible values: seed, pause-points, back-pressure, supervision, unresponsive, speedup, lost-update, lost-update-locked, deadlock, deadlock-ordered, philosophers, philosophers-ordered]",
         ),
     ] {
         let out = threadyard(args);

@@ -39,9 +39,22 @@ struct SpawnOptions {
 /// A thread manager whose workers run on the page's Web Worker pool.
 #[wasm_bindgen]
 pub struct Threadyard {
-    yard: Rc<Yard<String>>,
+    pub(crate) yard: Rc<Yard<String>>,
     /// The speed of every ready-made workload this manager spawns.
     pace: Pace,
+    /// The stepped lesson this manager runs, if it runs one (`lessons.rs`).
+    pub(crate) lesson: Option<threadyard::lessons::Lesson>,
+}
+
+impl Threadyard {
+    /// A manager running a lesson (`Threadyard.lesson`).
+    pub(crate) fn for_lesson(yard: Yard<String>, lesson: threadyard::lessons::Lesson) -> Self {
+        Self {
+            yard: Rc::new(yard),
+            pace: Pace::default(),
+            lesson: Some(lesson),
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -68,6 +81,7 @@ impl Threadyard {
         Ok(Threadyard {
             yard: Rc::new(yard),
             pace,
+            lesson: None,
         })
     }
 

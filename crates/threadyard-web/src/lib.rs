@@ -42,6 +42,7 @@
 
 mod api;
 mod input;
+mod lessons;
 mod pool;
 mod trace;
 

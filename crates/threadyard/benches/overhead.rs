@@ -153,6 +153,31 @@ fn pause_and_resume(scale: &Scale) -> (Row, Row) {
     )
 }
 
+/// Stepped mode: a learner's grant until the granted worker runs, against
+/// std's unpark of a parked thread (the same wakeup a resume makes).
+fn grant_to_run(scale: &Scale) -> Row {
+    let mut grant = baselines::grant_to_run(scale.samples, Duration::from_micros(200));
+    let mut one_way = unpark_to_running(scale.samples, std_spawn, Duration::from_micros(200));
+    let (g50, g99) = (percentile(&mut grant, 0.5), percentile(&mut grant, 0.99));
+    let (ow50, ow99) = (
+        percentile(&mut one_way, 0.5),
+        percentile(&mut one_way, 0.99),
+    );
+    let ratio = g50.as_secs_f64() / ow50.as_secs_f64();
+    Row {
+        what: "stepped mode: grant → worker past its scheduling point (p50 / p99)",
+        figure: format!("{} / {}", us(g50), us(g99)),
+        baseline: format!(
+            "std unpark → a thread parked mid-loop running again: {} / {}",
+            us(ow50),
+            us(ow99)
+        ),
+        ratio: Some(ratio),
+        target: "p50 ≤ 3x",
+        met: ratio <= 3.0,
+    }
+}
+
 /// Messages per second from `senders` threads to one receiver: the manager's
 /// mailbox against `sync_channel` of the same capacity.
 fn throughput(scale: &Scale, senders: u64) -> Row {
@@ -600,6 +625,7 @@ fn main() {
             let (p, r) = pause_and_resume(&scale);
             vec![p, r]
         });
+        step("grant to run", &mut || vec![grant_to_run(&scale)]);
         step("throughput 1 → 1", &mut || vec![throughput(&scale, 1)]);
         step("throughput 4 → 1", &mut || vec![throughput(&scale, 4)]);
         step("throughput 16 → 1", &mut || vec![throughput(&scale, 16)]);

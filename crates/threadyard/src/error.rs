@@ -251,6 +251,61 @@ impl From<&str> for TaskError {
     }
 }
 
+/// Why an operation on a shared cell or lock
+/// ([`shared`](crate::shared)) did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ShareError {
+    /// The worker was asked to stop while it waited: propagate with `?`.
+    #[error("the worker was asked to stop")]
+    Stopped,
+    /// A cell or lock of that name already exists in this manager.
+    #[error("this manager already has a shared object named `{0}`: pick another name, or clone the handle you have")]
+    Duplicate(String),
+    /// The worker already holds the lock: taking it again would wait for
+    /// itself forever.
+    #[error("worker `{worker}` already holds lock {lock}: unlock it before taking it again")]
+    AlreadyHeld {
+        /// The lock.
+        lock: String,
+        /// The worker.
+        worker: WorkerId,
+    },
+    /// Only the holder may release a lock.
+    #[error("worker `{worker}` cannot unlock {lock}: {}", holder.as_ref().map_or_else(|| "nobody holds it".to_owned(), |h| format!("`{h}` holds it")))]
+    NotHolder {
+        /// The lock.
+        lock: String,
+        /// The worker that tried.
+        worker: WorkerId,
+        /// Who holds it, if anyone.
+        holder: Option<WorkerId>,
+    },
+    /// The object belongs to another manager than the worker using it.
+    #[error("`{object}` belongs to another manager than worker `{worker}`: make it with this worker's Yard")]
+    OtherManager {
+        /// The cell or lock.
+        object: String,
+        /// The worker.
+        worker: WorkerId,
+    },
+}
+
+impl From<StopRequested> for ShareError {
+    fn from(_: StopRequested) -> Self {
+        Self::Stopped
+    }
+}
+
+impl From<ShareError> for TaskError {
+    fn from(error: ShareError) -> Self {
+        match error {
+            ShareError::Stopped => Self::Stopped,
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::{capped, MAX_ERROR_LEN};

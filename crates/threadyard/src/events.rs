@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::id::WorkerId;
 use crate::state::WorkerState;
 use crate::sync::{lock, Mutex, MutexGuard};
+use crate::waits::{Resource, WaitEdge};
 
 /// One thing that happened to a worker or to the manager.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -96,6 +97,57 @@ pub enum EventKind {
         /// Workers that had not stopped by the deadline.
         unresponsive: usize,
     },
+    /// The worker used a shared cell or lock (in stepped mode, the step it
+    /// was granted).
+    Access {
+        /// The cell's or lock's name.
+        object: String,
+        /// What it did.
+        op: AccessOp,
+        /// The value read or written (cells only).
+        value: Option<i64>,
+    },
+    /// The worker began to wait for another (a wait-for edge).
+    Waiting {
+        /// What it waits on.
+        on: Resource,
+        /// The worker it waits for.
+        waits_for: WorkerId,
+    },
+    /// The worker's wait ended (the edge is gone).
+    WaitOver {
+        /// What it waited on.
+        on: Resource,
+    },
+    /// A cycle of waits formed: none of its workers can go on.
+    Deadlock {
+        /// The edges of the cycle, from the worker whose wait closed it.
+        cycle: Vec<WaitEdge>,
+        /// In words: "deadlock: a -> b -> a (...)".
+        text: String,
+    },
+    /// Stepped mode: the worker was granted a step.
+    Granted {
+        /// The step's number in the schedule, from 0.
+        step: usize,
+    },
+    /// Stepped mode: the run settled with workers held and none able to go.
+    Stuck,
+}
+
+/// What an [`EventKind::Access`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum AccessOp {
+    /// Read a cell.
+    Load,
+    /// Wrote a cell.
+    Store,
+    /// Took a lock.
+    Lock,
+    /// Released a lock.
+    Unlock,
 }
 
 /// A page of the log.

@@ -110,7 +110,9 @@ mod contain;
 mod current;
 mod error;
 mod events;
+mod hub;
 mod id;
+pub mod lessons;
 mod mailbox;
 mod metrics;
 #[cfg(all(test, loom))]
@@ -122,11 +124,14 @@ pub mod guarantees {}
 mod policy;
 mod runner;
 pub mod scenarios;
+pub mod shared;
 mod slot;
 mod state;
+mod steps;
 mod sync;
 mod threads;
 pub mod trace;
+mod waits;
 mod worker;
 pub mod workloads;
 mod yard;
@@ -135,10 +140,10 @@ pub use activity::Activity;
 pub use changes::Changed;
 pub use clock::CpuClock;
 pub use error::{
-    ConfigError, ControlError, CreateError, SendError, SpawnError, StopRequested, TaskError,
-    MAX_ERROR_LEN,
+    ConfigError, ControlError, CreateError, SendError, ShareError, SpawnError, StopRequested,
+    TaskError, MAX_ERROR_LEN,
 };
-pub use events::{Event, EventKind, EventPage};
+pub use events::{AccessOp, Event, EventKind, EventPage};
 pub use id::{IdError, WorkerId, MAX_ID_LEN};
 pub use mailbox::{MailboxSnapshot, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 pub use policy::{
@@ -146,6 +151,8 @@ pub use policy::{
 };
 pub use slot::WorkerSnapshot;
 pub use state::{Action, WorkerState};
+pub use steps::{Chooser, Op, StepError, StepLane, StepSnapshot, StepStatus};
+pub use waits::{Deadlock, Resource, WaitEdge};
 pub use worker::{Task, Worker};
 pub use yard::{
     BroadcastReport, Delivery, FailedWorker, Recipient, ShutdownReport, Snapshot, WorkerSender,

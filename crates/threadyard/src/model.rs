@@ -52,6 +52,7 @@ fn running_slot_unshared(capacity: usize) -> (TestSlot, Arc<Changes>) {
         threads,
         record_messages: false,
         shut_down: Arc::default(),
+        stepped: false,
     });
     assert!(slot.mark_started().is_ok());
     (slot, changes)
@@ -294,5 +295,80 @@ fn two_receivers_woken_by_two_sends() {
             .collect();
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
+    });
+}
+
+/// A hub in stepped mode with `chooser`, and two workers started on it.
+fn stepped_hub(chooser: &crate::steps::Chooser) -> (Arc<crate::hub::Hub>, [WorkerId; 2]) {
+    let clock = Clock::new();
+    let hub = Arc::new(crate::hub::Hub::new(
+        Arc::new(EventLog::new(64, clock)),
+        Arc::new(Changes::default()),
+        Some(chooser),
+    ));
+    let ids = ["a", "b"].map(|n| WorkerId::new(n).unwrap_or_else(|_| unreachable!()));
+    for id in &ids {
+        hub.started(id);
+    }
+    (hub, ids)
+}
+
+/// A worker thread: `points` scheduling points, then its end.
+fn stepper(hub: &Arc<crate::hub::Hub>, id: &WorkerId, points: usize) -> thread::JoinHandle<()> {
+    let (hub, id) = (Arc::clone(hub), id.clone());
+    thread::spawn(move || {
+        for _ in 0..points {
+            assert!(hub
+                .point(&id, crate::steps::Op::PausePoint, &|| false)
+                .is_ok());
+        }
+        hub.ended(&id);
+    })
+}
+
+/// The grant handshake under a fixed schedule: whatever order the threads
+/// reach their points in, the chooser grants only once the run has settled,
+/// every grant is taken, and the schedule followed is the one given.
+#[test]
+fn fixed_schedule_grants_racing_workers_reaching_their_points() {
+    loom::model(|| {
+        let chooser = crate::steps::Chooser::Fixed {
+            schedule: vec![1, 0, 0, 1],
+        };
+        let (hub, ids) = stepped_hub(&chooser);
+        let workers = [stepper(&hub, &ids[0], 2), stepper(&hub, &ids[1], 2)];
+        assert!(hub.begin().is_ok());
+        let done = hub.settle(None).unwrap_or_else(|_| unreachable!());
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        assert!(done.finished);
+        assert_eq!(done.schedule, [1, 0, 0, 1]);
+        assert_eq!(done.left_schedule, None);
+    });
+}
+
+/// A learner's grant races with the granted worker taking it and reaching
+/// its next point: settle always returns once the step is done, and a grant
+/// made before the run settles is refused, never lost.
+#[test]
+fn learner_grant_racing_the_step_it_grants() {
+    loom::model(|| {
+        let (hub, ids) = stepped_hub(&crate::steps::Chooser::Learner);
+        let workers = [stepper(&hub, &ids[0], 1), stepper(&hub, &ids[1], 1)];
+        // Refused before the run settles (both still on their way), or
+        // granted once it has; never lost either way.
+        let early = hub.grant("b").is_ok();
+        for who in if early { vec!["a"] } else { vec!["b", "a"] } {
+            let settled = hub.settle(None).unwrap_or_else(|_| unreachable!());
+            assert!(settled.settled);
+            assert!(hub.grant(who).is_ok());
+        }
+        let done = hub.settle(None).unwrap_or_else(|_| unreachable!());
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        assert!(done.finished);
+        assert_eq!(done.schedule, [1, 0]);
     });
 }

@@ -61,6 +61,9 @@ impl<T: Send + 'static> Drop for Job<T> {
                 self.worker.slot().finish(Some(
                     "its thread never ran: the platform dropped the job".to_owned(),
                 ));
+                if let Some(hub) = self.worker.hub() {
+                    hub.ended(self.worker.id());
+                }
             }
         }
     }
@@ -71,6 +74,11 @@ fn run<T: Send + 'static>(worker: Arc<Worker<T>>, task: Task<T>) {
     let failure = panic::catch_unwind(AssertUnwindSafe(|| supervise(&worker, task)))
         .unwrap_or_else(|payload| Some(contain::panic_text(payload)));
     worker.slot().finish(failure);
+    // After its end is recorded: in stepped mode the next step is granted
+    // only now, so the log's order stays the schedule's.
+    if let Some(hub) = worker.hub() {
+        hub.ended(worker.id());
+    }
 }
 
 /// Runs the task, again after a failure while its restart policy allows;

@@ -186,13 +186,15 @@ pub(crate) struct SlotParts<J> {
     pub(crate) threads: ThreadCounts,
     pub(crate) record_messages: bool,
     pub(crate) shut_down: Arc<AtomicBool>,
+    /// Run in stepped mode (see `steps.rs`).
+    pub(crate) stepped: bool,
 }
 
 impl<T, J> Slot<T, J> {
     pub(crate) fn new(parts: SlotParts<J>) -> Self {
         Self {
             id: parts.id,
-            state: StateCell::new(),
+            state: StateCell::with_steps(parts.stepped),
             lane: CachePadded::new(Mutex::new(Lane::default())),
             worker_cv: Condvar::new(),
             sender_cv: Condvar::new(),
@@ -235,11 +237,22 @@ impl<T, J> Slot<T, J> {
         self.state.load()
     }
 
-    /// True while Running: the whole fast path of a pause point, one load of
-    /// the state byte and a compare.
+    /// True while Running and not stepped: the whole fast path of a pause
+    /// point, one load of the state byte and a compare.
     #[inline(always)]
     pub(crate) fn is_running(&self) -> bool {
-        self.state.is_running()
+        self.state.runs_free()
+    }
+
+    /// True for a worker in stepped mode.
+    pub(crate) fn is_stepped(&self) -> bool {
+        self.state.is_stepped()
+    }
+
+    /// True while the mailbox holds as many messages as it can (read
+    /// without the lane lock: the wait-for graph's probe of a blocked send).
+    pub(crate) fn mailbox_is_full(&self) -> bool {
+        self.mailbox.is_full()
     }
 
     /// The worker's own thread begins `activity`; returns the one to go

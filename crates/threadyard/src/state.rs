@@ -199,43 +199,69 @@ pub(crate) struct Transition {
     pub(crate) to: WorkerState,
 }
 
-/// The state byte shared by a worker and its manager.
+/// Set in the state byte of a worker in stepped mode, beside its state:
+/// such a worker never equals plain Running, so the pause point's one-load
+/// fast path takes it to the scheduler without a second load.
+const STEPPED: u8 = 0x80;
+
+/// The state byte shared by a worker and its manager. Its [`STEPPED`] bit
+/// is set at creation and kept by every move; the cell is one byte, as
+/// before stepped mode, so the pause point's load sits where it did.
 #[derive(Debug)]
 pub(crate) struct StateCell(AtomicU8);
 
 impl StateCell {
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
-        Self(AtomicU8::new(WorkerState::Created as u8))
+        Self::with_steps(false)
     }
 
-    /// The current state. One `Acquire` load: this is the whole fast path of
-    /// `pause_point()`.
+    /// A cell for a worker that is (or is not) run in stepped mode.
+    pub(crate) fn with_steps(stepped: bool) -> Self {
+        let flag = if stepped { STEPPED } else { 0 };
+        Self(AtomicU8::new(WorkerState::Created as u8 | flag))
+    }
+
+    /// True for a worker in stepped mode.
+    pub(crate) fn is_stepped(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & STEPPED != 0
+    }
+
+    /// The current state. One `Acquire` load.
     #[inline]
     pub(crate) fn load(&self) -> WorkerState {
-        WorkerState::from_u8(self.0.load(Ordering::Acquire))
+        WorkerState::from_u8(self.0.load(Ordering::Acquire) & !STEPPED)
     }
 
-    /// True while the worker is Running: the whole fast path of
-    /// `pause_point()`, one `Acquire` load and a byte compare.
+    /// True while the worker is Running (stepped or not).
     #[inline(always)]
     pub(crate) fn is_running(&self) -> bool {
+        self.0.load(Ordering::Acquire) & !STEPPED == WorkerState::Running as u8
+    }
+
+    /// True while the worker is Running and not stepped: the whole fast path
+    /// of `pause_point()`, one `Acquire` load and a byte compare.
+    #[inline(always)]
+    pub(crate) fn runs_free(&self) -> bool {
         self.0.load(Ordering::Acquire) == WorkerState::Running as u8
     }
 
     /// Applies `action` atomically. On refusal returns the state that was found,
     /// and nothing changes.
     pub(crate) fn apply(&self, action: Action) -> Result<Transition, WorkerState> {
-        let mut from = self.load();
+        let raw = self.0.load(Ordering::Acquire);
+        let flag = raw & STEPPED;
+        let mut from = WorkerState::from_u8(raw & !STEPPED);
         loop {
             let to = action.next(from).ok_or(from)?;
             match self.0.compare_exchange_weak(
-                from as u8,
-                to as u8,
+                from as u8 | flag,
+                to as u8 | flag,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
                 Ok(_) => return Ok(Transition { from, to }),
-                Err(actual) => from = WorkerState::from_u8(actual),
+                Err(actual) => from = WorkerState::from_u8(actual & !STEPPED),
             }
         }
     }
@@ -270,6 +296,19 @@ mod test {
         assert!(cell.apply(Action::Start).is_ok());
         assert_eq!(cell.apply(Action::Start), Err(WorkerState::Running));
         assert_eq!(cell.load(), WorkerState::Running);
+    }
+
+    #[test]
+    fn a_stepped_worker_never_looks_free_running() {
+        let cell = StateCell::with_steps(true);
+        assert!(cell.apply(Action::Start).is_ok());
+        assert_eq!(cell.load(), WorkerState::Running);
+        assert!(cell.is_running() && !cell.runs_free());
+        assert!(cell.apply(Action::Pause).is_ok());
+        assert_eq!(cell.load(), WorkerState::PauseRequested);
+        let plain = StateCell::new();
+        assert!(plain.apply(Action::Start).is_ok());
+        assert!(plain.runs_free());
     }
 
     #[test]

@@ -203,6 +203,12 @@ impl TraceBuilder {
                     self.events.push(e);
                 }
                 EventKind::ShutdownStarted => self.enter(MANAGER, "shutdown", at),
+                // On the manager's track: the cycle in words.
+                EventKind::Deadlock { text, .. } => {
+                    let mut e = instant("deadlock", "wait", at, MANAGER);
+                    e.args.insert("cycle", Arg::Text(text.clone()));
+                    self.events.push(e);
+                }
                 EventKind::ShutdownFinished { unresponsive } => {
                     self.close(MANAGER, at);
                     let mut e = instant("shutdown finished", "manager", at, MANAGER);
@@ -236,6 +242,12 @@ impl TraceBuilder {
             EventKind::Restarted { error } => {
                 let mut e = instant("restarted", "failure", at, tid);
                 e.args.insert("error", Arg::Text(error.clone()));
+                self.events.push(e);
+            }
+            EventKind::Waiting { on, waits_for } => {
+                let mut e = instant("waits", "wait", at, tid);
+                e.args.insert("on", Arg::Text(on.to_string()));
+                e.args.insert("for", Arg::Text(waits_for.to_string()));
                 self.events.push(e);
             }
             EventKind::ErrorRecorded { error } => {

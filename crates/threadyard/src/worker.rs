@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use crate::activity::Activity;
 use crate::error::{SendError, StopRequested, TaskError};
+use crate::hub::Hub;
 use crate::id::WorkerId;
 use crate::slot::{Slot, Want};
 use crate::state::WorkerState;
-use crate::sync::{deadline_after, Weak};
+use crate::steps::Op;
+use crate::sync::{deadline_after, Arc, Weak};
 
 /// A worker's task: called on the worker's thread with its context; called
 /// again by a restart policy after a failure, hence `FnMut`.
@@ -32,6 +34,9 @@ pub(crate) trait Peers<T>: Send + Sync {
 
     /// Every worker's id, in creation order.
     fn ids(&self) -> Vec<WorkerId>;
+
+    /// The manager's shared cells, locks, waits and steps.
+    fn hub(&self) -> Arc<Hub>;
 }
 
 /// Handed to a task: everything a worker does to cooperate with its manager.
@@ -57,6 +62,32 @@ pub struct Worker<T> {
 impl<T> Worker<T> {
     pub(crate) fn new(slot: Slot<T, Task<T>>, peers: Weak<dyn Peers<T>>) -> Self {
         Self { slot, peers }
+    }
+
+    /// The manager's hub (shared cells, locks, waits, steps), while the
+    /// manager lives. Reached through the peers, not kept here: the worker's
+    /// record stays the size and shape the pause point's one load was
+    /// measured with.
+    pub(crate) fn hub(&self) -> Option<Arc<Hub>> {
+        self.peers.upgrade().map(|peers| peers.hub())
+    }
+
+    /// Says whether this worker has been asked to stop (for the hub's waits).
+    pub(crate) fn stopping(&self) -> bool {
+        self.slot.state() == WorkerState::Stopping
+    }
+
+    /// A scheduling point before `op`: a pause point, and in stepped mode
+    /// the place the worker is held until granted its step.
+    pub(crate) fn step(&self, op: Op) -> Result<(), StopRequested>
+    where
+        T: Send + 'static,
+    {
+        self.slot.wait_at(Want::PastPause, None)?;
+        match self.hub() {
+            Some(hub) => hub.point(self.id(), op, &|| self.stopping()),
+            None => Ok(()),
+        }
     }
 
     /// The shared record, for the manager and the runner.
@@ -90,6 +121,9 @@ impl<T: Send + 'static> Worker<T> {
     #[cold]
     #[inline(never)]
     fn slow_pause_point(&self) -> Result<(), StopRequested> {
+        if self.slot.is_stepped() {
+            return self.step(Op::PausePoint);
+        }
         self.slot.wait_at(Want::PastPause, None).map(|_| ())
     }
 
@@ -108,7 +142,15 @@ impl<T: Send + 'static> Worker<T> {
 
     /// Waits for the next message. Also a pause point: a pause requested while
     /// waiting is acknowledged at once.
+    ///
+    /// In stepped mode it is a scheduling point; a worker granted it then
+    /// waits for a message as usual, and the run does not settle (no other
+    /// worker is granted a step) until one comes: receive messages already
+    /// sent, or use [`recv_timeout`](Self::recv_timeout).
     pub fn recv(&self) -> Result<T, StopRequested> {
+        if self.slot.is_stepped() {
+            self.step(Op::Receive)?;
+        }
         self.doing(Activity::WaitingForMessage, || loop {
             if let Some(message) = self.slot.wait_at(Want::Message, None)? {
                 return Ok(message);
@@ -120,7 +162,15 @@ impl<T: Send + 'static> Worker<T> {
     /// none came. Also a pause point: a pause lasts until the resume (or
     /// stop) whatever the timeout, since a paused worker does not run its
     /// task; resumed after its time ran out, it returns `Ok(None)` at once.
+    ///
+    /// In stepped mode time does not pass between steps: after its step is
+    /// granted, a worker with an empty mailbox gets `Ok(None)` at once, so
+    /// a schedule replays the same way whatever the clock says.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
+        if self.slot.is_stepped() {
+            self.step(Op::Receive)?;
+            return Ok(self.slot.try_take());
+        }
         self.doing(Activity::WaitingForMessage, || {
             self.slot.wait_at(Want::Message, deadline_after(timeout))
         })

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod parallel;
 pub mod pause;
 pub mod shutdown;
+pub mod stepped;
 pub mod workloads;
 
 /// Calls `$harness! { module::case, ... }` with every async case of the suite.
@@ -79,6 +80,14 @@ macro_rules! for_each_case {
             shutdown::counts_undelivered_messages,
             shutdown::refuses_new_work_afterwards,
             shutdown::drop_shuts_down,
+            stepped::a_schedule_replays_identically_100_times,
+            stepped::the_lost_update_schedule_loses_an_update_and_says_why,
+            stepped::the_explorer_finds_a_lost_update_and_a_deadlock_within_100,
+            stepped::the_fixed_lessons_survive_1000_random_schedules,
+            stepped::a_learner_grants_steps_and_sees_next_operations,
+            stepped::the_detector_names_two_and_three_worker_lock_cycles,
+            stepped::the_detector_names_two_and_three_worker_mailbox_cycles,
+            stepped::the_detector_is_silent_on_long_waits_that_are_not_cycles,
             bad_input::ids,
             bad_input::unknown_ids,
             bad_input::capacities,

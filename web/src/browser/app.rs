@@ -11,7 +11,8 @@ use yew::prelude::*;
 use super::commands;
 use super::components::{
     BroadcastForm, Chart, CodePanel, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
-    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SpawnForm, Speedup, Timeline, WorkersTable,
+    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SpawnForm, Speedup, StepsPage, Timeline,
+    WorkersTable,
 };
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
 use super::renders;
@@ -290,6 +291,7 @@ pub fn app() -> Html {
                     service_worker_pending={store.phase == Phase::NotIsolated && connection::service_worker_pending()} />
             <Learn hidden={store.page != Page::Learn} />
             <SeedNotes hidden={store.page != Page::Seed} />
+            <StepsPage hidden={store.page != Page::Steps} ready={store.phase == Phase::Ready} reduced_motion={*reduced_motion} />
             if store.phase == Phase::Ready {
                 <main hidden={!on_yard}>
                     <section class="teach">

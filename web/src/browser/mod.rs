@@ -6,6 +6,7 @@ mod commands;
 mod components;
 mod connection;
 mod export;
+mod lessons;
 mod renders;
 mod script;
 

@@ -12,7 +12,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
-use threadyard::{WorkerState, Yard};
+use threadyard::{Chooser, WorkerState, Yard};
 use web_time::Instant;
 
 /// Only reached when a benchmark is broken.
@@ -165,4 +165,38 @@ pub fn pause_and_resume(samples: usize, settle: Duration) -> (Vec<Duration>, Vec
     yard.stop("tight").unwrap();
     yard.join("tight", LONG).unwrap();
     (pause, resume)
+}
+
+/// Stepped mode's grant-to-run latency, `samples` of it: a learner's
+/// `grant` until the granted worker is seen past its scheduling point (it
+/// bumps a counter as each pause point returns, then is held at the next).
+/// `settle` lets it fall asleep at its point first, so a grant times a
+/// wakeup from sleep, as a resume does.
+pub fn grant_to_run(samples: usize, settle: Duration) -> Vec<Duration> {
+    let yard = Yard::<()>::builder()
+        .stepped(Chooser::Learner)
+        .build()
+        .unwrap();
+    let passes = Arc::new(AtomicU64::new(0));
+    {
+        let passes = Arc::clone(&passes);
+        yard.spawn("stepped", move |w| loop {
+            w.pause_point()?;
+            passes.fetch_add(1, Ordering::Release);
+        })
+        .unwrap();
+    }
+    let mut out = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        yard.settle(LONG).unwrap();
+        thread::sleep(settle);
+        let before = passes.load(Ordering::Acquire);
+        let t = Instant::now();
+        yard.grant("stepped").unwrap();
+        spin_until(|| passes.load(Ordering::Acquire) != before);
+        out.push(t.elapsed());
+    }
+    yard.stop("stepped").unwrap();
+    yard.join("stepped", LONG).unwrap();
+    out
 }

@@ -9,6 +9,7 @@ use super::shared::{Shared, YardConfig};
 use crate::error::ConfigError;
 use crate::platform::{default_spawner, Spawn};
 use crate::policy::check_mailbox_capacity;
+use crate::steps::Chooser;
 
 /// Largest event log accepted.
 pub const MAX_EVENT_CAPACITY: usize = 1 << 20;
@@ -59,6 +60,16 @@ impl<T: Send + 'static> YardBuilder<T> {
     /// refused with [`ControlError::AtCapacity`](crate::ControlError::AtCapacity).
     pub fn max_threads(mut self, threads: usize) -> Self {
         self.config.max_threads = Some(threads);
+        self
+    }
+
+    /// Stepped mode: every worker is held at each scheduling point (a pause
+    /// point, a receive, every operation on a shared cell or lock) until
+    /// `chooser` grants it a step, one worker at a time; the grants are the
+    /// run's schedule, and replaying a schedule reproduces the run. See
+    /// [`Yard::begin_steps`], [`Yard::grant`] and [`Yard::settle`].
+    pub fn stepped(mut self, chooser: Chooser) -> Self {
+        self.config.stepped = Some(chooser);
         self
     }
 

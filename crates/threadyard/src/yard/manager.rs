@@ -31,7 +31,7 @@ use crate::worker::{Peers, Task, Worker};
 /// between threads with an `Arc`. Dropping it shuts it down (waiting up to
 /// its drop deadline) unless [`shutdown`](Self::shutdown) was called.
 pub struct Yard<T: Send + 'static> {
-    shared: Arc<Shared<T>>,
+    pub(super) shared: Arc<Shared<T>>,
 }
 
 // A panic cannot leave a manager half-updated where a caller could see it: no
@@ -125,6 +125,7 @@ impl<T: Send + 'static> Yard<T> {
             threads: self.shared.threads.clone(),
             record_messages: self.shared.config.record_messages,
             shut_down: Arc::clone(&self.shared.shut_down),
+            stepped: self.shared.hub.is_stepped(),
         });
         Ok(Arc::new(Worker::new(slot, peers)))
     }
@@ -215,6 +216,9 @@ impl<T: Send + 'static> Yard<T> {
         let Some(task) = worker.slot().take_task() else {
             unreachable!("only the one successful Start takes the task")
         };
+        // Counted as running (in stepped mode) before its thread can reach
+        // its first scheduling point.
+        self.shared.hub.started(worker.id());
         let job = runner::Job::new(Arc::clone(worker), task);
         // The spawner is the caller's code: a panic in it is a refusal, and
         // a shutdown it calls does not wait for the worker it is starting.
@@ -244,6 +248,7 @@ impl<T: Send + 'static> Yard<T> {
         worker
             .slot()
             .finish(Some(format!("could not start a thread: {reason}")));
+        self.shared.hub.ended(worker.id());
         Err(ControlError::Spawn {
             id: worker.id().clone(),
             reason,
@@ -344,7 +349,10 @@ impl<T: Send + 'static> Yard<T> {
     ///
     /// [`StopRequested`]: crate::StopRequested
     pub fn stop(&self, id: &str) -> Result<(), ControlError> {
-        self.shared.worker(id)?.slot().stop()
+        self.shared.worker(id)?.slot().stop()?;
+        // A worker held for a step or waiting for a lock hears it too.
+        self.shared.hub.wake();
+        Ok(())
     }
 
     /// Queues `message` for worker `id`; fails at once if its mailbox is full.
@@ -421,6 +429,9 @@ impl<T: Send + 'static> Yard<T> {
             live_threads: self.shared.threads.in_use(),
             capacity: self.shared.capacity(),
             shut_down: self.shared.shut_down.load(Ordering::Acquire),
+            waits: self.shared.hub.waits(),
+            deadlocks: self.shared.hub.deadlocks(),
+            steps: self.shared.hub.steps(),
         }
     }
 
@@ -454,7 +465,11 @@ impl<T: Send + 'static> Yard<T> {
 
     /// Waits until worker `id` has finished, at most `timeout`; returns its
     /// final state (Stopped or Failed).
+    ///
+    /// Called from inside a worker's task, the wait is an edge of the
+    /// wait-for graph (that worker waits for `id` to finish).
     pub fn join(&self, id: &str, timeout: Duration) -> Result<WorkerState, ControlError> {
+        let _waiting = self.shared.join_edge(id);
         self.wait_for_state(id, timeout, WorkerState::is_finished)
     }
 
@@ -599,7 +614,7 @@ impl<T: Send + 'static> Yard<T> {
         Changed::new(&self.shared.changes)
     }
 
-    async fn until(&self, mut done: impl FnMut() -> bool) {
+    pub(super) async fn until(&self, mut done: impl FnMut() -> bool) {
         loop {
             // Made before the check, so a change in between is not missed.
             let changed = self.changed();

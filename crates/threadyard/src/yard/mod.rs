@@ -11,6 +11,7 @@ mod manager;
 mod report;
 mod sender;
 mod shared;
+mod shared_state;
 mod shutdown;
 
 pub use builder::{YardBuilder, MAX_EVENT_CAPACITY};

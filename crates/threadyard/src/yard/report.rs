@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use crate::id::WorkerId;
 use crate::slot::WorkerSnapshot;
+use crate::steps::StepSnapshot;
+use crate::waits::{Deadlock, WaitEdge};
 
 /// What a broadcast did at one worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,6 +72,13 @@ pub struct Snapshot {
     pub capacity: Option<usize>,
     /// Whether shutdown has begun.
     pub shut_down: bool,
+    /// The wait-for graph: every worker now blocked on another (a lock it
+    /// holds, room in its mailbox, its end).
+    pub waits: Vec<WaitEdge>,
+    /// Every cycle of waits found so far, in the order they formed.
+    pub deadlocks: Vec<Deadlock>,
+    /// Stepped mode: where each worker is and the schedule so far.
+    pub steps: Option<StepSnapshot>,
 }
 
 /// What shutdown found, worker by worker.
@@ -92,6 +101,9 @@ pub struct ShutdownReport {
     pub undelivered_messages: u64,
     /// How long shutdown took.
     pub elapsed_ms: f64,
+    /// Every cycle of waits found during the manager's life: why the
+    /// workers in them may be among the unresponsive.
+    pub deadlocks: Vec<Deadlock>,
 }
 
 /// A worker that ended in Failed.

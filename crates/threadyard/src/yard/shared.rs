@@ -13,11 +13,14 @@ use crate::clock::Clock;
 use crate::current;
 use crate::error::{ControlError, SendError};
 use crate::events::EventLog;
+use crate::hub::{Hub, WaitGuard};
 use crate::id::WorkerId;
 use crate::platform::Spawn;
 use crate::policy::default_mailbox_capacity;
+use crate::steps::Chooser;
 use crate::sync::{lock, Arc, AtomicBool, Mutex};
 use crate::threads::{Occupancy, ThreadCounts};
+use crate::waits::{Resource, WaitEdge};
 use crate::worker::{Peers, Worker};
 
 /// Manager-wide settings; see [`YardBuilder`].
@@ -28,6 +31,8 @@ pub(super) struct YardConfig {
     pub(super) record_messages: bool,
     pub(super) drop_deadline: Duration,
     pub(super) max_threads: Option<usize>,
+    /// Stepped mode, and who chooses the steps.
+    pub(super) stepped: Option<Chooser>,
 }
 
 impl Default for YardConfig {
@@ -38,6 +43,7 @@ impl Default for YardConfig {
             record_messages: false,
             drop_deadline: Duration::from_secs(5),
             max_threads: None,
+            stepped: None,
         }
     }
 }
@@ -56,17 +62,27 @@ pub(super) struct Shared<T> {
     pub(super) spawner: Box<dyn Spawn>,
     /// Set once shutdown begins: no worker, start or message is taken after.
     pub(super) shut_down: Arc<AtomicBool>,
+    /// Shared cells and locks, the wait-for graph, stepped mode.
+    pub(super) hub: Arc<Hub>,
 }
 
 impl<T> Shared<T> {
     pub(super) fn new(config: YardConfig, spawner: Box<dyn Spawn>) -> Self {
         let clock = Clock::new();
+        let events = Arc::new(EventLog::new(config.event_capacity, clock));
+        let changes: Arc<Changes> = Arc::default();
+        let hub = Arc::new(Hub::new(
+            Arc::clone(&events),
+            Arc::clone(&changes),
+            config.stepped.as_ref(),
+        ));
         Self {
             clock,
-            events: Arc::new(EventLog::new(config.event_capacity, clock)),
+            events,
             config,
             registry: Mutex::new(IndexMap::new()),
-            changes: Arc::default(),
+            changes,
+            hub,
             threads: ThreadCounts {
                 own: Occupancy::new(),
                 pool: spawner.occupancy(),
@@ -99,6 +115,29 @@ impl<T> Shared<T> {
             .cloned()
     }
 
+    /// When the calling thread runs one of this manager's workers, its join
+    /// of worker `id` is an edge of the wait-for graph while it lasts.
+    pub(super) fn join_edge(&self, id: &str) -> Option<WaitGuard<'_>>
+    where
+        T: Send + 'static,
+    {
+        let me = self.calling_worker()?;
+        let target = self.worker(id).ok()?;
+        if Arc::ptr_eq(&me, &target) || target.state().is_finished() {
+            return None;
+        }
+        let edge = WaitEdge {
+            worker: me.id().clone(),
+            waits_for: target.id().clone(),
+            on: Resource::Join(target.id().clone()),
+        };
+        let joined = Arc::clone(&target);
+        Some(
+            self.hub
+                .waiting(edge, Arc::new(move || !joined.state().is_finished())),
+        )
+    }
+
     pub(super) fn capacity(&self) -> Option<usize> {
         match (self.config.max_threads, self.spawner.capacity()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -117,6 +156,21 @@ impl<T: Send + 'static> Peers<T> for Shared<T> {
         wait: Option<Duration>,
     ) -> Result<(), SendError<T>> {
         match self.worker(to) {
+            // A worker about to wait for room is an edge of the wait-for
+            // graph while it waits; the probe drops the edge from any cycle
+            // once the mailbox has room again.
+            Ok(worker) if wait.is_some() && worker.slot().mailbox_is_full() => {
+                let full = Arc::clone(&worker);
+                let _waiting = self.hub.waiting(
+                    WaitEdge {
+                        worker: from.clone(),
+                        waits_for: worker.id().clone(),
+                        on: Resource::Mailbox(worker.id().clone()),
+                    },
+                    Arc::new(move || full.slot().mailbox_is_full()),
+                );
+                worker.slot().push(message, wait, Some(from))
+            }
             Ok(worker) => worker.slot().push(message, wait, Some(from)),
             Err(_) => Err(SendError::UnknownWorker {
                 id: to.to_owned(),
@@ -127,5 +181,9 @@ impl<T: Send + 'static> Peers<T> for Shared<T> {
 
     fn ids(&self) -> Vec<WorkerId> {
         lock(&self.registry).keys().cloned().collect()
+    }
+
+    fn hub(&self) -> Arc<Hub> {
+        Arc::clone(&self.hub)
     }
 }

@@ -30,6 +30,8 @@ pub(super) fn begin<T: Send + 'static>(shared: &Shared<T>) {
         // No message is accepted from here on; blocked senders give up now.
         worker.slot().stop_and_close();
     }
+    // Workers held for a step or waiting for a lock.
+    shared.hub.wake();
     // Once for everyone: joiners and Created workers' waiters.
     shared.changes.notify();
     // Logged once everyone is asked and woken: a subscriber is user code.
@@ -74,6 +76,7 @@ fn finished_or_waiting<T: Send + 'static>(worker: &Worker<T>) -> bool {
 pub(super) fn report<T: Send + 'static>(shared: &Shared<T>, elapsed_ms: f64) -> ShutdownReport {
     let mut report = ShutdownReport {
         elapsed_ms,
+        deadlocks: shared.hub.deadlocks(),
         ..ShutdownReport::default()
     };
     for worker in shared.workers() {

@@ -24,6 +24,7 @@ pub fn header(props: &HeaderProps) -> Html {
             <nav aria-label="Pages">
                 { for [
                     (Page::Yard, "#/", "nav-yard", "The yard"),
+                    (Page::Steps, "#/steps", "nav-steps", "Races and deadlocks"),
                     (Page::Learn, "#/learn", "nav-learn", "The ideas"),
                     (Page::Seed, "#/seed", "nav-seed", "What the seed got wrong"),
                 ].into_iter().map(|(page, href, testid, label)| html! {

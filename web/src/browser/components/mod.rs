@@ -12,6 +12,7 @@ mod reading;
 mod scenario;
 mod shared;
 mod speedup;
+mod steps;
 mod table;
 mod timeline;
 
@@ -24,6 +25,7 @@ pub use reading::{Learn, SeedNotes};
 pub use scenario::{ScenarioActions, ScenarioPanel};
 pub use shared::Shared;
 pub use speedup::Speedup;
+pub use steps::StepsPage;
 pub use table::WorkersTable;
 pub use timeline::Timeline;
 

@@ -44,6 +44,21 @@ pub fn learn(props: &PageProps) -> Html {
                 <p>{ "Shutdown asks every worker to stop and closes every mailbox in one pass, wakes the ones that are paused or waiting, and then waits for all of them under one deadline. It returns a report: who stopped cleanly, who failed, who did not stop in time (a worker can only notice the request at a pause point or a wait), and how many messages were never read." }</p>
             </section>
 
+            <section id="learn-races">
+                <h3>{ "Races: the lost update" }</h3>
+                <p>{ "Adding 1 to a shared counter looks like one step, but a thread does it in two: it loads the value, then stores the value plus 1. If another thread loads between the two, both store the same number and one addition is lost. Nothing fails and nothing is reported: the total is just wrong, and only in some interleavings, which is why such bugs hide. " }<a href="#/steps/lost-update/0,1,1,0" data-testid="learn-lost-update">{ "Lost update" }</a>{ " lets you pick the interleaving: grant worker_a its load, then worker_b its load, then both stores, and the counter ends at 1." }</p>
+            </section>
+
+            <section id="learn-locks">
+                <h3>{ "Locks" }</h3>
+                <p>{ "A lock makes a group of steps happen as one: a thread takes it before the load and releases it after the store, and another thread that wants it waits until then. In " }<a href="#/steps/lost-update-locked">{ "Lost update, fixed with a lock" }</a>{ " no schedule can lose an update: try the one that did before, and see worker_b wait. \"Find a failing schedule\" searches a hundred and finds none." }</p>
+            </section>
+
+            <section id="learn-deadlock">
+                <h3>{ "Deadlock" }</h3>
+                <p>{ "Locks bring their own failure. Two threads that each hold one lock and wait for the other's wait forever: a cycle of waits. The manager keeps a wait-for graph (who waits for whom, on which lock or full mailbox) and reports a cycle the moment it closes, naming it: \"deadlock: worker_a -> worker_b -> worker_a\". In " }<a href="#/steps/deadlock" data-testid="learn-deadlock">{ "Deadlock" }</a>{ " give each worker its first lock, then try their second: the graph draws the cycle in red. " }<a href="#/steps/philosophers">{ "Dining philosophers" }</a>{ " is the same with three. The cure is one lock order for everybody (" }<a href="#/steps/deadlock-ordered">{ "with a lock order" }</a>{ "): then a cycle can never close." }</p>
+            </section>
+
             <section id="learn-trace">
                 <h3>{ "Reading the timeline, and the trace" }</h3>
                 <p>{ "The timeline has one lane per worker, coloured by state; while a worker runs, a texture says what it does (none: computing; stripes: waiting for a message; crosses: waiting for room in a full mailbox; dots: sleeping in a blocking call), sampled at each refresh; ticks mark messages read, broadcasts, pauses and failures. \"Export trace\" saves the whole run as Chrome Trace Event JSON: open " }<a href="https://ui.perfetto.dev" target="_blank" rel="noopener">{ "ui.perfetto.dev" }</a>{ " (or chrome://tracing) and load the file to see one track per worker, each state a slice, messages as instants, and arrows from a worker to the worker it messaged. In a terminal, " }<code>{ "threadyard seed --trace seed.json" }</code>{ " writes the same file." }</p>

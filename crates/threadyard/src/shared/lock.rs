@@ -1,0 +1,81 @@
+//! A lock taken and released explicitly, with a holder and waiters.
+
+use std::fmt;
+
+use crate::error::ShareError;
+use crate::hub::Hub;
+use crate::id::WorkerId;
+use crate::steps::Op;
+use crate::sync::Arc;
+use crate::worker::Worker;
+
+/// A named lock in a manager; see the [module docs](crate::shared). Clone
+/// it to hand it to several tasks.
+///
+/// A worker that finds it held waits (without spinning) until it is
+/// released or the worker is asked to stop; meanwhile it is an edge of the
+/// wait-for graph ("a waits for lock L1 held by b"). Taking it is not tied
+/// to a scope: release it with [`unlock`](Self::unlock), since a lesson
+/// shows that step too. A worker that ends holding it keeps it held, as a
+/// real thread would.
+#[derive(Clone)]
+pub struct SharedLock {
+    name: Arc<str>,
+    hub: Arc<Hub>,
+}
+
+impl fmt::Debug for SharedLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedLock")
+            .field("name", &self.name)
+            .field("holder", &self.holder())
+            .finish()
+    }
+}
+
+impl SharedLock {
+    pub(crate) fn new(name: &str, hub: Arc<Hub>) -> Self {
+        Self {
+            name: name.into(),
+            hub,
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Takes it, as worker `w`, waiting while another worker holds it. A
+    /// scheduling point. Fails with [`ShareError::AlreadyHeld`] if `w`
+    /// holds it already, and [`ShareError::Stopped`] if `w` is asked to
+    /// stop while it waits.
+    pub fn lock<T: Send + 'static>(&self, w: &Worker<T>) -> Result<(), ShareError> {
+        self.check(w)?;
+        w.step(Op::Lock(self.name.to_string()))?;
+        self.hub.lock(w.id(), &self.name, &|| w.stopping())
+    }
+
+    /// Releases it, as worker `w`, which must hold it. A scheduling point.
+    pub fn unlock<T: Send + 'static>(&self, w: &Worker<T>) -> Result<(), ShareError> {
+        self.check(w)?;
+        w.step(Op::Unlock(self.name.to_string()))?;
+        self.hub.unlock(w.id(), &self.name)
+    }
+
+    /// Who holds it now.
+    pub fn holder(&self) -> Option<WorkerId> {
+        self.hub.holder(&self.name)
+    }
+
+    fn check<T>(&self, w: &Worker<T>) -> Result<(), ShareError> {
+        if w.hub().is_some_and(|hub| Arc::ptr_eq(&self.hub, &hub)) {
+            Ok(())
+        } else {
+            Err(ShareError::OtherManager {
+                object: self.name.to_string(),
+                worker: w.id().clone(),
+            })
+        }
+    }
+}
