@@ -57,6 +57,8 @@ pub enum MarkKind {
     Broadcast,
     Pause,
     Failure,
+    /// A deadlock: drawn on the lane of every worker in the cycle.
+    Deadlock,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -107,6 +109,15 @@ impl History {
         let at_ms = event.at_us / 1e3;
         self.last_event_ms = self.last_event_ms.max(at_ms);
         let Some(id) = event.worker.as_deref() else {
+            if let EventKind::Deadlock { cycle, text } = &event.kind {
+                for edge in cycle {
+                    self.lane_mut(&edge.worker).marks.push(Mark {
+                        at_ms,
+                        kind: MarkKind::Deadlock,
+                        label: text.clone(),
+                    });
+                }
+            }
             if matches!(event.kind, EventKind::Broadcast { .. }) {
                 self.broadcasts.push(Mark {
                     at_ms,
@@ -383,6 +394,37 @@ mod tests {
         );
         let marks: Vec<&str> = h.lanes[0].marks.iter().map(|m| m.label.as_str()).collect();
         assert_eq!(marks, ["pause requested", "paused"]);
+    }
+
+    #[test]
+    fn a_deadlock_marks_the_lane_of_every_worker_in_its_cycle() {
+        let mut h = History::default();
+        for w in ["a", "b", "c"] {
+            h.record(&event(0.0, Some(w), EventKind::Started));
+        }
+        let text =
+            "deadlock: a -> b -> a (a waits for lock L2 held by b, b waits for lock L1 held by a)";
+        let cycle = ["a", "b"].map(|w| crate::model::CycleEdge { worker: w.into() });
+        h.record(&event(
+            7.0,
+            None,
+            EventKind::Deadlock {
+                cycle: cycle.to_vec(),
+                text: text.into(),
+            },
+        ));
+        for lane in &h.lanes {
+            let marked: Vec<_> = lane
+                .marks
+                .iter()
+                .map(|m| (m.kind, m.label.as_str(), m.at_ms))
+                .collect();
+            if lane.id == "c" {
+                assert!(marked.is_empty(), "c is not in the cycle");
+            } else {
+                assert_eq!(marked, [(MarkKind::Deadlock, text, 7.0)], "{}", lane.id);
+            }
+        }
     }
 
     #[test]

@@ -154,6 +154,13 @@ pub struct EventView {
     pub kind: EventKind,
 }
 
+/// One wait of a deadlock's cycle: the worker that cannot go on (the
+/// core's `WaitEdge`; the page needs only who).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CycleEdge {
+    pub worker: String,
+}
+
 /// What happened (the core's `EventKind`, tagged by `kind`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -188,6 +195,13 @@ pub enum EventKind {
     ShutdownStarted,
     ShutdownFinished {
         unresponsive: usize,
+    },
+    /// A cycle of waits formed (the core's deadlock detector): none of its
+    /// workers can go on.
+    Deadlock {
+        cycle: Vec<CycleEdge>,
+        /// In words: "deadlock: a -> b -> a (...)".
+        text: String,
     },
     /// A kind this page does not know (a newer threads module): shown
     /// nowhere, never an error.

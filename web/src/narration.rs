@@ -225,6 +225,11 @@ impl Narrator {
     }
 
     fn manager_event(&mut self, event: &EventKind, at: f64) {
+        if let EventKind::Deadlock { text, .. } = event {
+            let text = format!("{text}. Each of these workers waits for the next, so none can go on: the manager saw the cycle close and named it (see the deadlock ticks on their lanes).");
+            self.say(at, LineKind::Problem, text);
+            return;
+        }
         let (kind, text) = match *event {
             EventKind::Broadcast { delivered, full: 0 } => (
                 LineKind::Event,

@@ -208,7 +208,7 @@ impl<T: Send + 'static> Worker<T> {
     /// Runs `f` as `activity`, then goes back to what the worker was doing.
     /// Only the worker's own thread marks its activity: a helper thread the
     /// task lent `&Worker` to is not the worker.
-    fn doing<R>(&self, activity: Activity, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn doing<R>(&self, activity: Activity, f: impl FnOnce() -> R) -> R {
         if !crate::current::is(self.slot.address()) {
             return f();
         }

@@ -108,3 +108,35 @@ pub fn a_worker_in_a_blocking_call_is_sleeping_not_busy() {
         s.waited_ms
     );
 }
+
+/// A worker waiting for a lock another worker holds is waiting for a lock,
+/// not computing; once it has the lock it computes again.
+pub fn a_worker_blocked_on_a_held_lock_is_waiting_for_a_lock() {
+    let yard = Yard::<String>::new();
+    let lock = yard.lock("L").unwrap();
+    let (release, released) = channel::<()>();
+    let (holding, held) = channel();
+    let owner_lock = lock.clone();
+    yard.spawn("owner", move |w| {
+        owner_lock.lock(w)?;
+        holding.send(()).unwrap();
+        let _ = released.recv();
+        owner_lock.unlock(w)?;
+        Ok(())
+    })
+    .unwrap();
+    next(&held);
+    let (tx, rx) = channel();
+    yard.spawn("waiter", move |w| {
+        lock.lock(w)?;
+        tx.send(w.activity()).unwrap();
+        lock.unlock(w)?;
+        Ok(())
+    })
+    .unwrap();
+    doing(&yard, "waiter", Activity::WaitingForLock);
+    release.send(()).unwrap();
+    assert_eq!(next(&rx), Activity::Computing);
+    assert_eq!(yard.join("waiter", LONG).unwrap(), WorkerState::Stopped);
+    assert_eq!(yard.shutdown(LONG).clean.len(), 2);
+}

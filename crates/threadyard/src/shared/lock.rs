@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::activity::Activity;
 use crate::error::ShareError;
 use crate::hub::Hub;
 use crate::id::WorkerId;
@@ -53,7 +54,11 @@ impl SharedLock {
     pub fn lock<T: Send + 'static>(&self, w: &Worker<T>) -> Result<(), ShareError> {
         self.check(w)?;
         w.step(Op::Lock(self.name.to_string()))?;
-        self.hub.lock(w.id(), &self.name, &|| w.stopping())
+        // Marked for the whole call: an uncontended take is over at once,
+        // and a contended one is exactly the wait a watcher should see.
+        w.doing(Activity::WaitingForLock, || {
+            self.hub.lock(w.id(), &self.name, &|| w.stopping())
+        })
     }
 
     /// Releases it, as worker `w`, which must hold it. A scheduling point.

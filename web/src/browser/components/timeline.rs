@@ -69,14 +69,16 @@ fn mark_style(kind: MarkKind) -> (&'static str, &'static str) {
         MarkKind::Broadcast => ("#CC79A7", "4 2"),
         MarkKind::Pause => ("#56B4E9", "none"),
         MarkKind::Failure => ("#A33A00", "2 2"),
+        MarkKind::Deadlock => ("#000000", "6 2 1 2"),
     }
 }
 
-const MARKS: [(MarkKind, &str); 4] = [
+const MARKS: [(MarkKind, &str); 5] = [
     (MarkKind::Message, "messages read"),
     (MarkKind::Broadcast, "broadcast"),
     (MarkKind::Pause, "pause requested or taken"),
     (MarkKind::Failure, "failure or error"),
+    (MarkKind::Deadlock, "deadlock: a cycle of waits"),
 ];
 
 /// A vertical tick at `m`, in the lanes' time coordinates.
