@@ -7,6 +7,7 @@
 mod out;
 mod render;
 mod scenario;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -140,6 +140,7 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
         cursor: from,
         skipped: 0,
     });
+    shared.admitted.one_more();
     read(shared, &mut ws, &queue);
     lock(&shared.clients).retain(|c| c.id != id);
     drop(queue);

@@ -8,7 +8,8 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 use std::thread::{self, JoinHandle};
 
 use threadyard::Yard;
@@ -48,6 +49,22 @@ pub(crate) struct Shared<T: Send + 'static> {
     pub(crate) connections: AtomicUsize,
     pub(crate) next_id: AtomicU64,
     pub(crate) stopping: AtomicBool,
+    pub(crate) admitted: Arc<Admissions>,
+}
+
+/// Counts connections that passed their handshake, for
+/// [`ServeHandle::wait_for_client`].
+#[derive(Debug, Default)]
+pub(crate) struct Admissions {
+    count: Mutex<u64>,
+    cv: Condvar,
+}
+
+impl Admissions {
+    pub(crate) fn one_more(&self) {
+        *lock(&self.count) += 1;
+        self.cv.notify_all();
+    }
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked
@@ -66,6 +83,7 @@ pub struct ServeHandle {
     addr: SocketAddr,
     link: String,
     app_url: String,
+    admitted: Arc<Admissions>,
     stop: Option<Stop>,
 }
 
@@ -93,6 +111,27 @@ impl ServeHandle {
     /// secret: show it only to whoever may watch.
     pub fn link(&self) -> &str {
         &self.link
+    }
+
+    /// Waits until a client has connected (passed its handshake), at most
+    /// `timeout`; true if one has. For a program that should not start
+    /// its work before someone watches (`threadyard seed --serve --wait`).
+    pub fn wait_for_client(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut count = lock(&self.admitted.count);
+        while *count == 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            count = self
+                .admitted
+                .cv
+                .wait_timeout(count, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        true
     }
 
     /// The app's address with this server's link, which attaches at once:
@@ -203,6 +242,7 @@ pub fn serve<T: Clone + Send + 'static>(
         connections: AtomicUsize::new(0),
         next_id: AtomicU64::new(0),
         stopping: AtomicBool::new(false),
+        admitted: Arc::default(),
     });
     let stopping = Arc::new(AtomicBool::new(false));
     let (hub_tx, hub_rx) = mpsc::channel::<()>();
@@ -237,6 +277,7 @@ pub fn serve<T: Clone + Send + 'static>(
         addr,
         link,
         app_url: options.app_url,
+        admitted: Arc::clone(&shared.admitted),
         stop: Some(Stop {
             hub: hub_tx,
             stopping,
