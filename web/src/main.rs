@@ -25,6 +25,7 @@ mod narration;
 mod state;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;
+mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;

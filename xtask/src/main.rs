@@ -136,6 +136,10 @@ fn test(args: &[String]) -> Result<(), String> {
     )?;
     step("benchmarks, quick mode (they run; cargo xtask bench measures)");
     run::status("benchmarks, quick", bench::command().arg("--quick"))?;
+    run::status(
+        "server benchmarks, quick",
+        bench::serve_command().arg("--quick"),
+    )?;
 
     if !native_only {
         step("browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium, Trunk, Node packages");
