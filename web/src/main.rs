@@ -22,6 +22,7 @@ mod input;
 mod layout;
 mod model;
 mod narration;
+mod source;
 mod state;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;

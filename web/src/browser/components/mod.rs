@@ -10,6 +10,7 @@ mod narration;
 mod reading;
 mod scenario;
 mod shared;
+mod source;
 mod table;
 mod timeline;
 
@@ -20,6 +21,7 @@ pub use narration::NarrationPanel;
 pub use reading::{Learn, SeedNotes};
 pub use scenario::{ScenarioActions, ScenarioPanel};
 pub use shared::Shared;
+pub use source::{SourcePanel, Unavailable};
 pub use table::WorkersTable;
 pub use timeline::Timeline;
 
