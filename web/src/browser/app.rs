@@ -18,7 +18,8 @@ use super::components::{
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
 use super::renders;
 use super::script::{Script, ScriptSlot};
-use super::{remote, replay};
+use super::remote;
+use super::replay;
 use crate::input::{RowAction, SpawnRequest};
 use crate::model::{EventPage, Snapshot};
 use crate::source::Source;
