@@ -207,9 +207,13 @@ fn test(args: &[String]) -> Result<(), String> {
                     "app.test.mjs",
                     // The JS API against hostile values, through the real glue.
                     "api.test.mjs",
+                    // The app attached to a native program, and a replay.
+                    "attach.test.mjs",
                 ])
                 .current_dir(run::root().join("tests/e2e"))
-                .env("THREADYARD_DIST", run::root().join("dist")),
+                .env("THREADYARD_DIST", run::root().join("dist"))
+                // Built by the native tests above.
+                .env("THREADYARD_BIN", run::root().join("target/debug/threadyard")),
         )?;
         println!("    screenshots of the app: tests/e2e/artifacts/");
     }
