@@ -213,7 +213,10 @@ fn test(args: &[String]) -> Result<(), String> {
                 .current_dir(run::root().join("tests/e2e"))
                 .env("THREADYARD_DIST", run::root().join("dist"))
                 // Built by the native tests above.
-                .env("THREADYARD_BIN", run::root().join("target/debug/threadyard")),
+                .env(
+                    "THREADYARD_BIN",
+                    run::root().join("target/debug/threadyard"),
+                ),
         )?;
         println!("    screenshots of the app: tests/e2e/artifacts/");
     }

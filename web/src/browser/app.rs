@@ -16,10 +16,10 @@ use super::components::{
     WorkersTable,
 };
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
-use super::renders;
-use super::script::{Script, ScriptSlot};
 use super::remote;
+use super::renders;
 use super::replay;
+use super::script::{Script, ScriptSlot};
 use crate::input::{RowAction, SpawnRequest};
 use crate::model::{EventPage, Snapshot};
 use crate::source::Source;
