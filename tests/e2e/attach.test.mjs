@@ -85,7 +85,7 @@ async function shot(page, name) {
   await all.evaluate((style) => style.remove());
 }
 
-test("attached to `threadyard seed --serve --speed 10`: worker_1 pauses and resumes, all stop; read-only controls say why", async (t) => {
+test("attached to `threadyard seed --serve --speed 10`: worker_1 pauses and resumes, all stop; spawning is shown unavailable, with why", async (t) => {
   const { link } = await native(t, ["seed", "--serve", "--speed", "10", "--wait", "--origin", origin()]);
   const page = await open(t, `?attach=${encodeURIComponent(link)}`);
   await page.getByTestId("connection").filter({ hasText: "connected" }).waitFor({ timeout: LONG });

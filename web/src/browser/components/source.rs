@@ -49,10 +49,10 @@ pub fn source_panel(props: &SourceProps) -> Html {
         <section class="panel wide source" aria-labelledby="source-title" data-testid="source">
             <h2 id="source-title">{ "Watching" }</h2>
             <p data-testid="source-now">{ now }</p>
-            <div class="source-choices">
+            <div class="source-choices" style="display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: center;">
                 <button type="button" data-testid="source-page" onclick={on_page}
                         disabled={props.source.is_page()}>{ "This page's threads" }</button>
-                <form class="attach" onsubmit={on_attach}>
+                <form class="attach" onsubmit={on_attach} style="display: flex; gap: 0.5rem; align-items: center;">
                     <label for="attach-link">{ "Attach to a program: its link" }</label>
                     <input id="attach-link" data-testid="attach-link" ref={link} type="text"
                            placeholder="ws://127.0.0.1:PORT/?token=..." autocomplete="off" />
@@ -109,7 +109,7 @@ fn detail(props: &SourceProps) -> Html {
                     .unwrap_or(1.0)
             });
             html! {
-                <div class="replay" data-testid="replay">
+                <div class="replay" data-testid="replay" style="display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center;">
                     <button type="button" data-testid="replay-play" onclick={on_play}>
                         { if playing { "Pause" } else { "Play" } }
                     </button>
