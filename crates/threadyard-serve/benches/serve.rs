@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use threadyard::{WorkerState, Yard};
+use threadyard::Yard;
 use threadyard_serve::{serve, ServeOptions};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::stream::MaybeTlsStream;
@@ -50,11 +50,20 @@ fn connect(link: &str) -> Socket {
     socket
 }
 
-/// 1,000 workers doing small items of CPU work, counted.
+/// 1,000 workers doing small items of CPU work, counted. They start
+/// working together once all are set up: busy from their first moment,
+/// they starve the threads still being created (see the core's
+/// benchmark reading).
 fn busy_yard(workers: usize) -> Arc<Yard<String>> {
     let yard = Arc::new(Yard::<String>::new());
+    let start = Arc::new(std::sync::Barrier::new(workers + 1));
     for i in 0..workers {
-        yard.spawn(&format!("w{i}"), |w| loop {
+        let start = Arc::clone(&start);
+        let mut waiting = true;
+        yard.spawn(&format!("w{i}"), move |w| loop {
+            if std::mem::take(&mut waiting) {
+                start.wait();
+            }
             w.pause_point()?;
             let mut x = 0_u64;
             for k in 0..20_000_u64 {
@@ -65,10 +74,7 @@ fn busy_yard(workers: usize) -> Arc<Yard<String>> {
         })
         .expect("spawned");
     }
-    for i in 0..workers {
-        yard.wait_for_state(&format!("w{i}"), LONG, |s| s == WorkerState::Running)
-            .expect("running");
-    }
+    start.wait();
     yard
 }
 
