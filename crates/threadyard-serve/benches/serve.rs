@@ -132,10 +132,10 @@ fn stalled_client(workers: usize, window: Duration, rounds: usize) -> Vec<Row> {
         // one of the frames its socket buffered; read at most that many).
         for _ in 0..100 {
             match stalled.read() {
-                Ok(Message::Text(t)) if t.starts_with(r#"{"type":"snapshot","skipped":"#) => {
-                    let n: u64 = t[27..]
-                        .split(',')
-                        .next()
+                Ok(Message::Text(t)) => {
+                    let n: u64 = t
+                        .strip_prefix(r#"{"type":"snapshot","skipped":"#)
+                        .and_then(|rest| rest.split(',').next())
                         .and_then(|n| n.parse().ok())
                         .unwrap_or(0);
                     if n > 0 {
