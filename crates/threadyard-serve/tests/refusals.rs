@@ -203,12 +203,16 @@ fn commands_past_the_rate_are_refused() {
     )
     .expect("serving");
     let mut client = connect(&server);
-    let answers: Vec<String> = (0..10)
-        .map(|id| {
-            let answer = ask(
-                &mut client,
-                json!({"id": id, "cmd": "pause", "worker": "nobody"}),
-            );
+    // Fifty at once: a bucket of three a second cannot hold them all.
+    for id in 0..50 {
+        let command = json!({"id": id, "cmd": "pause", "worker": "nobody"});
+        client
+            .send(Message::text(command.to_string()))
+            .expect("sent");
+    }
+    let answers: Vec<String> = (0..50)
+        .map(|_| {
+            let answer = until(&mut client, |f| f["type"] == "error");
             answer["error"].as_str().unwrap().to_owned()
         })
         .collect();
