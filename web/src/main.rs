@@ -24,10 +24,12 @@ mod layout;
 mod model;
 mod narration;
 mod palette;
+mod source;
 mod state;
 mod stepping;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;
+mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;

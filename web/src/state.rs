@@ -12,6 +12,8 @@ use crate::history::History;
 use crate::input::{MAX_SPEED, MIN_SPEED};
 use crate::model::{list, EventPage, Report, ScenarioView, Snapshot};
 use crate::narration::{LineKind, Narrator};
+use crate::source::{Attached, Conn, Playback, Source};
+use crate::wire::{Replay, Sample, ServerSettings};
 
 /// The page shown: the yard itself, or one of the reading pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub enum Place {
     Speed,
     Scenario,
     Export,
+    /// The source panel: attaching, opening a recording.
+    Source,
     /// A worker's row in the table.
     Row(String),
 }
@@ -105,6 +109,8 @@ pub struct AppState<Y> {
     pub page: Page,
     /// Refreshes taken in so far (the e2e tests count renders against it).
     pub refreshes: u64,
+    /// Where the figures come from (see `source`).
+    pub source: Source,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +144,23 @@ pub enum Action<Y> {
     /// its manager's number.
     ScenarioFinished(u64),
     Page(Page),
+    /// Attach to a native program at this link (the page's own manager goes).
+    Attach(String),
+    /// Attached manager `generation`'s connection changed.
+    Connection(u64, Conn),
+    /// Attached manager `generation`'s server said hello.
+    Hello(u64, ServerSettings),
+    /// Attached manager `generation`: events missed, snapshots skipped so far.
+    Missed(u64, f64, u64),
+    /// Play back a recording: its name and samples.
+    OpenRecording(String, Vec<Sample>),
+    /// Replay `generation`: the recorded clock moves on by this many real ms
+    /// (times the replay's speed).
+    ReplayTick(u64, f64),
+    /// Replay `generation`: show the recording up to this recorded time.
+    ReplaySeek(u64, f64),
+    ReplayPlaying(bool),
+    ReplaySpeed(f64),
 }
 
 impl<Y> AppState<Y> {
@@ -159,6 +182,7 @@ impl<Y> AppState<Y> {
             lesson_due: false,
             page,
             refreshes: 0,
+            source: Source::Page,
         }
     }
 
@@ -174,7 +198,20 @@ impl<Y> AppState<Y> {
             | Action::Report(generation, _)
             | Action::Say(generation, ..)
             | Action::ScriptClock(generation, _) => {
-                self.yard.is_some() && *generation == self.generation
+                (self.yard.is_some() || !self.source.is_page()) && *generation == self.generation
+            }
+            Action::Connection(generation, _)
+            | Action::Hello(generation, _)
+            | Action::Missed(generation, ..) => {
+                matches!(self.source, Source::Attached(_)) && *generation == self.generation
+            }
+            Action::ReplayTick(generation, _) | Action::ReplaySeek(generation, _) => {
+                matches!(self.source, Source::Replay(_)) && *generation == self.generation
+            }
+            Action::ReplayPlaying(_) => matches!(self.source, Source::Replay(_)),
+            Action::ReplaySpeed(speed) => {
+                matches!(self.source, Source::Replay(_))
+                    && crate::source::REPLAY_SPEEDS.contains(speed)
             }
             Action::SetSpeed(speed) => (MIN_SPEED..=MAX_SPEED).contains(speed),
             Action::Ready(..) => self.phase == Phase::Starting,
@@ -216,6 +253,7 @@ impl<Y> AppState<Y> {
             Action::Mark(at) => self.marker = at,
             Action::ScenarioStarted(yard, scenario) => {
                 self.reset(yard);
+                self.source = Source::Page;
                 self.scenario = Some(scenario);
             }
             Action::ScenarioFinished(_) => self.lesson_due = true,
@@ -232,9 +270,109 @@ impl<Y> AppState<Y> {
             Action::NewManager(yard) => {
                 self.reset(yard);
                 self.scenario = None;
+                self.source = Source::Page;
+            }
+            Action::Attach(link) => {
+                self.forget();
+                self.source = Source::Attached(Attached {
+                    link,
+                    conn: Conn::Connecting { attempt: 0 },
+                    settings: None,
+                    missed: 0.0,
+                    skipped: 0,
+                });
+            }
+            Action::Connection(_, conn) => {
+                if let Source::Attached(a) = &mut self.source {
+                    a.conn = conn;
+                }
+            }
+            Action::Hello(_, settings) => {
+                if let Source::Attached(a) = &mut self.source {
+                    a.settings = Some(settings);
+                    a.conn = Conn::Connected;
+                }
+            }
+            Action::Missed(_, missed, skipped) => {
+                if let Source::Attached(a) = &mut self.source {
+                    (a.missed, a.skipped) = (missed, skipped);
+                }
+            }
+            Action::OpenRecording(name, samples) => {
+                self.forget();
+                let replay = Replay::new(samples);
+                let clock_ms = replay.span().0;
+                self.source = Source::Replay(Playback {
+                    name,
+                    replay,
+                    clock_ms,
+                    playing: true,
+                    speed: 1.0,
+                });
+                self.replay_to(clock_ms);
+            }
+            Action::ReplayTick(_, real_ms) => {
+                if let Source::Replay(p) = &self.source {
+                    let to = p.clock_ms + real_ms * p.speed;
+                    self.replay_to(to);
+                }
+            }
+            Action::ReplaySeek(_, at_ms) => self.replay_to(at_ms),
+            Action::ReplayPlaying(playing) => {
+                if let Source::Replay(p) = &mut self.source {
+                    // Play from the start again once at the end.
+                    let again = playing && p.replay.finished();
+                    p.playing = playing;
+                    if again {
+                        let start = p.replay.span().0;
+                        self.replay_to(start);
+                    }
+                }
+            }
+            Action::ReplaySpeed(speed) => {
+                if let Source::Replay(p) = &mut self.source {
+                    p.speed = speed;
+                }
             }
         }
         self
+    }
+
+    /// What the page showed goes, and with it the page's own manager (a
+    /// native program or a recording takes its place).
+    fn forget(&mut self) {
+        self.yard = None;
+        self.generation += 1;
+        self.scenario = None;
+        self.clear_view();
+    }
+
+    /// Shows the replay up to recorded time `at_ms`: the samples up to it
+    /// are taken in as refreshes; going back starts the view again from
+    /// the first sample.
+    fn replay_to(&mut self, at_ms: f64) {
+        let Source::Replay(p) = &self.source else {
+            return;
+        };
+        let (first, last) = p.replay.span();
+        let at_ms = at_ms.clamp(first, last);
+        let samples = std::rc::Rc::clone(&p.replay.samples);
+        let target = p.replay.count_until(at_ms);
+        let mut shown = p.replay.shown;
+        if target < shown {
+            self.clear_view();
+            shown = 0;
+        }
+        for (snapshot, page) in &samples[shown..target] {
+            self.refresh(snapshot.clone(), page.clone());
+        }
+        if let Source::Replay(p) = &mut self.source {
+            p.replay.shown = target;
+            p.clock_ms = at_ms;
+            if p.replay.finished() {
+                p.playing = false;
+            }
+        }
     }
 
     /// Clears what is said at `place` (the map is copied only if it has some).
@@ -274,6 +412,11 @@ impl<Y> AppState<Y> {
     fn reset(&mut self, yard: Y) {
         self.yard = Some(yard);
         self.generation += 1;
+        self.clear_view();
+    }
+
+    /// Everything the page shows of a manager, emptied.
+    fn clear_view(&mut self) {
         self.report = None;
         self.history = Rc::default();
         self.snapshot = Rc::default();
@@ -596,5 +739,118 @@ mod tests {
         assert_eq!(Page::from_hash("#/steps/deadlock/0,1"), Page::Steps);
         assert_eq!(Page::from_hash(""), Page::Yard);
         assert_eq!(Page::from_hash("#/elsewhere"), Page::Yard);
+    }
+
+    #[test]
+    fn attaching_forgets_the_pages_manager_and_takes_the_programs_refreshes() {
+        let s = ready().reduce(Action::Attach("ws://h/?token=t".into()));
+        assert_eq!((s.yard, s.generation), (None, 2));
+        let settings = ServerSettings {
+            commands: false,
+            messages: true,
+            snapshot_interval_ms: 100.0,
+        };
+        let s = s
+            .reduce(Action::Hello(1, settings.clone()))
+            .reduce(Action::Hello(2, settings));
+        let Source::Attached(a) = &s.source else {
+            panic!("attached")
+        };
+        assert_eq!(a.conn, Conn::Connected);
+        assert!(s.source.command_refusal().unwrap().contains("read-only"));
+        let s = s.reduce(Action::Refresh(
+            2,
+            snapshot(100.0, WorkerState::Running, 4),
+            events(&[(0.0, EventKind::Created), (1.0, EventKind::Started)]),
+        ));
+        assert_eq!(
+            s.refreshes, 1,
+            "a program's refresh is taken without a manager here"
+        );
+        let s = s.reduce(Action::Connection(
+            2,
+            Conn::Disconnected {
+                why: "closed".into(),
+                attempt: 0,
+                retry_ms: 500,
+            },
+        ));
+        assert!(s
+            .source
+            .command_refusal()
+            .unwrap()
+            .contains("not connected"));
+        let back = s.reduce(Action::NewManager(9));
+        assert!(back.source.is_page() && back.history.lanes.is_empty());
+        assert!(!back.accepts(&Action::Hello(
+            3,
+            ServerSettings {
+                commands: true,
+                messages: true,
+                snapshot_interval_ms: 1.0
+            }
+        )));
+    }
+
+    #[test]
+    fn a_replay_plays_at_its_speed_scrubs_back_and_stops_at_the_end() {
+        let samples: Vec<Sample> = (0..10)
+            .map(|i| {
+                let at = f64::from(i) * 100.0;
+                let page = if i == 0 {
+                    events(&[(0.0, EventKind::Created), (0.5, EventKind::Started)])
+                } else if i == 5 {
+                    events(&[(at, EventKind::Paused { by_itself: true })])
+                } else {
+                    EventPage::default()
+                };
+                let state = if i >= 5 {
+                    WorkerState::Paused
+                } else {
+                    WorkerState::Running
+                };
+                (snapshot(at, state, u64::from(i as u8)), page)
+            })
+            .collect();
+        let s = ready().reduce(Action::OpenRecording("seed.jsonl".into(), samples));
+        assert_eq!(s.yard, None);
+        assert_eq!(s.refreshes, 1, "the first sample is shown at once");
+        let g = s.generation;
+        let s = s
+            .reduce(Action::ReplaySpeed(2.0))
+            .reduce(Action::ReplayTick(g, 100.0));
+        assert_eq!(
+            s.snapshot.at_ms, 200.0,
+            "100 ms at 2x is 200 ms of the recording"
+        );
+        let s = s.reduce(Action::ReplaySeek(g, 650.0));
+        assert_eq!(s.snapshot.workers[0].state, WorkerState::Paused);
+        assert_eq!(
+            s.history.lanes[0].segments.last().map(|x| x.state),
+            Some(WorkerState::Paused)
+        );
+        let s = s.reduce(Action::ReplaySeek(g, 100.0));
+        assert_eq!(
+            s.snapshot.workers[0].state,
+            WorkerState::Running,
+            "back in time"
+        );
+        assert!(
+            s.history.lanes[0]
+                .segments
+                .iter()
+                .all(|x| x.state != WorkerState::Paused),
+            "the lanes start again: no pause yet at 100 ms"
+        );
+        let s = s.reduce(Action::ReplaySeek(g, 5_000.0));
+        let Source::Replay(p) = &s.source else {
+            panic!("a replay")
+        };
+        assert!(p.replay.finished() && !p.playing, "stopped at the end");
+        assert_eq!(s.snapshot.at_ms, 900.0);
+        assert!(
+            !s.accepts(&Action::ReplaySpeed(3.0)),
+            "not one of the speeds"
+        );
     }
 }

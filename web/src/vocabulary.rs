@@ -219,3 +219,93 @@ fn every_activity_of_the_core_has_the_same_name_in_the_ui() {
         );
     }
 }
+
+/// A native program's server: its frames, read off a real WebSocket,
+/// are what the UI's wire model reads; a recording too. A field renamed in
+/// the server's frames or in the core's types fails here.
+#[test]
+fn a_native_servers_frames_and_a_recording_read_as_the_ui_model() {
+    use std::sync::{Arc, Mutex};
+
+    use crate::wire::{read_recording, Frame, Pairing, PROTOCOL};
+    use threadyard_serve::{record, serve, ServeOptions, PROTOCOL_VERSION};
+
+    assert_eq!(
+        PROTOCOL, PROTOCOL_VERSION,
+        "the page speaks the server's version"
+    );
+    let yard = Arc::new(
+        Yard::<String>::builder()
+            .record_messages(true)
+            .build()
+            .expect("a manager"),
+    );
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let recording = record(&yard, buffer.clone(), Duration::from_millis(10)).expect("recording");
+    let server = serve(&yard, ServeOptions::new().allow_commands(true)).expect("serving");
+    let task = Workload::DataProcessor { item_ms: 1.0 }
+        .task::<String>()
+        .expect("a workload");
+    yard.spawn("w", task).expect("spawned");
+
+    let (mut socket, _) = tungstenite::connect(server.link()).expect("connected");
+    let mut frame = || loop {
+        if let tungstenite::Message::Text(text) = socket.read().expect("a frame") {
+            break Frame::read(&text).unwrap_or_else(|e| panic!("the UI cannot read {text}: {e}"));
+        }
+    };
+    match frame() {
+        Frame::Hello {
+            protocol, settings, ..
+        } => {
+            assert_eq!(protocol, PROTOCOL);
+            assert!(settings.commands && settings.messages);
+        }
+        other => panic!("a hello first, not {other:?}"),
+    }
+    yard.send("w", "pause".into()).expect("sent");
+    yard.wait_for_state("w", LONG, |s| s == CoreState::Paused)
+        .expect("paused itself");
+    let mut pairing = Pairing::default();
+    let mut kinds = Vec::new();
+    loop {
+        if let Some((snapshot, page)) = pairing.take(frame()) {
+            kinds.extend(page.events.into_iter().map(|e| e.kind));
+            if kinds.contains(&EventKind::Paused { by_itself: true }) {
+                assert_eq!(snapshot.workers[0].state, WorkerState::Paused);
+                break;
+            }
+        }
+    }
+    assert!(kinds.contains(&EventKind::MessageSent { from: None }));
+    assert_eq!(pairing.missed, 0.0);
+    assert_eq!(pairing.cursor, yard.events_since(0).next as f64);
+    yard.resume("w").expect("resumed");
+    yard.broadcast("shutdown".into());
+    yard.join("w", LONG).expect("finished");
+    yard.shutdown(LONG);
+    recording.finish().expect("recorded");
+
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).expect("text");
+    let samples = read_recording(&text).expect("the UI reads the recording");
+    let (last, _) = samples.last().expect("samples");
+    assert_eq!(last.workers[0].state, WorkerState::Stopped);
+    assert_eq!(last.workers[0].pause_count, 1);
+    let events: usize = samples.iter().map(|(_, p)| p.events.len()).sum();
+    assert_eq!(
+        events as u64,
+        yard.events_since(0).next,
+        "every event, once"
+    );
+}

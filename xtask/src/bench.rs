@@ -286,6 +286,22 @@ pub fn command() -> Command {
     cmd
 }
 
+/// `cargo bench` of the attach server's benchmark; its own flags follow.
+pub fn serve_command() -> Command {
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "threadyard-serve", "--bench", "serve", "--"]);
+    cmd
+}
+
+const SERVE_INTRO: &str = "\
+The attach server (`crates/threadyard-serve`), natively, release build. A stalled client (connected,
+never reading) and a reading one are attached to 1,000 busy workers at 10 snapshots a second; the
+workers' throughput is compared with the same workers and no server, alternately in the same run
+(three rounds of 3 s, medians). The round trip is a command (pause or resume, answered ok) against a
+bare tungstenite echo of the same frame over loopback, 400 samples. Source:
+`crates/threadyard-serve/benches/serve.rs`.
+";
+
 /// The app's section of BENCHMARKS.md.
 fn app_section() -> Result<String, String> {
     Ok(format!(
@@ -325,6 +341,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let table = root().join("target/bench-table.md");
     status("benchmarks", command().arg("--markdown").arg(&table))?;
     let table = std::fs::read_to_string(&table).map_err(|e| format!("reading the table: {e}"))?;
+    let serve_table = root().join("target/bench-serve-table.md");
+    status(
+        "server benchmarks",
+        serve_command().arg("--markdown").arg(&serve_table),
+    )?;
+    let serve_table = std::fs::read_to_string(&serve_table)
+        .map_err(|e| format!("reading the server's table: {e}"))?;
     let browser = browser()?;
     let app = app_section()?;
     let doc = format!(
@@ -332,6 +355,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
          figure sits beside a \
          baseline measured in the same run; the ratio is the result. Written by `cargo xtask bench` \
          (source: `crates/threadyard/benches/overhead.rs`).\n\n## Machine\n\n{}\n## Native\n\n{table}\n{READING}\n\
+         ### The attach server\n\n{SERVE_INTRO}\n{serve_table}\n\
          ## In the browser\n\n{BROWSER_INTRO}\n{browser}\n{BROWSER_READING}\n{app}",
         machine()
     );

@@ -136,6 +136,10 @@ fn test(args: &[String]) -> Result<(), String> {
     )?;
     step("benchmarks, quick mode (they run; cargo xtask bench measures)");
     run::status("benchmarks, quick", bench::command().arg("--quick"))?;
+    run::status(
+        "server benchmarks, quick",
+        bench::serve_command().arg("--quick"),
+    )?;
 
     if !native_only {
         step("browser toolchain: pinned nightly, wasm-bindgen-cli, Chromium, Trunk, Node packages");
@@ -205,9 +209,16 @@ fn test(args: &[String]) -> Result<(), String> {
                     "steps.test.mjs",
                     // The JS API against hostile values, through the real glue.
                     "api.test.mjs",
+                    // The app attached to a native program, and a replay.
+                    "attach.test.mjs",
                 ])
                 .current_dir(run::root().join("tests/e2e"))
-                .env("THREADYARD_DIST", run::root().join("dist")),
+                .env("THREADYARD_DIST", run::root().join("dist"))
+                // Built by the native tests above.
+                .env(
+                    "THREADYARD_BIN",
+                    run::root().join("target/debug/threadyard"),
+                ),
         )?;
         println!("    screenshots of the app: tests/e2e/artifacts/");
     }

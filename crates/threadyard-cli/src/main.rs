@@ -11,6 +11,7 @@ mod lesson;
 mod out;
 mod render;
 mod scenario;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ use web_time::Instant;
 
 use crate::out::say;
 use crate::render::Live;
+
+/// How often a recording takes a snapshot (real time).
+const RECORD_EVERY: Duration = Duration::from_millis(100);
 
 /// How long a restart policy's window is: the whole of any scenario.
 const RESTART_WINDOW: Duration = Duration::from_secs(600);
@@ -39,6 +43,12 @@ pub struct RunArgs {
     /// (open it in https://ui.perfetto.dev or chrome://tracing).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Also record the run to FILE as JSON lines (events and snapshots),
+    /// which the app opens and plays back.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    #[command(flatten)]
+    serve: crate::serve::ServeArgs,
 }
 
 impl RunArgs {
@@ -108,13 +118,33 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         })
         .transpose()?;
 
+    let record_file = args
+        .record
+        .as_ref()
+        .map(|path| {
+            fs::File::create(path)
+                .map_err(|e| format!("could not write the recording to {}: {e}", path.display()))
+        })
+        .transpose()?;
+
     let scale = |ms: f64| pace.scale(Duration::from_secs_f64(ms / 1e3));
-    let yard = Yard::<String>::builder()
-        .mailbox_capacity(scenario.mailbox_capacity)
-        // Every message becomes a mark in the trace; only when asked.
-        .record_messages(args.trace.is_some())
-        .build()
-        .map_err(|e| e.to_string())?;
+    let yard = Arc::new(
+        Yard::<String>::builder()
+            .mailbox_capacity(scenario.mailbox_capacity)
+            // Every message becomes a mark in the trace (or a recording, or
+            // a watcher's timeline); only when asked.
+            .record_messages(args.trace.is_some() || args.record.is_some() || args.serve.serving())
+            .build()
+            .map_err(|e| e.to_string())?,
+    );
+    // Served before the workers start, so a watcher sees them from the first.
+    let server = crate::serve::start(&yard, &args.serve, args.json)?;
+    let recording = record_file
+        .map(|file| {
+            threadyard_serve::record(&yard, io::BufWriter::new(file), RECORD_EVERY)
+                .map_err(|e| format!("could not start recording: {e}"))
+        })
+        .transpose()?;
     for cast in &scenario.cast {
         let mut options = WorkerOptions::new();
         if let Some(max_restarts) = cast.max_restarts {
@@ -141,6 +171,9 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         phases: Vec::new(),
         cores: thread::available_parallelism().ok().map(usize::from),
     };
+    if let Some(server) = &server {
+        crate::serve::wait_for_viewer(server, &args.serve, args.json);
+    }
     let began = Instant::now();
     // (when, total tasks) at the last step time, and who ran since.
     let mut phase: Option<(Instant, u64, usize)> = None;
@@ -253,6 +286,11 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         serde_json::to_writer(io::BufWriter::new(file), &yard.trace())
             .map_err(|e| format!("could not write the trace to {}: {e}", path.display()))?;
     }
+    if let (Some(path), Some(recording)) = (&args.record, recording) {
+        recording
+            .finish()
+            .map_err(|e| format!("could not write the recording to {}: {e}", path.display()))?;
+    }
     outcome.workers = yard.snapshot().workers;
     if args.json {
         say!(
@@ -268,6 +306,12 @@ pub fn run(scenario: &Scenario, args: &RunArgs) -> Result<(), String> {
         if let Some(path) = &args.trace {
             say!("trace written to {}", path.display());
         }
+        if let Some(path) = &args.record {
+            say!("recording written to {}", path.display());
+        }
+    }
+    if let Some(server) = server {
+        crate::serve::until_interrupted(server, args.json);
     }
     Ok(())
 }

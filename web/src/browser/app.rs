@@ -8,17 +8,21 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
+use super::attach::{use_attachment, LinkSlot};
 use super::commands;
 use super::components::{
     BroadcastForm, Chart, CodePanel, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
-    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SpawnForm, Speedup, StepsPage, Timeline,
-    WorkersTable,
+    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SourcePanel, SpawnForm, Speedup, StepsPage,
+    Timeline, Unavailable, WorkersTable,
 };
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
+use super::remote;
 use super::renders;
+use super::replay;
 use super::script::{Script, ScriptSlot};
 use crate::input::{RowAction, SpawnRequest};
 use crate::model::{EventPage, Snapshot};
+use crate::source::Source;
 use crate::state::{Action, AppState, Page, Phase, Place};
 
 /// How often the page reads the manager (the workers never wait for it):
@@ -127,6 +131,22 @@ fn use_refresh(yard: Option<Yard>, generation: u64, period: u32, dispatch: Dispa
     );
 }
 
+/// The page's `?attach=LINK`, if any.
+fn attach_param() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("attach")
+}
+
+/// Attaches to a pasted (or given) link, or says what is wrong with it.
+fn attach(dispatch: &Dispatcher, link: &str) {
+    match crate::wire::check_link(link) {
+        Ok(link) => dispatch.dispatch(Action::Attach(link)),
+        Err(why) => dispatch.dispatch(Action::Error(Place::Source, why)),
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     renders::count("App");
@@ -170,6 +190,70 @@ pub fn app() -> Html {
         period,
         dispatch.clone(),
     );
+    // The other two sources: a native program, a recording.
+    let link_slot = (*use_memo((), |()| LinkSlot::default())).clone();
+    let attached = match &store.source {
+        Source::Attached(a) => Some(a.link.clone()),
+        _ => None,
+    };
+    use_attachment(
+        attached,
+        store.generation,
+        link_slot.clone(),
+        dispatch.clone(),
+    );
+    let (playing, clock_ms) = match &store.source {
+        Source::Replay(p) => (p.playing, p.clock_ms),
+        _ => (false, 0.0),
+    };
+    replay::use_replay_clock(playing, store.generation, clock_ms, dispatch.clone());
+    {
+        // `?attach=LINK` attaches as soon as the page is ready.
+        let dispatch = dispatch.clone();
+        use_effect_with(store.phase == Phase::Ready, move |ready| {
+            if *ready {
+                if let Some(link) = attach_param() {
+                    attach(&dispatch, &link);
+                }
+            }
+        });
+    }
+    let on_page = use_callback((store.speed, dispatch.clone()), |(), (speed, dispatch)| {
+        commands::fresh_manager(dispatch, *speed)
+    });
+    let on_attach = use_callback(dispatch.clone(), |link: String, dispatch| {
+        attach(dispatch, &link)
+    });
+    let on_open = use_callback(dispatch.clone(), |e: Event, dispatch| {
+        if let Some(input) = replay::input_of(&e) {
+            replay::open(&input, dispatch);
+        }
+    });
+    let on_export = use_callback(
+        (
+            store.source.clone(),
+            store.yard.clone(),
+            link_slot.clone(),
+            dispatch.clone(),
+        ),
+        |(), (source, yard, link, dispatch)| {
+            remote::save_recording(source, yard.as_ref(), link, dispatch)
+        },
+    );
+    let on_play = use_callback(dispatch.clone(), |playing, dispatch| {
+        dispatch.dispatch(Action::ReplayPlaying(playing))
+    });
+    let on_seek = use_callback(
+        (store.generation, dispatch.clone()),
+        |at, (generation, dispatch)| dispatch.dispatch(Action::ReplaySeek(*generation, at)),
+    );
+    let on_speed = use_callback(dispatch.clone(), |speed, dispatch| {
+        dispatch.dispatch(Action::ReplaySpeed(speed))
+    });
+    let source_panel = html! {
+        <SourcePanel source={store.source.clone()} feedback={store.feedback(&Place::Source).cloned()}
+            {on_page} {on_attach} {on_open} {on_export} {on_play} {on_seek} {on_speed} />
+    };
 
     // Callbacks keep their identity while what they use stays the same, so
     // the components they go to are not rendered again for them.
@@ -183,44 +267,56 @@ pub fn app() -> Html {
         },
     );
     let on_send = use_callback(
-        (yard.clone(), dispatch.clone()),
-        |(to, text): (String, String), (yard, dispatch)| {
-            if let Some(yard) = yard {
-                commands::send(yard, dispatch, &to, &text);
-            }
+        (yard.clone(), link_slot.clone(), dispatch.clone()),
+        |(to, text): (String, String), (yard, link, dispatch)| match yard {
+            Some(yard) => commands::send(yard, dispatch, &to, &text),
+            None => remote::send(link, dispatch, &to, &text),
         },
     );
     let on_broadcast = use_callback(
-        (yard.clone(), dispatch.clone()),
-        |text: String, (yard, dispatch)| {
-            if let Some(yard) = yard {
-                commands::broadcast(yard, dispatch, &text);
-            }
+        (yard.clone(), link_slot.clone(), dispatch.clone()),
+        |text: String, (yard, link, dispatch)| match yard {
+            Some(yard) => commands::broadcast(yard, dispatch, &text),
+            None => remote::broadcast(link, dispatch, &text),
         },
     );
     let on_shutdown = use_callback(
-        (yard.clone(), store.generation, dispatch.clone()),
-        |deadline: String, (yard, generation, dispatch)| {
-            if let Some(yard) = yard {
-                commands::shutdown(yard, dispatch, *generation, &deadline);
-            }
+        (
+            yard.clone(),
+            store.generation,
+            link_slot.clone(),
+            dispatch.clone(),
+        ),
+        |deadline: String, (yard, generation, link, dispatch)| match yard {
+            Some(yard) => commands::shutdown(yard, dispatch, *generation, &deadline),
+            None => remote::shutdown(link, dispatch, &deadline),
         },
     );
-    let on_remove_finished =
-        use_callback((yard.clone(), dispatch.clone()), |(), (yard, dispatch)| {
-            if let Some(yard) = yard {
-                commands::remove_finished(yard, dispatch);
-            }
-        });
+    let on_remove_finished = use_callback(
+        (
+            yard.clone(),
+            link_slot.clone(),
+            store.snapshot.clone(),
+            dispatch.clone(),
+        ),
+        |(), (yard, link, snapshot, dispatch)| match yard {
+            Some(yard) => commands::remove_finished(yard, dispatch),
+            None => remote::remove_finished(link, dispatch, snapshot),
+        },
+    );
     let on_new_manager = use_callback((store.speed, dispatch.clone()), |(), (speed, dispatch)| {
         commands::fresh_manager(dispatch, *speed)
     });
     let on_row = use_callback(
-        (yard.clone(), dispatch.clone()),
-        |(action, id): (RowAction, String), (yard, dispatch)| {
-            if let Some(yard) = yard {
-                commands::row(yard, dispatch, action, &id);
-            }
+        (
+            yard.clone(),
+            store.source.clone(),
+            link_slot.clone(),
+            dispatch.clone(),
+        ),
+        |(action, id): (RowAction, String), (yard, source, link, dispatch)| match yard {
+            Some(yard) => commands::row(yard, dispatch, action, &id),
+            None => remote::row(link, source, dispatch, action, &id),
         },
     );
     let on_mark = use_callback(dispatch.clone(), |at: Option<f64>, dispatch| {
@@ -294,6 +390,7 @@ pub fn app() -> Html {
             <StepsPage hidden={store.page != Page::Steps} ready={store.phase == Phase::Ready} reduced_motion={*reduced_motion} />
             if store.phase == Phase::Ready {
                 <main hidden={!on_yard}>
+                    { source_panel }
                     <section class="teach">
                         <ScenarioPanel scenarios={scenarios.clone()} {status}
                             speed_feedback={feedback(Place::Speed)} scenario_feedback={feedback(Place::Scenario)}
@@ -302,11 +399,23 @@ pub fn app() -> Html {
                         <NarrationPanel narrator={Shared::from(&store.narrator)} marker={store.marker} {on_mark} />
                     </section>
                     <section class="controls" aria-label="Workers and messages">
-                        <SpawnForm feedback={feedback(Place::Spawn)} {on_spawn} />
-                        <MessageForm {ids} feedback={feedback(Place::Message)} {on_send} />
-                        <BroadcastForm feedback={feedback(Place::Broadcast)} {on_broadcast} />
-                        <ShutdownForm feedback={feedback(Place::Shutdown)} report={store.report.clone()}
-                            shut_down={store.snapshot.shut_down} {on_shutdown} {on_remove_finished} {on_new_manager} />
+                        if let Some(why) = store.source.spawn_refusal() {
+                            <Unavailable what="Spawn workers" {why} />
+                        } else {
+                            <SpawnForm feedback={feedback(Place::Spawn)} {on_spawn} />
+                        }
+                        if let Some(why) = store.source.message_refusal() {
+                            <Unavailable what="Messages and broadcast" {why} />
+                        } else {
+                            <MessageForm {ids} feedback={feedback(Place::Message)} {on_send} />
+                            <BroadcastForm feedback={feedback(Place::Broadcast)} {on_broadcast} />
+                        }
+                        if let Some(why) = store.source.command_refusal() {
+                            <Unavailable what="Shutdown" {why} />
+                        } else {
+                            <ShutdownForm feedback={feedback(Place::Shutdown)} report={store.report.clone()}
+                                shut_down={store.snapshot.shut_down} {on_shutdown} {on_remove_finished} {on_new_manager} />
+                        }
                     </section>
                     <WorkersTable snapshot={Shared::from(&store.snapshot)} history={Shared::from(&store.history)}
                         pool={store.pool} feedback={Shared::from(&store.feedback)} {on_row} />

@@ -2,12 +2,15 @@
 //! module, the script runner, the components and the app that wires them.
 
 mod app;
+mod attach;
 mod commands;
 mod components;
 mod connection;
 mod export;
 mod lessons;
+mod remote;
 mod renders;
+mod replay;
 mod script;
 
 /// Renders the app into the page's `#app` element.

@@ -1,0 +1,392 @@
+//! One connection: the handshake (token, origin, connection limit), then a
+//! reader on this thread and a writer on a thread of its own, joined by
+//! the client's bounded queue. The reader runs commands and answers them
+//! through the queue (waiting for room there only ever holds up this
+//! client's own commands); the hub offers frames to the queue without
+//! waiting. Only the writer touches the socket's sending side: the
+//! reader's own replies (pong, close) are diverted to it as bytes.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tungstenite::http::{header, StatusCode};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
+use tungstenite::{Message, Utf8Bytes, WebSocket};
+
+use crate::control;
+use crate::hub::{Client, Out};
+use crate::protocol::{self, frame, ErrorCode, Refusal};
+use crate::server::{lock, Shared};
+
+/// How long a client may take over its handshake.
+const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The connection's socket as the reader's WebSocket sees it: reads come
+/// from the socket; writes (tungstenite's automatic pong and close
+/// replies, and the HTTP answer before that) go to the socket during the
+/// handshake and to the writer's queue after it, so that only one thread
+/// ever writes frames.
+struct ReadSide {
+    socket: TcpStream,
+    divert: Option<SyncSender<Out>>,
+}
+
+impl Read for ReadSide {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.socket.read(buf)
+    }
+}
+
+impl Write for ReadSide {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &self.divert {
+            // Taken whole, so each piece is whole frames.
+            Some(queue) => queue
+                .send(Out::Raw(buf.to_vec()))
+                .map(|()| buf.len())
+                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "writer gone")),
+            None => self.socket.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &self.divert {
+            Some(_) => Ok(()),
+            None => self.socket.flush(),
+        }
+    }
+}
+
+/// What the handshake found out.
+struct Admitted {
+    from: u64,
+}
+
+pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, socket: TcpStream) {
+    let _ = socket.set_nodelay(true);
+    let _ = socket.set_read_timeout(Some(HANDSHAKE_DEADLINE));
+    let _ = socket.set_write_timeout(Some(HANDSHAKE_DEADLINE));
+    let Ok(write_socket) = socket.try_clone() else {
+        return;
+    };
+    let max = shared.settings.max_frame_bytes;
+    // tungstenite's own limit, past which a frame is not even read: four
+    // times ours, so a frame between the two is answered and the
+    // connection goes on.
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max * 4))
+        .max_frame_size(Some(max * 4));
+    let mut admitted = None;
+    // The callback's type is tungstenite's: its error is the HTTP answer.
+    #[allow(clippy::result_large_err)]
+    let callback = |request: &Request, response: Response| match admit(shared, request) {
+        Ok(a) => {
+            admitted = Some(a);
+            Ok(response)
+        }
+        Err((status, refusal)) => Err(refuse(status, &refusal)),
+    };
+    let side = ReadSide {
+        socket,
+        divert: None,
+    };
+    let mut ws = match tungstenite::accept_hdr_with_config(side, callback, Some(config)) {
+        Ok(ws) => ws,
+        Err(error) => {
+            tracing::debug!(%error, "handshake refused or failed");
+            return;
+        }
+    };
+    let Some(Admitted { from }) = admitted else {
+        return;
+    };
+    let _ = ws.get_ref().socket.set_read_timeout(None);
+    let _ = write_socket.set_write_timeout(None);
+
+    let (queue, outbox) = mpsc::sync_channel::<Out>(shared.settings.queue_frames);
+    let writer = {
+        let write_config = config;
+        thread::Builder::new()
+            .name("threadyard-serve-write".into())
+            .spawn(move || write(write_socket, &outbox, write_config))
+    };
+    let Ok(writer) = writer else {
+        return;
+    };
+    let capacity = shared.yard.upgrade().and_then(|y| y.snapshot().capacity);
+    // The hello goes first: the queue is empty, and the hub does not know
+    // this client until it is registered below.
+    if queue
+        .send(Out::Text(Utf8Bytes::from(frame::hello(
+            &shared.settings,
+            from,
+            capacity,
+        ))))
+        .is_err()
+    {
+        return;
+    }
+    ws.get_mut().divert = Some(queue.clone());
+    lock(&shared.clients).push(Client {
+        id,
+        queue: queue.clone(),
+        cursor: from,
+        skipped: 0,
+    });
+    shared.admitted.one_more();
+    read(shared, &mut ws, &queue);
+    lock(&shared.clients).retain(|c| c.id != id);
+    drop(queue);
+    drop(ws);
+    let _ = writer.join();
+}
+
+/// Checks a request before it becomes a connection: the token, the
+/// origin, the limit. A refusal is an HTTP error whose body is
+/// `{"error": CODE, "message": ...}`, and the connection is closed: a
+/// client that failed authentication gets no second try on it.
+fn admit<T: Send + 'static>(
+    shared: &Shared<T>,
+    request: &Request,
+) -> Result<Admitted, (StatusCode, Refusal)> {
+    let query = request.uri().query().unwrap_or("");
+    let param = |key: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    };
+    let token = param("token").ok_or_else(|| {
+        (
+            StatusCode::UNAUTHORIZED,
+            Refusal::new(ErrorCode::MissingToken,
+            "the link has no token: open the whole link the program printed (ws://...?token=...)"),
+        )
+    })?;
+    if !shared.token.matches(token) {
+        tracing::warn!("a connection presented a wrong token");
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            Refusal::new(ErrorCode::BadToken,
+            "the token is not this server's: copy the link again from the program (each run has a new one)"),
+        ));
+    }
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !shared.origins.iter().any(|o| o == origin) {
+            tracing::warn!(origin, "a page from a foreign origin tried to connect");
+            return Err((
+                StatusCode::FORBIDDEN,
+                Refusal::new(ErrorCode::ForeignOrigin,
+                format!(
+                    "pages from {:?} may not connect: the program must allow that origin (ServeOptions::allow_origin, or --origin)",
+                    protocol::truncate(origin)
+                )),
+            ));
+        }
+    }
+    if shared.connections.load(Ordering::Acquire) > shared.max_connections {
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::new(
+                ErrorCode::TooManyConnections,
+                format!(
+                    "this server takes at most {} connections: close one and try again",
+                    shared.max_connections
+                ),
+            ),
+        ));
+    }
+    let from = match param("from") {
+        None => 0,
+        Some(text) => text.parse::<u64>().map_err(|_| {
+            (
+                StatusCode::BAD_REQUEST,
+                Refusal::new(ErrorCode::BadRequest,
+                "`from` must be an event position (a whole number): the `next` of the last page read"),
+            )
+        })?,
+    };
+    Ok(Admitted { from })
+}
+
+fn refuse(status: StatusCode, refusal: &Refusal) -> ErrorResponse {
+    let body = serde_json::to_string(refusal).ok();
+    let mut response = ErrorResponse::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Reads frames until the client goes or the server stops.
+fn read<T: Clone + Send + 'static>(
+    shared: &Shared<T>,
+    ws: &mut WebSocket<ReadSide>,
+    queue: &SyncSender<Out>,
+) {
+    let mut bucket = Bucket::new(shared.settings.max_commands_per_second);
+    let reply = |text: String| queue.send(Out::Text(Utf8Bytes::from(text))).is_ok();
+    loop {
+        let text = match ws.read() {
+            Ok(Message::Text(text)) => text,
+            Ok(Message::Binary(_)) => {
+                let refusal = Refusal::new(
+                    ErrorCode::BinaryFrame,
+                    "binary frames are not part of the protocol: send JSON as text",
+                );
+                if !reply(frame::error(None, &refusal)) {
+                    return;
+                }
+                continue;
+            }
+            Ok(_) => continue,
+            Err(tungstenite::Error::Capacity(error)) => {
+                let refusal = Refusal::new(
+                    ErrorCode::FrameTooLarge,
+                    format!(
+                        "{error}: frames are at most {} bytes; the connection is closed",
+                        shared.settings.max_frame_bytes
+                    ),
+                );
+                let _ = reply(frame::error(None, &refusal));
+                let _ = ws.close(Some(CloseFrame {
+                    code: CloseCode::Size,
+                    reason: "frame too large".into(),
+                }));
+                let _ = queue.send(Out::End);
+                return;
+            }
+            Err(_) => return,
+        };
+        let answer = handle(shared, &text, &mut bucket);
+        if !reply(answer) {
+            return;
+        }
+    }
+}
+
+/// One text frame: checked, run, answered.
+fn handle<T: Clone + Send + 'static>(
+    shared: &Shared<T>,
+    text: &str,
+    bucket: &mut Bucket,
+) -> String {
+    if text.len() > shared.settings.max_frame_bytes {
+        let refusal = Refusal::new(
+            ErrorCode::FrameTooLarge,
+            format!(
+                "the frame is {} bytes; this server reads at most {}: send a shorter one",
+                text.len(),
+                shared.settings.max_frame_bytes
+            ),
+        );
+        return frame::error(None, &refusal);
+    }
+    let command = match protocol::parse(text) {
+        Ok(command) => command,
+        Err((id, refusal)) => return frame::error(id.as_ref(), &refusal),
+    };
+    let id = command.id();
+    if !shared.settings.commands {
+        let refusal = Refusal::new(
+            ErrorCode::ReadOnly,
+            format!(
+                "{}: this server is read-only; the program must allow commands (ServeOptions::allow_commands)",
+                command.name()
+            ),
+        );
+        return frame::error(id, &refusal);
+    }
+    if !bucket.take() {
+        let refusal = Refusal::new(
+            ErrorCode::RateLimited,
+            format!(
+                "{}: more than {} commands a second; wait and send it again",
+                command.name(),
+                shared.settings.max_commands_per_second
+            ),
+        );
+        return frame::error(id, &refusal);
+    }
+    let Some(yard) = shared.yard.upgrade() else {
+        let refusal = Refusal::new(ErrorCode::ManagerGone, "the program dropped its manager");
+        return frame::error(id, &refusal);
+    };
+    let outcome = control::run(&yard, &command, shared.decoder.as_ref());
+    drop(yard);
+    match outcome {
+        Ok(result) => frame::ok(id, command.name(), &result),
+        Err(refusal) => frame::error(id, &refusal),
+    }
+}
+
+/// Sends what the queue holds until it closes or the socket fails.
+fn write(mut socket: TcpStream, outbox: &Receiver<Out>, config: WebSocketConfig) {
+    let mut context = WebSocketContext::new(Role::Server, Some(config));
+    for out in outbox {
+        let sent = match out {
+            Out::Text(text) => context
+                .write(&mut socket, Message::Text(text))
+                .and_then(|()| context.flush(&mut socket))
+                .map_err(|e| e.to_string()),
+            Out::Raw(bytes) => socket.write_all(&bytes).map_err(|e| e.to_string()),
+            Out::Close(code, reason) => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                };
+                let _ = context.close(&mut socket, Some(frame));
+                let _ = context.flush(&mut socket);
+                Err("closed by the server".to_owned())
+            }
+            Out::End => Err("ended by the reader".to_owned()),
+        };
+        if let Err(error) = sent {
+            tracing::debug!(%error, "connection ends");
+            break;
+        }
+    }
+    // Ends the reader too, if it is still waiting for a frame.
+    let _ = socket.shutdown(std::net::Shutdown::Both);
+}
+
+/// Commands per second: a bucket of `rate` tokens refilled continuously.
+struct Bucket {
+    rate: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(rate: u32) -> Self {
+        Self {
+            rate: f64::from(rate),
+            tokens: f64::from(rate),
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(self.rate);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}

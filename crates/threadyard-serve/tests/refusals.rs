@@ -1,0 +1,221 @@
+//! Every refusal, over a real WebSocket: each answered with its named
+//! error, and the manager unchanged.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use common::*;
+use serde_json::json;
+use threadyard_serve::{serve, ServeError, ServeOptions};
+use tungstenite::Message;
+
+#[test]
+fn a_handshake_without_the_token_with_a_wrong_one_or_from_a_foreign_origin_is_refused() {
+    let yard = yard(1);
+    let server = serve(&yard, ServeOptions::new()).expect("serving");
+    let before = fingerprint(&yard);
+    let base = format!("ws://{}/", server.addr());
+
+    let (status, body) = refused(open(&base, None));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("missing-token"))
+    );
+    let wrong = format!("{base}?token={}", "0".repeat(40));
+    let (status, body) = refused(open(&wrong, None));
+    assert_eq!((status, body["error"].as_str()), (401, Some("bad-token")));
+    assert!(body["message"].as_str().unwrap().contains("copy the link"));
+    let short = format!("{base}?token=abc");
+    assert_eq!(refused(open(&short, None)).1["error"], "bad-token");
+    let (status, body) = refused(open(server.link(), Some("https://evil.example")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("foreign-origin"))
+    );
+    let bad_from = format!("{}&from=minus-one", server.link());
+    assert_eq!(refused(open(&bad_from, None)).1["error"], "bad-request");
+
+    // The app's own origins, and a client that is no browser, get in.
+    for origin in [
+        Some("http://127.0.0.1:8080"),
+        Some("http://localhost:8080"),
+        None,
+    ] {
+        let mut ok = open(server.link(), origin).expect("admitted");
+        assert_eq!(next(&mut ok)["type"], "hello");
+    }
+    // An origin the program allowed gets in too.
+    let other = serve(
+        &yard,
+        ServeOptions::new().allow_origin("http://127.0.0.1:9999"),
+    )
+    .expect("serving");
+    let mut ok = open(other.link(), Some("http://127.0.0.1:9999")).expect("admitted");
+    assert_eq!(next(&mut ok)["type"], "hello");
+    assert_eq!(fingerprint(&yard), before, "the manager is unchanged");
+}
+
+#[test]
+fn a_non_loopback_address_is_refused_unless_opted_into() {
+    let yard = yard(0);
+    let any = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
+    let error = serve(&yard, ServeOptions::new().bind(any)).expect_err("refused");
+    assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
+    let inner = error.get_ref().and_then(|e| e.downcast_ref::<ServeError>());
+    assert!(
+        matches!(inner, Some(ServeError::NotLoopback { addr }) if *addr == any),
+        "{error}"
+    );
+    assert!(error.to_string().contains("allow_remote"), "{error}");
+    let opted = serve(&yard, ServeOptions::new().bind(any).allow_remote(true)).expect("opted in");
+    assert!(opted.addr().ip().is_unspecified());
+}
+
+#[test]
+fn connections_past_the_limit_are_refused() {
+    let yard = yard(0);
+    let server = serve(&yard, ServeOptions::new().max_connections(2)).expect("serving");
+    let mut first = connect(&server);
+    let mut second = connect(&server);
+    next(&mut first);
+    next(&mut second);
+    let (status, body) = refused(open(server.link(), None));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("too-many-connections"))
+    );
+}
+
+#[test]
+fn commands_on_a_read_only_server_are_refused_and_change_nothing() {
+    let yard = yard(2);
+    let server = serve(&yard, ServeOptions::new()).expect("serving");
+    let mut client = connect(&server);
+    let before = fingerprint(&yard);
+    for command in [
+        json!({"id": 1, "cmd": "pause", "worker": "worker_0"}),
+        json!({"id": 2, "cmd": "stop", "worker": "worker_1"}),
+        json!({"id": 3, "cmd": "broadcast", "message": "shutdown"}),
+        json!({"id": 4, "cmd": "shutdown", "timeout_ms": 100}),
+    ] {
+        let answer = ask(&mut client, command);
+        assert_eq!(answer["error"], "read-only", "{answer}");
+        assert!(answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("allow_commands"));
+    }
+    assert_eq!(fingerprint(&yard), before);
+    assert!(!yard.is_shut_down());
+}
+
+#[test]
+fn bad_frames_are_answered_with_the_problem_named_and_change_nothing() {
+    let yard = yard(2);
+    let server = serve(
+        &yard,
+        ServeOptions::new()
+            .allow_commands(true)
+            .max_frame_bytes(1024),
+    )
+    .expect("serving");
+    let mut client = connect(&server);
+    let before = fingerprint(&yard);
+    let error_after = |client: &mut Socket, message: Message| {
+        client.send(message).expect("sent");
+        until(client, |f| f["type"] == "error")
+    };
+
+    let answer = error_after(&mut client, Message::text("{\"cmd\": \"pause\", "));
+    assert_eq!(answer["error"], "malformed-json");
+    let answer = error_after(&mut client, Message::binary(vec![1, 2, 3]));
+    assert_eq!(answer["error"], "binary-frame");
+    let answer = ask(
+        &mut client,
+        json!({"id": 5, "cmd": "explode", "worker": "worker_0"}),
+    );
+    assert_eq!(answer["error"], "unknown-command");
+    assert!(answer["message"]
+        .as_str()
+        .unwrap()
+        .contains("pause, resume"));
+    let answer = ask(&mut client, json!({"id": 6, "cmd": "pause"}));
+    assert_eq!(answer["error"], "bad-command");
+    let answer = ask(
+        &mut client,
+        json!({"id": 7, "cmd": "pause", "worker": "nobody"}),
+    );
+    assert_eq!(answer["error"], "unknown-worker");
+    let answer = ask(
+        &mut client,
+        json!({"id": 8, "cmd": "send", "worker": "nobody", "message": "x"}),
+    );
+    assert_eq!(answer["error"], "unknown-worker");
+    let answer = ask(
+        &mut client,
+        json!({"id": 9, "cmd": "send", "worker": "worker_0", "message": 42}),
+    );
+    assert_eq!(answer["error"], "bad-message");
+    let answer = ask(
+        &mut client,
+        json!({"id": 10, "cmd": "resume", "worker": "worker_0"}),
+    );
+    assert_eq!(answer["error"], "invalid-transition");
+
+    // Over the limit, but within what is read: answered, and the
+    // connection goes on.
+    let long = json!({"id": 11, "cmd": "send", "worker": "worker_0", "message": "x".repeat(2000)});
+    let answer = error_after(&mut client, Message::text(long.to_string()));
+    assert_eq!(answer["error"], "frame-too-large");
+    assert_eq!(fingerprint(&yard), before, "the manager is unchanged");
+    let answer = ask(
+        &mut client,
+        json!({"id": 12, "cmd": "pause", "worker": "nobody"}),
+    );
+    assert_eq!(answer["error"], "unknown-worker", "still connected");
+
+    // Far over it: not even read; answered, then the connection closes.
+    let huge = json!({"cmd": "send", "worker": "worker_0", "message": "x".repeat(10_000)});
+    let answer = error_after(&mut client, Message::text(huge.to_string()));
+    assert_eq!(answer["error"], "frame-too-large");
+    let closed = loop {
+        match client.read() {
+            Ok(Message::Close(frame)) => break frame,
+            Ok(_) => {}
+            Err(_) => break None,
+        }
+    };
+    if let Some(frame) = closed {
+        assert_eq!(u16::from(frame.code), 1009);
+    }
+    assert_eq!(fingerprint(&yard), before, "the manager is unchanged");
+}
+
+#[test]
+fn commands_past_the_rate_are_refused() {
+    let yard = yard(1);
+    let server = serve(
+        &yard,
+        ServeOptions::new()
+            .allow_commands(true)
+            .max_commands_per_second(3),
+    )
+    .expect("serving");
+    let mut client = connect(&server);
+    // Fifty at once: a bucket of three a second cannot hold them all.
+    for id in 0..50 {
+        let command = json!({"id": id, "cmd": "pause", "worker": "nobody"});
+        client
+            .send(Message::text(command.to_string()))
+            .expect("sent");
+    }
+    let answers: Vec<String> = (0..50)
+        .map(|_| {
+            let answer = until(&mut client, |f| f["type"] == "error");
+            answer["error"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert!(answers.iter().any(|e| e == "unknown-worker"));
+    assert!(answers.iter().any(|e| e == "rate-limited"), "{answers:?}");
+}

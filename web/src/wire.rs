@@ -1,0 +1,303 @@
+//! The attach protocol and recordings, as the app reads them: the frames a
+//! native program's server sends (`threadyard-serve`'s PROTOCOL.md) and the
+//! JSON lines of a recording, which are the same frames. The snapshot and
+//! the event page inside are the model's own types: one vocabulary for the
+//! page's threads, a native program and a recording (the `vocabulary`
+//! tests read frames the server crate made).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::{EventPage, EventView, Snapshot};
+
+/// An event page as the server sends it: the model's, and how many events
+/// the server's log had overwritten before this client read them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WirePage {
+    pub events: Vec<EventView>,
+    #[serde(default)]
+    pub missed: f64,
+    pub next: f64,
+}
+
+/// The protocol version this page speaks.
+pub const PROTOCOL: u32 = 1;
+
+/// What the server says it allows, from its hello.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ServerSettings {
+    pub commands: bool,
+    pub messages: bool,
+    pub snapshot_interval_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Frame {
+    Hello {
+        protocol: u32,
+        settings: ServerSettings,
+        from: f64,
+    },
+    Events {
+        page: WirePage,
+        #[serde(default)]
+        more: bool,
+    },
+    Snapshot {
+        snapshot: Snapshot,
+        #[serde(default)]
+        skipped: u64,
+    },
+    Ok {
+        #[serde(default)]
+        id: Option<Value>,
+        cmd: String,
+        #[serde(default)]
+        result: Value,
+    },
+    Error {
+        #[serde(default)]
+        id: Option<Value>,
+        error: String,
+        message: String,
+    },
+    /// A recording's first line.
+    #[serde(rename = "threadyard-recording")]
+    Recording { protocol: u32 },
+    /// A frame this page does not know (a newer server): ignored.
+    #[serde(other)]
+    Other,
+}
+
+impl Frame {
+    pub fn read(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("unreadable frame: {e}"))
+    }
+}
+
+/// One refresh's worth: the events since the last, then a snapshot.
+pub type Sample = (Snapshot, EventPage);
+
+/// Gathers event pages until the snapshot that follows them: the pair
+/// becomes one refresh, as the page's own threads give it. Keeps the
+/// cursor (the `next` of the last page), which a reconnect resumes from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pairing {
+    pending: EventPage,
+    /// Where the next connection starts: every event before it was taken.
+    pub cursor: f64,
+    /// Events the server's log had overwritten before they were read.
+    pub missed: f64,
+    /// Snapshots the server skipped (this client was slow).
+    pub skipped: u64,
+}
+
+impl Pairing {
+    /// Takes a frame in; a snapshot completes a sample.
+    pub fn take(&mut self, frame: Frame) -> Option<Sample> {
+        match frame {
+            Frame::Events { page, .. } => {
+                self.cursor = page.next;
+                self.missed += page.missed;
+                self.pending.next = page.next;
+                self.pending.events.extend(page.events);
+                None
+            }
+            Frame::Snapshot { snapshot, skipped } => {
+                self.skipped += skipped;
+                Some((snapshot, std::mem::take(&mut self.pending)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Reads a recording: its samples, in order, or what is wrong with it.
+pub fn read_recording(text: &str) -> Result<Vec<Sample>, String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    match lines.next().map(|(_, l)| Frame::read(l)) {
+        Some(Ok(Frame::Recording { protocol })) if protocol <= PROTOCOL => {}
+        Some(Ok(Frame::Recording { protocol })) => {
+            return Err(format!(
+                "this recording uses protocol {protocol}, newer than this page's {PROTOCOL}: open it with a newer app"
+            ))
+        }
+        _ => {
+            return Err(
+                "not a threadyard recording: its first line is not {\"type\": \"threadyard-recording\", ...}; record one with `threadyard seed --record FILE` or the app's export"
+                    .to_owned(),
+            )
+        }
+    }
+    let mut pairing = Pairing::default();
+    let mut samples = Vec::new();
+    for (n, line) in lines {
+        let frame = Frame::read(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        samples.extend(pairing.take(frame));
+    }
+    if samples.is_empty() {
+        return Err("the recording has no snapshot: nothing to play".to_owned());
+    }
+    Ok(samples)
+}
+
+/// Checks an attach link: `ws://host:port/?token=...` (or `wss://`).
+pub fn check_link(text: &str) -> Result<String, String> {
+    let link = text.trim();
+    if !(link.starts_with("ws://") || link.starts_with("wss://")) {
+        return Err(format!(
+            "{:?} is not an attach link: paste the `ws://...?token=...` link the program printed",
+            cut(link)
+        ));
+    }
+    if !link.contains("token=") {
+        return Err(
+            "the link has no token: paste the whole link the program printed, with its `?token=...`"
+                .to_owned(),
+        );
+    }
+    Ok(link.to_owned())
+}
+
+/// The link with the cursor to resume from.
+pub fn resume_link(link: &str, cursor: f64) -> String {
+    // A link pasted with a `from` of its own starts there only the first time.
+    let base: String = link
+        .split('&')
+        .filter(|part| !part.starts_with("from="))
+        .collect::<Vec<_>>()
+        .join("&");
+    if cursor > 0.0 {
+        format!("{base}&from={cursor}")
+    } else {
+        base
+    }
+}
+
+/// How long to wait before reconnect attempt `attempt` (from 0): doubling
+/// from half a second, at most 8 s.
+pub fn backoff_ms(attempt: u32) -> u32 {
+    500_u32.saturating_mul(1 << attempt.min(4)).min(8_000)
+}
+
+fn cut(text: &str) -> &str {
+    match text.char_indices().nth(80) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
+/// Where a replay is: the samples shown so far, by the recorded clock.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub samples: std::rc::Rc<Vec<Sample>>,
+    /// Samples applied so far.
+    pub shown: usize,
+}
+
+/// The same recording (by identity: comparing thousands of samples on
+/// every render would cost more than the render), at the same place.
+impl PartialEq for Replay {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.samples, &other.samples) && self.shown == other.shown
+    }
+}
+
+impl Replay {
+    pub fn new(samples: Vec<Sample>) -> Self {
+        Self {
+            samples: std::rc::Rc::new(samples),
+            shown: 0,
+        }
+    }
+
+    /// The recorded clock's first and last moments (ms).
+    pub fn span(&self) -> (f64, f64) {
+        let at = |i: usize| self.samples.get(i).map_or(0.0, |s| s.0.at_ms);
+        (at(0), at(self.samples.len().saturating_sub(1)))
+    }
+
+    /// How many samples are at or before `at_ms`.
+    pub fn count_until(&self, at_ms: f64) -> usize {
+        self.samples.partition_point(|s| s.0.at_ms <= at_ms)
+    }
+
+    pub fn finished(&self) -> bool {
+        self.shown >= self.samples.len()
+    }
+}
+
+/// The JSON lines of a recording made of `events` (every page, in order)
+/// and a final `snapshot`, both as the threads module gave them (JSON
+/// text): what the app's export saves.
+pub fn recording_lines(events: &[String], snapshot: &str) -> String {
+    let mut out = format!(
+        "{{\"type\":\"threadyard-recording\",\"protocol\":{PROTOCOL},\"by\":\"the threadyard app\"}}\n"
+    );
+    for page in events {
+        out.push_str(&format!(
+            "{{\"type\":\"events\",\"more\":false,\"page\":{page}}}\n"
+        ));
+    }
+    out.push_str(&format!(
+        "{{\"type\":\"snapshot\",\"skipped\":0,\"snapshot\":{snapshot}}}\n"
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_checked_and_resume_from_the_cursor() {
+        assert!(check_link("http://x")
+            .unwrap_err()
+            .contains("not an attach link"));
+        assert!(check_link("ws://127.0.0.1:1/")
+            .unwrap_err()
+            .contains("no token"));
+        let link = check_link(" ws://127.0.0.1:1/?token=ab ").unwrap();
+        assert_eq!(resume_link(&link, 0.0), "ws://127.0.0.1:1/?token=ab");
+        assert_eq!(
+            resume_link(&link, 12.0),
+            "ws://127.0.0.1:1/?token=ab&from=12"
+        );
+        assert_eq!(
+            resume_link("ws://h/?token=ab&from=3", 40.0),
+            "ws://h/?token=ab&from=40"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_eight_seconds() {
+        let waits: Vec<u32> = (0..7).map(backoff_ms).collect();
+        assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+    }
+
+    #[test]
+    fn a_recording_that_is_not_one_is_refused_with_the_reason() {
+        assert!(read_recording("")
+            .unwrap_err()
+            .contains("not a threadyard recording"));
+        assert!(
+            read_recording("{\"type\":\"threadyard-recording\",\"protocol\":99}")
+                .unwrap_err()
+                .contains("newer")
+        );
+        assert!(
+            read_recording("{\"type\":\"threadyard-recording\",\"protocol\":1}\nnot json")
+                .unwrap_err()
+                .starts_with("line 2")
+        );
+        assert!(
+            read_recording("{\"type\":\"threadyard-recording\",\"protocol\":1}\n")
+                .unwrap_err()
+                .contains("no snapshot")
+        );
+    }
+}
