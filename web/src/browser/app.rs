@@ -292,16 +292,16 @@ pub fn app() -> Html {
             None => remote::shutdown(link, dispatch, &deadline),
         },
     );
+    // The snapshot the click acts on is the latest one, read when clicked:
+    // a callback that depended on it would be new at every refresh, and so
+    // would render the Shut down panel again ten times a second.
+    let latest_snapshot = use_mut_ref(|| Rc::clone(&store.snapshot));
+    *latest_snapshot.borrow_mut() = Rc::clone(&store.snapshot);
     let on_remove_finished = use_callback(
-        (
-            yard.clone(),
-            link_slot.clone(),
-            store.snapshot.clone(),
-            dispatch.clone(),
-        ),
-        |(), (yard, link, snapshot, dispatch)| match yard {
+        (yard.clone(), link_slot.clone(), dispatch.clone()),
+        move |(), (yard, link, dispatch)| match yard {
             Some(yard) => commands::remove_finished(yard, dispatch),
-            None => remote::remove_finished(link, dispatch, snapshot),
+            None => remote::remove_finished(link, dispatch, &latest_snapshot.borrow()),
         },
     );
     let on_new_manager = use_callback((store.speed, dispatch.clone()), |(), (speed, dispatch)| {
