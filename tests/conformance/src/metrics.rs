@@ -10,6 +10,22 @@ pub fn counts_tasks_pauses_and_time() {
     for _ in 0..2 {
         yard.pause("w").unwrap();
         reach(&yard, "w", WorkerState::Paused);
+        // A pause resumed at once can be shorter than the clock's tick (5
+        // to 100 µs in a browser), so it would measure 0: the pause is
+        // held until the snapshot, which counts an open pause, shows it
+        // has lasted. Nothing wakes anyone when a clock ticks, so this
+        // looks, with a deadline.
+        // (The deadline is read off the worker's own wall clock: std's
+        // Instant panics in a browser.)
+        let deadline_ms = yard.worker("w").unwrap().wall_ms + LONG.as_secs_f64() * 1e3;
+        loop {
+            let now = yard.worker("w").unwrap();
+            if now.paused_ms > 0.0 {
+                break;
+            }
+            assert!(now.wall_ms < deadline_ms, "the pause never measured");
+            std::hint::spin_loop();
+        }
         yard.resume("w").unwrap();
     }
     yard.stop("w").unwrap();
