@@ -114,18 +114,7 @@ pub fn a_worker_in_a_blocking_call_is_sleeping_not_busy() {
 pub fn a_worker_blocked_on_a_held_lock_is_waiting_for_a_lock() {
     let yard = Yard::<String>::new();
     let lock = yard.lock("L").unwrap();
-    let (release, released) = channel::<()>();
-    let (holding, held) = channel();
-    let owner_lock = lock.clone();
-    yard.spawn("owner", move |w| {
-        owner_lock.lock(w)?;
-        holding.send(()).unwrap();
-        let _ = released.recv();
-        owner_lock.unlock(w)?;
-        Ok(())
-    })
-    .unwrap();
-    next(&held);
+    let release = owner_holding(&yard, &lock);
     let (tx, rx) = channel();
     yard.spawn("waiter", move |w| {
         lock.lock(w)?;

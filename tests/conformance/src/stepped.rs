@@ -11,7 +11,7 @@ use threadyard::{
     Chooser, EventKind, Resource, SendError, StepError, StepStatus, WorkerState, Yard,
 };
 
-use crate::support::{channel, next, LONG};
+use crate::support::{channel, next, owner_holding, LONG};
 
 fn lesson(id: &str) -> Lesson {
     lessons::find(id).unwrap_or_else(|| panic!("lesson {id} is built in"))
@@ -297,19 +297,8 @@ pub fn the_detector_is_silent_on_long_waits_that_are_not_cycles() {
     let yard = Yard::<u32>::builder().mailbox_capacity(1).build().unwrap();
     let lock = yard.lock("L").unwrap();
     let busy = yard.lock("busy").unwrap();
-    let (release, released) = channel::<()>();
-    let (holding, held) = channel();
     // "owner" holds L for the whole test; "w1" and "w2" wait for it.
-    let owner_lock = lock.clone();
-    yard.spawn("owner", move |w| {
-        owner_lock.lock(w)?;
-        holding.send(()).unwrap();
-        let _ = released.recv();
-        owner_lock.unlock(w)?;
-        Ok(())
-    })
-    .unwrap();
-    next(&held);
+    let release = owner_holding(&yard, &lock);
     for id in ["w1", "w2"] {
         let lock = lock.clone();
         yard.spawn(id, move |w| {

@@ -119,6 +119,28 @@ pub fn paused_counter(yard: &Yard<String>, id: &str) -> Receiver<u64> {
     rx
 }
 
+/// Spawns worker "owner", which takes `lock` and holds it, and waits until
+/// it does. Sending on the returned channel, or dropping it, makes it
+/// release the lock and finish.
+pub fn owner_holding<T: Send + 'static>(
+    yard: &Yard<T>,
+    lock: &threadyard::shared::SharedLock,
+) -> Sender<()> {
+    let (release, released) = channel::<()>();
+    let (holding, held) = channel();
+    let lock = lock.clone();
+    yard.spawn("owner", move |w| {
+        lock.lock(w)?;
+        holding.send(()).unwrap();
+        let _ = released.recv();
+        lock.unlock(w)?;
+        Ok(())
+    })
+    .expect("an owner");
+    next(&held);
+    release
+}
+
 /// Spawns a worker that ignores stop requests (it blocks on something the
 /// manager cannot see) and waits until it runs. Sending on the returned
 /// channel, or dropping it, lets it finish.
