@@ -132,24 +132,8 @@ mod tests {
     fn a_waiting_worker_is_shown_at_the_line_it_waits_on() {
         let batch = listing("batch").unwrap();
         let mut w = WorkerView {
-            id: "batch".into(),
-            state: WorkerState::Running,
             activity: Activity::Sleeping,
-            tasks_completed: 0,
-            busy_ms: 0.0,
-            paused_ms: 0.0,
-            pause_count: 0,
-            pause_pending_ms: None,
-            errors: 0,
-            restarts: 0,
-            mailbox: crate::model::MailboxView {
-                capacity: 16,
-                depth: 0,
-                high_water: 0,
-                sent: 0,
-                received: 0,
-            },
-            last_error: None,
+            ..crate::model::fixtures::worker("batch", WorkerState::Running, 0)
         };
         let line = line_of(&batch, &w).unwrap();
         let text = batch.lines.iter().find(|l| l.number == line).unwrap().text;

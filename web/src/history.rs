@@ -300,15 +300,8 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fixtures::event;
     use crate::model::{Activity, MailboxView};
-
-    fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
-        EventView {
-            at_us: at_ms * 1e3,
-            worker: worker.map(str::to_owned),
-            kind,
-        }
-    }
 
     #[test]
     fn a_running_lane_records_what_the_worker_does_between_refreshes() {
@@ -341,25 +334,14 @@ mod tests {
     }
 
     fn worker(id: &str, state: WorkerState, tasks: u64, received: u64) -> crate::model::WorkerView {
+        let w = crate::model::fixtures::worker(id, state, tasks);
         crate::model::WorkerView {
-            id: id.to_owned(),
-            state,
-            activity: Activity::Computing,
-            tasks_completed: tasks,
-            busy_ms: 0.0,
-            paused_ms: 0.0,
-            pause_count: 0,
-            pause_pending_ms: None,
-            errors: 0,
-            restarts: 0,
             mailbox: MailboxView {
-                capacity: 16,
-                depth: 0,
-                high_water: 0,
                 sent: received,
                 received,
+                ..w.mailbox
             },
-            last_error: None,
+            ..w
         }
     }
 

@@ -349,3 +349,43 @@ pub fn list(ids: &[String]) -> String {
         ids.join(", ")
     }
 }
+
+/// Fixtures the tests of several modules build their views from.
+#[cfg(test)]
+pub mod fixtures {
+    use super::{Activity, EventKind, EventView, MailboxView, WorkerState, WorkerView};
+
+    /// A worker in `state` with `tasks` done: computing, every other figure
+    /// at zero, an empty mailbox of 16.
+    pub fn worker(id: &str, state: WorkerState, tasks: u64) -> WorkerView {
+        WorkerView {
+            id: id.to_owned(),
+            state,
+            activity: Activity::Computing,
+            tasks_completed: tasks,
+            busy_ms: 0.0,
+            paused_ms: 0.0,
+            pause_count: 0,
+            pause_pending_ms: None,
+            errors: 0,
+            restarts: 0,
+            mailbox: MailboxView {
+                capacity: 16,
+                depth: 0,
+                high_water: 0,
+                sent: 0,
+                received: 0,
+            },
+            last_error: None,
+        }
+    }
+
+    /// An event `at_ms` after the manager began.
+    pub fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
+        EventView {
+            at_us: at_ms * 1e3,
+            worker: worker.map(str::to_owned),
+            kind,
+        }
+    }
+}

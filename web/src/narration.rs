@@ -369,15 +369,8 @@ fn list_or_none(ids: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Activity, MailboxView, WorkerState, WorkerView};
-
-    fn event(at_ms: f64, worker: Option<&str>, kind: EventKind) -> EventView {
-        EventView {
-            at_us: at_ms * 1e3,
-            worker: worker.map(str::to_owned),
-            kind,
-        }
-    }
+    use crate::model::fixtures::{event, worker};
+    use crate::model::{MailboxView, WorkerState, WorkerView};
 
     fn texts(n: &Narrator) -> Vec<&str> {
         n.lines.iter().map(|l| l.text.as_str()).collect()
@@ -583,16 +576,6 @@ mod tests {
         let snap = |at_ms, depth| Snapshot {
             at_ms,
             workers: vec![WorkerView {
-                id: "consumer".into(),
-                state: WorkerState::Running,
-                activity: Activity::Computing,
-                tasks_completed: 0,
-                busy_ms: 0.0,
-                paused_ms: 0.0,
-                pause_count: 0,
-                pause_pending_ms: None,
-                errors: 0,
-                restarts: 0,
                 mailbox: MailboxView {
                     capacity: 8,
                     depth,
@@ -600,7 +583,7 @@ mod tests {
                     sent: 0,
                     received: 0,
                 },
-                last_error: None,
+                ..worker("consumer", WorkerState::Running, 0)
             }],
             ..Snapshot::default()
         };

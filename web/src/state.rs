@@ -483,7 +483,7 @@ impl<Y> AppState<Y> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Activity, EventKind, EventView, MailboxView, WorkerState, WorkerView};
+    use crate::model::{EventKind, EventView, WorkerState};
 
     /// A manager's handle stands in as a number.
     type State = AppState<u32>;
@@ -495,26 +495,7 @@ mod tests {
     fn snapshot(at_ms: f64, state: WorkerState, tasks: u64) -> Snapshot {
         Snapshot {
             at_ms,
-            workers: vec![WorkerView {
-                id: "w".into(),
-                state,
-                activity: Activity::Computing,
-                tasks_completed: tasks,
-                busy_ms: 0.0,
-                paused_ms: 0.0,
-                pause_count: 0,
-                pause_pending_ms: None,
-                errors: 0,
-                restarts: 0,
-                mailbox: MailboxView {
-                    capacity: 16,
-                    depth: 0,
-                    high_water: 0,
-                    sent: 0,
-                    received: 0,
-                },
-                last_error: None,
-            }],
+            workers: vec![crate::model::fixtures::worker("w", state, tasks)],
             live_threads: 1,
             capacity: Some(8),
             shut_down: false,
