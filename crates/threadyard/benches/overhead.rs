@@ -178,8 +178,32 @@ fn grant_to_run(scale: &Scale) -> Row {
     }
 }
 
+/// Where a message benchmark's thread runs: the receiver on one core, every
+/// sender on another, for the mailbox and the channel alike. Unpinned, the
+/// same binary measured 0.34x in one run and 1.41x in the next on an idle
+/// 2-core machine, as the scheduler happened to put the two sides on one
+/// core or on two; pinned, the ratio is what each does per message.
+#[derive(Clone, Copy)]
+enum Side {
+    Receiver,
+    Sender,
+}
+
+fn pin(side: Side) {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    if cores.len() < 2 {
+        return;
+    }
+    let core = match side {
+        Side::Receiver => cores[1],
+        Side::Sender => cores[0],
+    };
+    core_affinity::set_for_current(core);
+}
+
 /// Messages per second from `senders` threads to one receiver: the manager's
-/// mailbox against `sync_channel` of the same capacity.
+/// mailbox against `sync_channel` of the same capacity, each side pinned
+/// ([`pin`]).
 fn throughput(scale: &Scale, senders: u64) -> Row {
     const CAPACITY: usize = 64;
     let n = scale.messages;
@@ -191,6 +215,7 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
             .unwrap();
         let (done_tx, done) = mpsc::channel();
         yard.spawn("rx", move |w| {
+            pin(Side::Receiver);
             for _ in 0..per * senders {
                 black_box(w.recv()?);
             }
@@ -203,6 +228,7 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
             .map(|_| {
                 let (tx, start) = (yard.sender("rx").unwrap(), Arc::clone(&start));
                 thread::spawn(move || {
+                    pin(Side::Sender);
                     start.wait();
                     for i in 0..per {
                         tx.send_timeout(i, LONG).unwrap();
@@ -220,6 +246,7 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
     let raw = |_: ()| {
         let (tx, rx) = mpsc::sync_channel::<u64>(CAPACITY);
         let receiver = thread::spawn(move || {
+            pin(Side::Receiver);
             for _ in 0..per * senders {
                 black_box(rx.recv().unwrap());
             }
@@ -229,6 +256,7 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
             .map(|_| {
                 let (tx, start) = (tx.clone(), Arc::clone(&start));
                 thread::spawn(move || {
+                    pin(Side::Sender);
                     start.wait();
                     for i in 0..per {
                         tx.send(i).unwrap();

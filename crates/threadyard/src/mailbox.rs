@@ -3,56 +3,81 @@
 //! Pause, resume and stop never travel through here: they are moves of the
 //! worker's state byte followed by a wakeup (see `slot.rs`), so a full
 //! mailbox can never hold back a control command. This module is the queue,
-//! its figures and the two flags a sender reads after queueing; the locking
-//! and waiting around it live in `slot.rs`, where the worker waits for
+//! its figures and the flags each side reads after its own operation; the
+//! waiting around it lives in `slot.rs`, where the worker waits for
 //! messages and control on one condition variable.
 //!
 //! # What a message costs
 //!
 //! A send is one compare-exchange on the queue's tail (crossbeam's
-//! `ArrayQueue`, the algorithm of `sync_channel`'s array flavour), a `SeqCst`
-//! fence and two loads from one cache line that only changes when a receiver
-//! goes to sleep or the mailbox closes. Nothing a sender writes is shared
-//! with the other senders beyond the queue itself: no in-flight count, no
-//! sent count, no high-water mark. Those are derived or kept by the receiving
-//! side, which takes every message out under the slot's lane lock (a lock
-//! only senders that must wake someone ever touch):
+//! `ArrayQueue`, the algorithm of `sync_channel`'s array flavour) and two
+//! loads from a line that only changes when someone goes to sleep or the
+//! mailbox closes. A take is one compare-exchange on the queue's head, a
+//! load of the state byte, and a store to a counter on the receiving side's
+//! own line (no locked instruction: see [`Mailbox::received`]). Neither side takes a lock unless the other is asleep, and no
+//! sender writes anything another sender reads beyond the queue itself: no
+//! in-flight count, no sent count, no high-water mark. Those are derived
+//! or kept by the receiving side:
 //!
 //! | figure | how |
 //! |---|---|
-//! | `depth` | the queue's own indices (plus what was drained at the end) |
-//! | `received` | counted by the receiver, under the lane lock |
+//! | `depth` | the queue's own indices, plus messages put back or drained |
+//! | `received` | counted by whoever takes, on the receiving side's line |
 //! | `sent` | `received + depth`: every accepted message is read, waiting, or drained |
-//! | `high_water` | sampled by the receiver before each take (until it reaches the capacity), at the end, and by every snapshot |
+//! | `high_water` | sampled at every 16th take, at the end and by every snapshot; the capacity once a sender has found the mailbox full |
 //! | `rejected_full` | counted by the refused sender (a full mailbox is the slow path) |
 //!
 //! # Sleeping without losing a wakeup
 //!
-//! A receiver about to sleep holds the lane lock, adds itself to
-//! `receivers_sleeping` and issues a `SeqCst` fence, then looks at the queue
-//! once more before it waits; a sender queues, issues a `SeqCst` fence, then
-//! reads `receivers_sleeping`, and only when it is non-zero takes the lane
-//! lock and notifies. Store, fence, load on both sides: at least one of them
-//! sees the other (the store-buffering pattern), so either the receiver finds
-//! the message or the sender finds the sleeper, and the sender's lock waits
-//! until that sleeper is really waiting. That sender also takes the
-//! sleepers' registrations as it wakes them, so the sends behind it, while
-//! the receiver is still waking up, find nobody to wake and take no lock. Closing works the same way against a
-//! push: the closer marks the mailbox drained, fences, then empties it; a
-//! sender that queued and then sees it drained empties it again itself, so
-//! nothing stays queued past the worker's end (see `Slot::push`).
-//! Blocked senders need no fence: they register under the lane lock and
-//! every take happens under it.
+//! Each wakeup is the store-buffering pattern with sequentially consistent
+//! operations on both sides, so at least one side sees the other:
+//!
+//! * a receiver about to sleep holds the lane lock, adds itself to
+//!   `receivers_sleeping` (a `SeqCst` read-modify-write), then looks at the
+//!   queue's indices once more (`SeqCst` loads) before it waits; a sender's
+//!   push claims its place with a `SeqCst` compare-exchange on the tail and
+//!   then loads `receivers_sleeping` (`SeqCst`). Either the receiver sees
+//!   the claimed place (and then waits the push out inside `pop`, as
+//!   `ArrayQueue` does) or the sender sees the sleeper, takes the lane lock
+//!   (which waits until that sleeper really waits) and notifies. That sender
+//!   also takes the sleepers' registrations, so the sends behind it, while
+//!   the receiver is still waking up, take no lock.
+//! * a sender about to sleep on a full mailbox registers in [`Room`] (a
+//!   `SeqCst` add), then looks at the indices once more; a take frees its
+//!   place with a `SeqCst` compare-exchange on the head, then loads the
+//!   count of sleeping senders, and only when it is non-zero locks the list
+//!   of sleepers and unparks the longest-waiting one (`mailbox/room.rs`).
+//! * closing works the same way against a push: the closer marks the
+//!   mailbox drained, fences, then empties it; a sender that queued and then
+//!   sees it drained empties it again itself, so nothing stays queued past
+//!   the worker's end (see `Slot::push`).
+//!
+//! Natively and on wasm32 the `SeqCst` operations order themselves; loom
+//! models a `SeqCst` access only as acquire/release, so under `--cfg loom`
+//! each side adds the `SeqCst` fence that stands for that order
+//! (`sync::sc_order`), and the model tests check the protocol with it (and show
+//! loom finding the lost wakeup when it is taken out).
+//!
+//! # A take that loses to a stop or a pause
+//!
+//! A receive is a pause point, and a worker asked to stop takes nothing
+//! more. The state is looked at after the take (a stop or pause that came
+//! before the take is then seen): if the worker is no longer running, the
+//! message is put back in front of the queue ([`Lane::put_back`]), where
+//! the next take finds it first, and it counts as waiting, not received.
 
 mod queue;
+mod room;
 
+use std::collections::VecDeque;
 use std::sync::OnceLock;
 
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
 
 use self::queue::Queue;
-use crate::sync::{fence, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub(crate) use self::room::Room;
+use crate::sync::{fence, sc_order, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Default number of messages a mailbox holds.
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
@@ -68,25 +93,39 @@ const CLOSED: u8 = 1;
 /// that must be emptied by whoever queued it.
 const DRAINED: u8 = 2;
 
+/// The depth is sampled into the high-water mark at every this many takes:
+/// reading it means reading the tail, the line every send writes, so a
+/// sample per take cost a cache miss per message. Only takes lower the
+/// depth, one at a time, so a sample misses a peak by less than this.
+const SAMPLE_EVERY: u64 = 16;
+
+/// Looks a snapshot takes for a moment with no take landing (see
+/// [`Mailbox::snapshot`]).
+const SNAPSHOT_TRIES: u32 = 64;
+
 /// What only the holder of the slot's lane lock reads or writes.
-#[derive(Debug, Default)]
-pub(crate) struct Lane {
-    /// Senders blocked in `send_timeout` on a full mailbox, not yet woken:
-    /// a take must wake one.
-    pub(crate) senders_sleeping: usize,
-    /// Blocked senders a take has woken (moved here from
-    /// `senders_sleeping`), not yet running: the takes behind it leave them
-    /// be instead of notifying again.
-    pub(crate) senders_woken: usize,
+#[derive(Debug)]
+pub(crate) struct Lane<T> {
     /// Sleeping receivers a sender has already woken, their registrations
     /// taken out of `receivers_sleeping` by that sender ([`Mailbox::claim_sleepers`]):
     /// until they run, later senders find nobody to wake.
     woken: usize,
-    received: u64,
-    high_water: usize,
+    /// Messages a receive took and put back because a stop or a pause came
+    /// first (module docs): they come before anything in the queue.
+    put_back: VecDeque<T>,
     /// Messages that were still queued when the mailbox was drained at the
     /// worker's end: gone, but counted as undelivered.
     drained: usize,
+}
+
+impl<T> Default for Lane<T> {
+    fn default() -> Self {
+        Self {
+            woken: 0,
+            put_back: VecDeque::new(),
+            drained: 0,
+        }
+    }
 }
 
 /// Why a message was not queued; the message comes back.
@@ -111,13 +150,19 @@ pub(crate) struct Mailbox<T> {
     /// Allocated by the first send: an idle worker's mailbox costs a pointer.
     queue: OnceLock<Box<Queue<T>>>,
     capacity: usize,
-    /// Read by every sender after queueing; written only when a receiver
-    /// sleeps or wakes and when the mailbox closes. On a line of its own, so
-    /// the receiver's lock and the queue's indices do not bounce it.
+    /// Read by every send and take; written only when someone sleeps or
+    /// wakes and when the mailbox closes. On a line of its own, so the
+    /// queue's indices and the receiving side's counters do not bounce it.
     signals: CachePadded<Signals>,
+    /// The receiving side's figures, on their own line: written at every
+    /// take; senders never touch it (snapshots read it, and note the most
+    /// `sent` they said).
+    taken: CachePadded<Taken>,
+    /// Senders asleep until a take makes room.
+    room: Room,
     rejected_full: AtomicU64,
     /// The model tests' deliberately broken variant: a push without the
-    /// fence that orders it before the look for sleepers.
+    /// order that puts it before the look for sleepers.
     #[cfg(loom)]
     pub(crate) fence_after_push: bool,
 }
@@ -126,6 +171,25 @@ pub(crate) struct Mailbox<T> {
 struct Signals {
     receivers_sleeping: AtomicUsize,
     closed: AtomicU8,
+    /// A sender found the mailbox full at least once: the high-water mark
+    /// is the capacity.
+    filled: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Taken {
+    /// Messages the worker's own thread took: written by that thread only,
+    /// with plain stores (see [`Mailbox::received`]).
+    by_worker: AtomicU64,
+    /// Messages any other thread of the task took, and put-back messages
+    /// taken, with read-modify-writes.
+    by_others: AtomicU64,
+    /// The most `sent` any snapshot has said: a later one never says less.
+    sent_seen: AtomicU64,
+    high_water: AtomicUsize,
+    /// How many messages wait in [`Lane::put_back`]: a take looks here
+    /// (a load from this line) before the queue, and locks only when some do.
+    put_back: AtomicUsize,
 }
 
 impl<T> Mailbox<T> {
@@ -135,8 +199,17 @@ impl<T> Mailbox<T> {
             capacity,
             signals: CachePadded::new(Signals {
                 receivers_sleeping: AtomicUsize::new(0),
+                filled: AtomicBool::new(false),
                 closed: AtomicU8::new(OPEN),
             }),
+            taken: CachePadded::new(Taken {
+                by_worker: AtomicU64::new(0),
+                by_others: AtomicU64::new(0),
+                sent_seen: AtomicU64::new(0),
+                high_water: AtomicUsize::new(0),
+                put_back: AtomicUsize::new(0),
+            }),
+            room: Room::new(),
             rejected_full: AtomicU64::new(0),
             #[cfg(loom)]
             fence_after_push: true,
@@ -164,50 +237,121 @@ impl<T> Mailbox<T> {
         if self.signals.closed.load(Ordering::Acquire) != OPEN {
             return Err(Refusal::Closed(message));
         }
-        self.queue().push(message).map_err(Refusal::Full)?;
-        self.fence_after_push();
+        if let Err(message) = self.queue().push(message) {
+            // Full: the depth is at the capacity, the most it can be. Kept
+            // on the senders' line, written once: the receiving side's line
+            // is written at every take, and a sender retrying on a full
+            // mailbox that read it there made every take a cache miss
+            // (measured: 65% of the receive path stalled on its counter).
+            if !self.signals.filled.load(Ordering::Relaxed) {
+                self.signals.filled.store(true, Ordering::Relaxed);
+            }
+            return Err(Refusal::Full(message));
+        }
+        self.order_after_push();
         Ok(Queued {
-            late: self.signals.closed.load(Ordering::Relaxed) == DRAINED,
-            wake: self.signals.receivers_sleeping.load(Ordering::Relaxed) > 0,
+            late: self.signals.closed.load(Ordering::SeqCst) == DRAINED,
+            wake: self.signals.receivers_sleeping.load(Ordering::SeqCst) > 0,
         })
     }
 
-    #[inline]
-    fn fence_after_push(&self) {
+    #[inline(always)]
+    fn order_after_push(&self) {
         #[cfg(loom)]
         if !self.fence_after_push {
             return;
         }
-        fence(Ordering::SeqCst);
+        sc_order();
     }
 
-    /// Takes the next message, under the lane lock.
-    pub(crate) fn pop(&self, lane: &mut Lane) -> Option<T> {
-        let queue = self.queue.get()?;
-        if lane.high_water < self.capacity {
-            // Only takes lower the depth, and they all happen under this
-            // lock: the depth seen here is the most since the last take,
-            // give or take the sends racing this look.
-            lane.high_water = lane.high_water.max(queue.len());
+    /// Takes the next message from the queue, with no lock. Only once
+    /// [`has_put_back`](Self::has_put_back) said none wait in front of it;
+    /// the caller then either counts it ([`received`](Self::received)) or
+    /// puts it back ([`put_back`](Self::put_back)).
+    pub(crate) fn pop(&self) -> Option<T> {
+        let message = self.queue.get()?.pop()?;
+        sc_order();
+        Some(message)
+    }
+
+    /// True when messages a receive put back wait in front of the queue:
+    /// take them under the lane lock ([`take_put_back`](Self::take_put_back)).
+    pub(crate) fn has_put_back(&self) -> bool {
+        self.taken.put_back.load(Ordering::Acquire) > 0
+    }
+
+    /// A message taken is the worker's: counted, and now and then the
+    /// depth sampled into the high-water mark. `by_worker`: taken by the
+    /// worker's own thread, the only one that writes `by_worker`, so a load
+    /// and a store do. A locked add there waited at every take for the
+    /// take's own store to the queue's slot (a line the senders share) to
+    /// reach the cache: measured, two thirds of the receive path. Other
+    /// threads of the task (lent `&Worker`) count in `by_others`.
+    pub(crate) fn received(&self, by_worker: bool) {
+        let t = &self.taken;
+        let before = if by_worker {
+            let before = t.by_worker.load(Ordering::Relaxed);
+            t.by_worker.store(before + 1, Ordering::Release);
+            before
+        } else {
+            t.by_others.fetch_add(1, Ordering::Release)
+        };
+        if before % SAMPLE_EVERY == 0 {
+            self.sample_high_water(1);
         }
-        let message = queue.pop()?;
-        lane.received += 1;
+    }
+
+    /// Messages taken, by every thread.
+    fn received_total(&self) -> u64 {
+        let t = &self.taken;
+        t.by_worker.load(Ordering::SeqCst) + t.by_others.load(Ordering::SeqCst)
+    }
+
+    /// `extra`: messages out of the queue that still count (the one just taken).
+    fn sample_high_water(&self, extra: usize) {
+        let high = &self.taken.high_water;
+        if high.load(Ordering::Relaxed) < self.capacity
+            && !self.signals.filled.load(Ordering::Relaxed)
+        {
+            high.fetch_max((self.len() + extra).min(self.capacity), Ordering::Relaxed);
+        }
+    }
+
+    /// A take lost to a stop or a pause (module docs): the message goes
+    /// back in front, still waiting.
+    pub(crate) fn put_back(&self, lane: &mut Lane<T>, message: T) {
+        lane.put_back.push_back(message);
+        self.taken
+            .put_back
+            .store(lane.put_back.len(), Ordering::Release);
+    }
+
+    /// The first message put back, counted as received.
+    pub(crate) fn take_put_back(&self, lane: &mut Lane<T>) -> Option<T> {
+        let message = lane.put_back.pop_front()?;
+        self.taken
+            .put_back
+            .store(lane.put_back.len(), Ordering::Release);
+        self.taken.by_others.fetch_add(1, Ordering::Release);
         Some(message)
     }
 
     /// Messages waiting now (a relaxed look, for spinning; exact when
-    /// nothing races it).
+    /// nothing races it). Put-back messages are not included: whoever put
+    /// them back is the one to take them.
     pub(crate) fn len(&self) -> usize {
         self.queue.get().map_or(0, |queue| queue.len())
     }
 
+    /// True while the queue holds as many messages as it can.
     pub(crate) fn is_full(&self) -> bool {
         self.queue.get().is_some_and(|queue| queue.is_full())
     }
 
-    /// True once no new send is accepted.
+    /// True once no new send is accepted. `SeqCst`: a sender registered to
+    /// wait for room looks here once more, against the closer's wakeup.
     pub(crate) fn is_closed(&self) -> bool {
-        self.signals.closed.load(Ordering::Acquire) != OPEN
+        self.signals.closed.load(Ordering::SeqCst) != OPEN
     }
 
     /// A receiver, holding the lane lock, is about to sleep: after this it
@@ -216,7 +360,7 @@ impl<T> Mailbox<T> {
         self.signals
             .receivers_sleeping
             .fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        sc_order();
     }
 
     /// The receiver found a message after registering, and does not sleep.
@@ -230,7 +374,7 @@ impl<T> Mailbox<T> {
     /// registration is gone if a sender claimed it (or one in its place:
     /// whichever sleeper wakes first uses the claim, the others unregister
     /// themselves, and the count comes out even).
-    pub(crate) fn receiver_woke(&self, lane: &mut Lane) {
+    pub(crate) fn receiver_woke(&self, lane: &mut Lane<T>) {
         if lane.woken > 0 {
             lane.woken -= 1;
         } else {
@@ -245,7 +389,7 @@ impl<T> Mailbox<T> {
     /// the only wakeup). Without the claim, every send until the receiver
     /// ran again locked and notified once more (measured: 12% of one sender
     /// to one worker in the lock's contended path, on a loaded machine).
-    pub(crate) fn claim_sleepers(&self, lane: &mut Lane) -> bool {
+    pub(crate) fn claim_sleepers(&self, lane: &mut Lane<T>) -> bool {
         let sleepers = self.signals.receivers_sleeping.swap(0, Ordering::SeqCst);
         lane.woken += sleepers;
         sleepers > 0
@@ -257,8 +401,13 @@ impl<T> Mailbox<T> {
         self.signals.receivers_sleeping.load(Ordering::Relaxed) > 0
     }
 
+    /// The senders waiting for room.
+    pub(crate) fn room(&self) -> &Room {
+        &self.room
+    }
+
     /// Refuses new sends; what is queued stays for the worker. Under the
-    /// lane lock.
+    /// lane lock; the caller then wakes the senders waiting for room.
     pub(crate) fn close(&self) {
         let _ =
             self.signals
@@ -266,16 +415,19 @@ impl<T> Mailbox<T> {
                 .compare_exchange(OPEN, CLOSED, Ordering::SeqCst, Ordering::Relaxed);
     }
 
-    /// Refuses new sends and takes out every queued message, to be dropped
-    /// by the caller outside the lock (a message's `Drop` is user code),
-    /// keeping their count as undelivered. Under the lane lock: at the
-    /// worker's end, and by a sender that queued after it ([`Queued::late`]).
-    pub(crate) fn drain(&self, lane: &mut Lane) -> Vec<T> {
+    /// Refuses new sends and takes out every waiting message (put back or
+    /// queued), to be dropped by the caller outside the lock (a message's
+    /// `Drop` is user code), keeping their count as undelivered. Under the
+    /// lane lock: at the worker's end, and by a sender that queued after it
+    /// ([`Queued::late`]).
+    pub(crate) fn drain(&self, lane: &mut Lane<T>) -> Vec<T> {
         self.signals.closed.store(DRAINED, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        let mut left = Vec::new();
+        let put_back = lane.put_back.len();
+        self.sample_high_water(put_back);
+        let mut left: Vec<T> = lane.put_back.drain(..).collect();
+        self.taken.put_back.store(0, Ordering::Release);
         if let Some(queue) = self.queue.get() {
-            lane.high_water = lane.high_water.max(queue.len());
             while let Some(message) = queue.pop() {
                 left.push(message);
             }
@@ -284,9 +436,9 @@ impl<T> Mailbox<T> {
         left
     }
 
-    /// Messages accepted and never read: those queued and those drained.
-    pub(crate) fn unread(&self, lane: &Lane) -> usize {
-        self.len() + lane.drained
+    /// Messages accepted and never read: queued, put back, or drained.
+    pub(crate) fn unread(&self, lane: &Lane<T>) -> usize {
+        self.len() + lane.put_back.len() + lane.drained
     }
 
     /// A send refused because the mailbox was full.
@@ -294,17 +446,41 @@ impl<T> Mailbox<T> {
         self.rejected_full.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The figures, consistent with each other: taken under the lane lock,
-    /// where every take happens.
-    pub(crate) fn snapshot(&self, lane: &Lane) -> MailboxSnapshot {
-        let queued = self.len();
-        let unread = queued + lane.drained;
+    /// The figures, under the lane lock (put-back messages and the drained
+    /// count hold still). Takes do not hold it: `received` is read before
+    /// and after the queue, and again if a take landed in between, so the
+    /// only take missed is one between its pop and its count; `sent` then
+    /// reads one low, never high, and never below what an earlier snapshot
+    /// said (`sent_seen`): it never goes back. Exact with the mailbox quiet.
+    pub(crate) fn snapshot(&self, lane: &Lane<T>) -> MailboxSnapshot {
+        let mut tries = 0;
+        let (received, queued) = loop {
+            let before = self.received_total();
+            let queued = self.len();
+            let after = self.received_total();
+            tries += 1;
+            // A receiver taking nonstop could keep this looping: after a
+            // few tries it settles for the last look.
+            if before == after || tries == SNAPSHOT_TRIES {
+                break (before, queued);
+            }
+        };
+        let waiting = queued + lane.put_back.len();
+        let unread = waiting + lane.drained;
         MailboxSnapshot {
             capacity: self.capacity,
             depth: unread,
-            high_water: lane.high_water.max(queued),
-            sent: lane.received + unread as u64,
-            received: lane.received,
+            high_water: if self.signals.filled.load(Ordering::Relaxed) {
+                self.capacity
+            } else {
+                self.taken.high_water.load(Ordering::Relaxed).max(waiting)
+            },
+            sent: {
+                let sent = received + unread as u64;
+                let seen = self.taken.sent_seen.fetch_max(sent, Ordering::Relaxed);
+                sent.max(seen)
+            },
+            received,
             rejected_full: self.rejected_full.load(Ordering::Relaxed),
         }
     }

@@ -119,20 +119,24 @@ fn full_mailbox_sender_and_receiver() {
 }
 
 /// Shutdown (stop, then close the mailbox) races with a worker blocked in a
-/// receive and with a sender: the worker wakes with StopRequested and takes
-/// nothing once its mailbox is closed; the sender either delivers (the
-/// message is then read, or counted unread at the worker's end) or gets its
-/// message back.
+/// receive and with a sender: the worker wakes with StopRequested; the
+/// sender either delivers (the message is then read, or counted unread at
+/// the worker's end) or gets its message back; what the worker got is
+/// exactly what is counted received.
 #[test]
 fn shutdown_racing_a_receive_and_a_send() {
     loom::model(|| {
         let slot = running_slot(4);
         let worker = {
             let slot = Arc::clone(&slot);
-            thread::spawn(move || loop {
-                match slot.wait_at(Want::Message, None) {
-                    Ok(_) => continue,
-                    Err(stop) => return stop,
+            thread::spawn(move || {
+                let mut got = 0;
+                loop {
+                    match slot.wait_at(Want::Message, None) {
+                        Ok(Some(_)) => got += 1,
+                        Ok(None) => {}
+                        Err(stop) => return (stop, got),
+                    }
                 }
             })
         };
@@ -141,10 +145,10 @@ fn shutdown_racing_a_receive_and_a_send() {
             thread::spawn(move || slot.push(7, None, None).is_ok())
         };
         slot.stop_and_close();
-        let received_at_close = slot.snapshot().mailbox.received;
-        assert_eq!(worker.join().unwrap(), StopRequested);
+        let (stop, got) = worker.join().unwrap();
+        assert_eq!(stop, StopRequested);
         let received = slot.snapshot().mailbox.received;
-        assert_eq!(received, received_at_close, "a take after the close");
+        assert_eq!(received, got, "counted received is what the worker got");
         // The worker's end, as its runner records it: the mailbox drained.
         slot.finish(None);
         let delivered = sender.join().unwrap();
@@ -153,6 +157,32 @@ fn shutdown_racing_a_receive_and_a_send() {
             received as usize + slot.unread(),
             "every accepted message is read or counted unread"
         );
+    });
+}
+
+/// A receive's take races a stop with a message already queued: the take
+/// either comes first (the worker gets the message, counted received) or
+/// sees the stop after claiming the message and puts it back, so it is
+/// counted unread and drained at the end, never lost and never both.
+#[test]
+fn a_take_racing_a_stop_puts_the_message_back() {
+    loom::model(|| {
+        let slot = running_slot(2);
+        assert!(slot.push(7, None, None).is_ok());
+        let worker = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.wait_at(Want::Message, None))
+        };
+        assert!(slot.stop().is_ok());
+        let got = worker.join().unwrap();
+        slot.finish(None);
+        let mailbox = slot.snapshot().mailbox;
+        match got {
+            Ok(Some(7)) => assert_eq!((mailbox.received, slot.unread()), (1, 0)),
+            Err(StopRequested) => assert_eq!((mailbox.received, slot.unread()), (0, 1)),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(mailbox.sent, 1);
     });
 }
 

@@ -8,9 +8,10 @@
 //! |---|---|---|
 //! | `id`, `restart`, `clock`, `events`, `changes`, `threads`, `record_messages`, `shut_down` | [`Slot::new`] only | never again |
 //! | `state` | the manager (start, pause, resume, stop) and the worker's thread (acknowledge or take a pause, finish, fail) | in [`Slot::transition`]: one CAS, with the event log held so the log lists moves in order |
-//! | `mailbox` queue | senders ([`Slot::push`]) with no lock; takes only by whoever holds the lane lock ([`Slot::wait_at`], [`Slot::try_take`], [`Slot::close`]) | lock-free pushes; every take under the lane lock (see `mailbox.rs`) |
-//! | `mailbox` signals (receivers asleep, closed) | the worker registering to sleep, [`Slot::close`] and [`Slot::stop_and_close`] | under the lane lock, each change followed by a notify of `worker_cv` or `sender_cv` |
-//! | `lane` (blocked senders, received, high-water, drained) | the worker taking, blocked senders registering, [`Slot::close`] | under the lane lock |
+//! | `mailbox` queue | senders ([`Slot::push`]) and takers ([`Slot::wait_at`], [`Slot::try_take`]), with no lock; [`Slot::close`] drains it under the lane lock | lock-free both ways (see `mailbox.rs`); a take that loses to a stop or pause puts its message back under the lane lock |
+//! | `mailbox` signals (receivers asleep, closed) | the worker registering to sleep, [`Slot::close`] and [`Slot::stop_and_close`] | under the lane lock, each change followed by a notify of `worker_cv` or a wakeup of the senders waiting for room (`mailbox/room.rs`) |
+//! | `mailbox` receiving side (received, high-water) | whoever takes | the worker's own thread with plain stores, others with read-modify-writes |
+//! | `lane` (woken receivers, put-back messages, drained) | the worker, senders waking it, [`Slot::close`] | under the lane lock |
 //! | `metrics` | the worker's thread (start, pauses, waits, tasks, CPU, end); the manager writes `pause_requested_at_us` (pause, resume) and, for a worker stopped before it started, `ended_at_us`; [`Slot::finish`] writes the end | relaxed atomics; the manager's writes inside the move's record, under the event log |
 //! | `last_error` | the worker's thread (a failed run, a recorded error), or whoever stops a worker that never started (its task's `Drop`) | under its own small lock |
 //! | `ended` | the first caller of [`Slot::finish`]: the worker's own thread at its end, or, when no thread ran it, the start that could not get one or the platform dropping its job | one swap: a worker's end is recorded once |
@@ -19,7 +20,9 @@
 //! The handshake:
 //! * the worker only ever blocks inside [`Slot::wait_at`], holding the lane
 //!   lock while it checks the state byte and the queue, and releasing it
-//!   atomically as it waits on `worker_cv`;
+//!   atomically as it waits on `worker_cv`; it takes messages with no lock,
+//!   and looks at the state after each take (a stop or pause that came
+//!   first puts the message back);
 //! * whoever changes the state byte (pause, resume, stop) takes the lane
 //!   lock *after* the change and then notifies;
 //! * a sender queues without the lock, and takes it to notify only when a
@@ -123,6 +126,14 @@ const LAUNCH_RUNNING: u8 = 1;
 /// Its start gave up on it: it must never run.
 const LAUNCH_ABANDONED: u8 = 2;
 
+/// What a take found ([`Slot::take`]).
+enum Taken<T> {
+    Message(T),
+    /// A stop or a pause came first: the message went back in front.
+    Control,
+    Nothing,
+}
+
 /// What a worker waits for in [`Slot::wait_at`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Want {
@@ -139,11 +150,9 @@ pub(crate) struct Slot<T, J> {
     /// Taken by the worker at every take; by senders only to wake a
     /// sleeper. On a line of its own: senders read the state byte and the
     /// mailbox's signals at every send.
-    lane: CachePadded<Mutex<Lane>>,
+    lane: CachePadded<Mutex<Lane<T>>>,
     /// The worker waits here: for a message, a resume or a stop.
     worker_cv: Condvar,
-    /// Senders in `send_timeout` wait here for room.
-    sender_cv: Condvar,
     metrics: Metrics,
     activity: ActivityCell,
     mailbox: Mailbox<T>,
@@ -197,7 +206,6 @@ impl<T, J> Slot<T, J> {
             state: StateCell::with_steps(parts.stepped),
             lane: CachePadded::new(Mutex::new(Lane::default())),
             worker_cv: Condvar::new(),
-            sender_cv: Condvar::new(),
             metrics: Metrics::new(),
             activity: ActivityCell::new(),
             mailbox: Mailbox::new(parts.mailbox_capacity),
@@ -480,14 +488,11 @@ impl<T, J> Slot<T, J> {
         // a message, and it checks the state under this lock first.
         let wake_worker = self.mailbox.receivers_sleeping()
             || matches!(moved, Ok(m) if m.from == WorkerState::Paused);
-        let wake_senders = lane.senders_sleeping > 0;
         drop(lane);
         if wake_worker {
             self.worker_cv.notify_all();
         }
-        if wake_senders {
-            self.sender_cv.notify_all();
-        }
+        self.mailbox.room().wake_all();
     }
 
     /// The one place a worker stopped before it ever started is finished
@@ -610,23 +615,11 @@ impl<T, J> Slot<T, J> {
             if want == Want::PastPause {
                 return Ok(None);
             }
-            let mut lane = lock(&self.lane);
-            // Looked at again under the lane lock: a stop (or pause) made
-            // since the look above is handled first, with the lock released.
-            // A stop closes the mailbox under this lock after its move, so a
-            // worker asked to stop takes nothing once its mailbox is closed
-            // (and shutdown's count of unread messages stays true).
-            if matches!(
-                self.state.load(),
-                WorkerState::Stopping | WorkerState::PauseRequested | WorkerState::Paused
-            ) {
-                drop(lane);
-                continue;
-            }
-            if let Some((message, wake)) = self.take(&mut lane) {
-                drop(lane);
-                self.wake_sender(wake);
-                return Ok(Some(message));
+            match self.take(true) {
+                Taken::Message(message) => return Ok(Some(message)),
+                // A stop or pause came first: handled at the top.
+                Taken::Control => continue,
+                Taken::Nothing => {}
             }
             if expired(deadline) {
                 return Ok(None);
@@ -634,7 +627,6 @@ impl<T, J> Slot<T, J> {
             if !spun {
                 // A message (or a control change) is often a moment away.
                 spun = true;
-                drop(lane);
                 let ready = || self.mailbox.len() > 0 || !self.state.is_running();
                 if deadline.is_some() {
                     spin_until(ready);
@@ -643,7 +635,11 @@ impl<T, J> Slot<T, J> {
                 }
                 continue;
             }
-            if self.state.is_running() {
+            // Looked at again under the lane lock, where every control move
+            // notifies after it is made: a stop or pause made since the look
+            // above is seen here, one made after it wakes the sleeper.
+            let lane = lock(&self.lane);
+            if self.state.is_running() && !self.mailbox.has_put_back() {
                 drop(self.wait_for_message(lane, deadline));
             }
             spun = false;
@@ -664,9 +660,9 @@ impl<T, J> Slot<T, J> {
     /// sleeper and notifies (the protocol in `mailbox.rs`).
     fn wait_for_message<'a>(
         &'a self,
-        lane: MutexGuard<'a, Lane>,
+        lane: MutexGuard<'a, Lane<T>>,
         deadline: Option<Instant>,
-    ) -> MutexGuard<'a, Lane> {
+    ) -> MutexGuard<'a, Lane<T>> {
         self.mailbox.register_receiver();
         if self.mailbox.len() > 0 && !self.skips_recheck() {
             self.mailbox.unregister_receiver();
@@ -692,35 +688,45 @@ impl<T, J> Slot<T, J> {
         false
     }
 
-    /// Takes the next message, under the lane lock; the second value says
-    /// whether a blocked sender must be woken ([`wake_sender`](Self::wake_sender),
-    /// once the lock is released, so it does not wake into a held lock).
-    fn take(&self, lane: &mut Lane) -> Option<(T, bool)> {
-        let message = self.mailbox.pop(lane)?;
-        // One take frees one place: it wakes one blocked sender not woken
-        // already (a receiver draining a full mailbox used to notify once
-        // per message until that sender ran).
-        let wake = lane.senders_sleeping > 0;
-        if wake {
-            lane.senders_sleeping -= 1;
-            lane.senders_woken += 1;
+    /// Takes the next message: first any put back, under the lane lock,
+    /// else from the queue with no lock. With `as_pause_point`, the state is
+    /// looked at after the take: a worker no longer running (a stop or a
+    /// pause came first) puts the message back in front and handles the
+    /// control instead (see `mailbox.rs`), so a receive is a pause point
+    /// and a worker asked to stop takes nothing more.
+    fn take(&self, as_pause_point: bool) -> Taken<T> {
+        if self.mailbox.has_put_back() {
+            let mut lane = lock(&self.lane);
+            if as_pause_point && !self.state.is_running() {
+                return Taken::Control;
+            }
+            return match self.mailbox.take_put_back(&mut lane) {
+                Some(message) => Taken::Message(message),
+                None => Taken::Nothing,
+            };
         }
-        Some((message, wake))
-    }
-
-    fn wake_sender(&self, wake: bool) {
-        if wake {
-            self.sender_cv.notify_one();
+        let by_worker = current::is(self.address());
+        let Some(message) = self.mailbox.pop() else {
+            return Taken::Nothing;
+        };
+        if as_pause_point && !self.state.is_running_now() {
+            self.mailbox.put_back(&mut lock(&self.lane), message);
+            return Taken::Control;
         }
+        self.mailbox.received(by_worker);
+        // One take frees one place: it wakes one sleeping sender not woken
+        // already (a receiver draining a full mailbox would otherwise
+        // notify once per message until that sender ran).
+        self.mailbox.room().wake_one();
+        Taken::Message(message)
     }
 
     /// Takes a message without waiting and without looking at the state.
     pub(crate) fn try_take(&self) -> Option<T> {
-        let taken = self.take(&mut lock(&self.lane));
-        taken.map(|(message, wake)| {
-            self.wake_sender(wake);
-            message
-        })
+        match self.take(false) {
+            Taken::Message(message) => Some(message),
+            Taken::Control | Taken::Nothing => None,
+        }
     }
 
     /// Queues `message`; when the mailbox is full, waits up to `wait` for
@@ -798,17 +804,12 @@ impl<T, J> Slot<T, J> {
         if back_off_until(|| !self.mailbox.is_full() || self.mailbox.is_closed()) {
             return;
         }
-        let mut lane = lock(&self.lane);
+        let room = self.mailbox.room();
+        let ticket = room.register();
         if self.mailbox.is_full() && !self.mailbox.is_closed() {
-            lane.senders_sleeping += 1;
-            lane = wait_until(&self.sender_cv, lane, deadline);
-            // Woken by a take (which moved a sleeper to `senders_woken`), or
-            // by a close or the deadline: either way, one sleeper less.
-            if lane.senders_woken > 0 {
-                lane.senders_woken -= 1;
-            } else {
-                lane.senders_sleeping -= 1;
-            }
+            room.wait(ticket, deadline);
+        } else {
+            room.cancel(ticket);
         }
     }
 
@@ -839,7 +840,7 @@ impl<T, J> Slot<T, J> {
         let unread = self.mailbox.drain(&mut lane);
         let left = self.mailbox.unread(&lane);
         drop(lane);
-        self.sender_cv.notify_all();
+        self.mailbox.room().wake_all();
         self.worker_cv.notify_all();
         self.drop_unread(unread);
         left

@@ -239,6 +239,15 @@ impl StateCell {
         self.0.load(Ordering::Acquire) & !STEPPED == WorkerState::Running as u8
     }
 
+    /// True while the worker is Running (stepped or not), looked at in the
+    /// single total order of `SeqCst` operations: a take's check after it
+    /// claimed its message (see `mailbox.rs`). The same `mov` as an
+    /// `Acquire` load on x86 and wasm32.
+    #[inline(always)]
+    pub(crate) fn is_running_now(&self) -> bool {
+        self.0.load(Ordering::SeqCst) & !STEPPED == WorkerState::Running as u8
+    }
+
     /// True while the worker is Running and not stepped: the whole fast path
     /// of `pause_point()`, one `Acquire` load and a byte compare.
     #[inline(always)]
@@ -254,13 +263,21 @@ impl StateCell {
         let mut from = WorkerState::from_u8(raw & !STEPPED);
         loop {
             let to = action.next(from).ok_or(from)?;
+            // `SeqCst`: a take that claims its message after this move sees
+            // it in its own `SeqCst` look ([`is_running_now`](Self::is_running_now)),
+            // so a worker asked to stop (or pause) takes nothing more. loom
+            // models `SeqCst` as acquire/release: the fence stands in.
             match self.0.compare_exchange_weak(
                 from as u8 | flag,
                 to as u8 | flag,
-                Ordering::AcqRel,
+                Ordering::SeqCst,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Ok(Transition { from, to }),
+                Ok(_) => {
+                    #[cfg(loom)]
+                    crate::sync::fence(Ordering::SeqCst);
+                    return Ok(Transition { from, to });
+                }
                 Err(actual) => from = WorkerState::from_u8(actual & !STEPPED),
             }
         }

@@ -32,6 +32,40 @@ pub(crate) use loom::sync::atomic::{
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
+#[cfg(loom)]
+pub(crate) use loom::thread::{current as current_thread, park, Thread};
+#[cfg(not(loom))]
+pub(crate) use std::thread::{current as current_thread, park, Thread};
+
+/// Parks the calling thread until it is unparked or `deadline` passes
+/// (`None`: no deadline); spurious wakeups included, callers loop. In the
+/// browser this is an atomic wait, so only a Web Worker may call it. loom
+/// has no time: there a timed park is a plain park (the models never
+/// time out).
+pub(crate) fn park_until(deadline: Option<Instant>) {
+    match deadline {
+        None => park(),
+        #[cfg(not(loom))]
+        Some(deadline) => {
+            std::thread::park_timeout(deadline.saturating_duration_since(Instant::now()))
+        }
+        #[cfg(loom)]
+        Some(_) => park(),
+    }
+}
+
+/// The order a `SeqCst` operation already gives natively and on wasm32,
+/// made explicit for loom, which models `SeqCst` accesses as
+/// acquire/release only: a handshake built on `SeqCst` operations (the
+/// mailbox's wakeups, see `mailbox.rs`) calls this right after each one it
+/// relies on, so loom checks it with the order it really has. Nothing
+/// outside loom.
+#[inline(always)]
+pub(crate) fn sc_order() {
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
+}
+
 use std::sync::PoisonError;
 use web_time::Instant;
 

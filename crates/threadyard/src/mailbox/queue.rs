@@ -28,9 +28,8 @@ mod model {
     /// positions that never wrap (a model runs a handful of operations),
     /// stamps that tell "free for position p" (`2p`) from "holds the value
     /// of position p" (`2p + 1`) even with one slot, and
-    /// each value behind a lock of its own (no `unsafe`); the lock is taken
-    /// only once the stamp says the slot is ours, so it adds no ordering
-    /// the protocol around the queue could lean on.
+    /// each value behind a lock of its own (no `unsafe`), held by a push or
+    /// pop from before its claim to its stamp (see [`wait_out`]).
     #[derive(Debug)]
     pub(crate) struct Queue<T> {
         head: AtomicUsize,
@@ -43,6 +42,19 @@ mod model {
         /// `2 pos`: free for the push at `pos`; `2 pos + 1`: holds its value.
         stamp: AtomicUsize,
         value: Mutex<Option<T>>,
+    }
+
+    /// Waits until the push or pop in progress on `slot` is done. Each
+    /// holds the slot's lock from before its claim to its stamp, so taking
+    /// the lock waits it out. `ArrayQueue` spins here instead; under loom a
+    /// spin of two receivers waiting for one sender starved the sender
+    /// (loom's preemption bound let it schedule only the spinners), while
+    /// a thread blocked on a lock must let the holder run. The ordering is
+    /// the same: the spin ends on an acquire load of the stamp the other
+    /// side stored with release, the lock on the release of its unlock.
+    fn wait_out<T>(slot: &Slot<T>) {
+        drop(lock(&slot.value));
+        loom::thread::yield_now();
     }
 
     impl<T> Queue<T> {
@@ -73,6 +85,8 @@ mod model {
                 let slot = self.slot(tail);
                 let stamp = slot.stamp.load(Ordering::Acquire);
                 if stamp == 2 * tail {
+                    // Held from the claim to the stamp: see `wait_out`.
+                    let mut held = lock(&slot.value);
                     match self.tail.compare_exchange(
                         tail,
                         tail + 1,
@@ -80,7 +94,7 @@ mod model {
                         Ordering::Relaxed,
                     ) {
                         Ok(_) => {
-                            *lock(&slot.value) = Some(value);
+                            *held = Some(value);
                             slot.stamp.store(2 * tail + 1, Ordering::Release);
                             return Ok(());
                         }
@@ -93,10 +107,10 @@ mod model {
                     if self.head.load(Ordering::Relaxed) + self.capacity() == tail {
                         return Err(value);
                     }
-                    loom::thread::yield_now();
+                    wait_out(slot);
                     tail = self.tail.load(Ordering::Relaxed);
                 } else {
-                    loom::thread::yield_now();
+                    wait_out(slot);
                     tail = self.tail.load(Ordering::Relaxed);
                 }
             }
@@ -108,6 +122,7 @@ mod model {
                 let slot = self.slot(head);
                 let stamp = slot.stamp.load(Ordering::Acquire);
                 if stamp == 2 * head + 1 {
+                    let mut held = lock(&slot.value);
                     match self.head.compare_exchange(
                         head,
                         head + 1,
@@ -115,7 +130,7 @@ mod model {
                         Ordering::Relaxed,
                     ) {
                         Ok(_) => {
-                            let value = lock(&slot.value).take();
+                            let value = held.take();
                             slot.stamp
                                 .store(2 * (head + self.capacity()), Ordering::Release);
                             return value;
@@ -128,10 +143,10 @@ mod model {
                         return None;
                     }
                     // A push took this place and has yet to fill it.
-                    loom::thread::yield_now();
+                    wait_out(slot);
                     head = self.head.load(Ordering::Relaxed);
                 } else {
-                    loom::thread::yield_now();
+                    wait_out(slot);
                     head = self.head.load(Ordering::Relaxed);
                 }
             }
