@@ -103,6 +103,7 @@ macro_rules! for_each_case {
             activity::a_worker_in_a_blocked_send_is_waiting_for_room,
             activity::a_worker_in_a_blocking_call_is_sleeping_not_busy,
             activity::a_worker_blocked_on_a_held_lock_is_waiting_for_a_lock,
+            activity::a_workers_waits_are_slices_of_its_activity_track_in_the_trace,
             adversary::a_predicate_may_call_back_into_the_manager,
             adversary::a_subscriber_may_send_to_the_worker_that_logs,
             adversary::a_refused_task_is_dropped_with_no_lock_held,
