@@ -71,15 +71,20 @@ pub enum Activity {
     Sleeping,
     /// Waiting to take a lock held by another thread.
     WaitingForLock,
+    /// A ready-made workload standing still because its
+    /// [`Pace`](crate::workloads::Pace) is held (a demo's Hold): not paused,
+    /// not computing.
+    Held,
 }
 
 impl Activity {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Computing,
         Self::WaitingForMessage,
         Self::WaitingForRoom,
         Self::Sleeping,
         Self::WaitingForLock,
+        Self::Held,
     ];
 
     fn code(self) -> u8 {
@@ -89,6 +94,7 @@ impl Activity {
             Self::WaitingForRoom => 2,
             Self::Sleeping => 3,
             Self::WaitingForLock => 4,
+            Self::Held => 5,
         }
     }
 
@@ -107,6 +113,7 @@ impl Activity {
             Self::WaitingForRoom => "waiting for room in a full mailbox",
             Self::Sleeping => "sleeping in a blocking call",
             Self::WaitingForLock => "waiting for a lock",
+            Self::Held => "held where it is (its pace is on hold)",
         }
     }
 
@@ -115,7 +122,7 @@ impl Activity {
     pub(crate) fn timed_here(self) -> bool {
         matches!(
             self,
-            Self::WaitingForRoom | Self::Sleeping | Self::WaitingForLock
+            Self::WaitingForRoom | Self::Sleeping | Self::WaitingForLock | Self::Held
         )
     }
 }

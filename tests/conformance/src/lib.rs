@@ -99,6 +99,7 @@ macro_rules! for_each_case {
             workloads::flaky_panics_and_is_restarted_by_its_policy,
             workloads::pace_is_checked_and_shared,
             workloads::a_paced_worker_never_catches_up_after_a_pause,
+            workloads::a_held_pace_holds_its_workloads_where_they_are,
             activity::a_worker_in_recv_is_waiting_for_a_message,
             activity::a_worker_in_a_blocked_send_is_waiting_for_room,
             activity::a_worker_in_a_blocking_call_is_sleeping_not_busy,
