@@ -497,7 +497,7 @@ test("Hold holds the lesson's threads too: batch stays held part-way through its
   // it would have paused by now (this is the hold's length, not a wait for
   // an event).
   await page.waitForTimeout(promised * 1000 + 1000);
-  assert.equal(await stateOf(page, "batch").innerText(), "pause requested");
+  assert.equal(await stateOf(page, "batch").innerText(), "pause-requested");
   assert.equal(await row(page, "batch").getByTestId("worker-activity").innerText(), "held by Hold (not paused)");
   await shot(page, "held-pause-points");
   await page.getByTestId("scenario-hold").click();
@@ -506,6 +506,35 @@ test("Hold holds the lesson's threads too: batch stays held part-way through its
   const [, script, real] = batch.match(/batch paused ([\d.]+) s \(([\d.]+) s real\) after the request/).map(Number);
   assert.ok(script <= promised, `batch paused ${script} s (script) after the request; the lesson says up to ${promised} s`);
   assert.ok(real - script >= promised, `${real} s real holds the ${promised + 1} s hold that ${script} s of script leaves out`);
+});
+
+test("what happens next: a prediction picked with the keyboard is answered from what the run did", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await page.getByTestId("scenario-select").selectOption("pause-points");
+  await page.getByTestId("speed").fill("2");
+  await page.getByTestId("scenario-run").click();
+  const question = (w) => page.locator(`[data-testid="predict-question"][data-worker="${w}"]`);
+  await question("batch").waitFor({ timeout: LONG });
+  assert.match(await question("batch").locator("legend").innerText(), /about to ask batch to pause/);
+  // The keyboard alone: focus the first answer, move to the second with an
+  // arrow key (a radio group), which picks it.
+  await question("batch").getByTestId("predict-choice").first().focus();
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await question("batch").getByTestId("predict-choice").nth(1).isChecked(), true);
+  assert.equal(await question("batch").getByTestId("predict-answer").getAttribute("aria-live"), "polite");
+  await accessible(page, "a prediction picked");
+  // Answered once batch has paused, with the figure the run measured.
+  await explained(page, "batch's answer", () =>
+    question("batch").getByTestId("predict-answer").filter({ hasText: /^Yes\. batch paused .* after the request: it was inside work with no pause point/ }).waitFor({ timeout: LONG }),
+  );
+  const told = await question("batch").getByTestId("predict-answer").innerText();
+  const narrated = await narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().innerText();
+  assert.equal(told.match(/paused (.*?) after/)[1], narrated.match(/paused (.*?) after/)[1], "the same measure as the narration's");
+  assert.equal(await question("batch").getByTestId("predict-choice").first().isDisabled(), true, "answered: the choices close");
+  // quick, with no answer picked, is told what happened.
+  await question("quick").getByTestId("predict-answer").filter({ hasText: /^quick paused .* after the request, at its next pause point/ }).waitFor({ timeout: LONG });
+  await shot(page, "predict-pause-points");
 });
 
 test("the speedup lesson plots throughput against 1, 2, 4 and 8 workers beside the cores", async (t) => {

@@ -88,6 +88,12 @@ pub fn line_of(listing: &Listing, w: &WorkerView) -> Option<usize> {
         listing.lines.iter().find(|l| wanted(l)).map(|l| l.number)
     };
     match (w.state, w.activity) {
+        // Held inside a sleep that holds (a batch's item) when the loop has
+        // no hold of its own.
+        (WorkerState::Running | WorkerState::PauseRequested, Activity::Held) => {
+            at(&|l| l.waits == Some(Activity::Held))
+                .or_else(|| at(&|l| l.text.contains("sleep_paced(")))
+        }
         (WorkerState::Running | WorkerState::PauseRequested | WorkerState::Paused, activity)
             if activity != Activity::Computing =>
         {
@@ -140,10 +146,15 @@ mod tests {
         let line = line_of(&batch, &w).unwrap();
         let text = batch.lines.iter().find(|l| l.number == line).unwrap().text;
         assert!(text.contains("sleep_paced("), "{text}");
-        // Held by the page's Hold: at the line that stands still.
+        // Held by the page's Hold: inside the sleep that holds (a batch's
+        // loop has no hold of its own); a paced loop at its own hold.
         w.activity = Activity::Held;
         let line = line_of(&batch, &w).unwrap();
         let text = batch.lines.iter().find(|l| l.number == line).unwrap().text;
+        assert!(text.contains("sleep_paced("), "{text}");
+        let paced = listing("data-processor").unwrap();
+        let line = line_of(&paced, &w).unwrap();
+        let text = paced.lines.iter().find(|l| l.number == line).unwrap().text;
         assert!(text.contains("held(w, "), "{text}");
         w.activity = Activity::Computing;
         assert_eq!(line_of(&batch, &w), None, "computing: between the lines");

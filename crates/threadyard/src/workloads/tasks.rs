@@ -304,7 +304,6 @@ where
 {
     move |w| loop {
         w.pause_point()?;
-        held(w, &pace);
         sleep_paced(w, &pace, pace.scale(item));
         w.task_done();
         if drain(w)? {
