@@ -450,7 +450,7 @@ test("in slow motion the Pause points figures match the lesson's text, in script
   // batch shown at the line it sleeps on.
   const batchCode = page.locator('[data-testid="code-listing"][data-kind="batch"]');
   assert.ok((await batchCode.locator(".code-line.pause-point").count()) > 0, "pause points marked");
-  await batchCode.locator(".code-line.here").filter({ hasText: "w.sleep(" }).filter({ hasText: "◀ batch" }).waitFor({ timeout: LONG });
+  await batchCode.locator(".code-line.here").filter({ hasText: "sleep_paced(" }).filter({ hasText: "◀ batch" }).waitFor({ timeout: LONG });
   // batch's item (3 s of script, 30 s real) must end before it pauses.
   await explained(page, "batch to pause at 0.1x", () =>
     narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().waitFor({ timeout: 60_000 }),
@@ -478,6 +478,65 @@ test("in slow motion the Pause points figures match the lesson's text, in script
   assert.equal(await report(page, "Stopped cleanly"), "quick, batch");
 });
 
+test("Hold holds the lesson's threads too: batch stays held part-way through its item, and the figure leaves the hold out", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await page.getByTestId("scenario-select").selectOption("pause-points");
+  const lookFor = await page.getByTestId("scenario-look-for").innerText();
+  const promised = Number(lookFor.match(/up to (\d+) s later/)[1]);
+  await page.getByTestId("speed").fill("1");
+  await page.getByTestId("scenario-run").click();
+  await narrated(page, /The script asks batch to pause/);
+  await page.getByTestId("scenario-hold").click();
+  await page.getByTestId("scenario-status").filter({ hasText: "Held" }).waitFor({ timeout: LONG });
+  // batch is part-way through an item of 3 s: held there, not paused.
+  await explained(page, "batch held", () =>
+    row(page, "batch").getByTestId("worker-activity").filter({ hasText: "held by Hold (not paused)" }).waitFor({ timeout: LONG }),
+  );
+  // The hold lasts longer than batch's whole item: had its thread gone on,
+  // it would have paused by now (this is the hold's length, not a wait for
+  // an event).
+  await page.waitForTimeout(promised * 1000 + 1000);
+  assert.equal(await stateOf(page, "batch").innerText(), "pause-requested");
+  assert.equal(await row(page, "batch").getByTestId("worker-activity").innerText(), "held by Hold (not paused)");
+  await shot(page, "held-pause-points");
+  await page.getByTestId("scenario-hold").click();
+  await narrated(page, /batch paused .* after the request/);
+  const batch = await narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().innerText();
+  const [, script, real] = batch.match(/batch paused ([\d.]+) s \(([\d.]+) s real\) after the request/).map(Number);
+  assert.ok(script <= promised, `batch paused ${script} s (script) after the request; the lesson says up to ${promised} s`);
+  assert.ok(real - script >= promised, `${real} s real holds the ${promised + 1} s hold that ${script} s of script leaves out`);
+});
+
+test("what happens next: a prediction picked with the keyboard is answered from what the run did", async (t) => {
+  const page = await open(t);
+  await ready(page);
+  await page.getByTestId("scenario-select").selectOption("pause-points");
+  await page.getByTestId("speed").fill("2");
+  await page.getByTestId("scenario-run").click();
+  const question = (w) => page.locator(`[data-testid="predict-question"][data-worker="${w}"]`);
+  await question("batch").waitFor({ timeout: LONG });
+  assert.match(await question("batch").locator("legend").innerText(), /about to ask batch to pause/);
+  // The keyboard alone: focus the first answer, move to the second with an
+  // arrow key (a radio group), which picks it.
+  await question("batch").getByTestId("predict-choice").first().focus();
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await question("batch").getByTestId("predict-choice").nth(1).isChecked(), true);
+  assert.equal(await question("batch").getByTestId("predict-answer").getAttribute("aria-live"), "polite");
+  await accessible(page, "a prediction picked");
+  // Answered once batch has paused, with the figure the run measured.
+  await explained(page, "batch's answer", () =>
+    question("batch").getByTestId("predict-answer").filter({ hasText: /^Yes\. batch paused .* after the request: it was inside work with no pause point/ }).waitFor({ timeout: LONG }),
+  );
+  const told = await question("batch").getByTestId("predict-answer").innerText();
+  const narrated = await narration(page).locator("li").filter({ hasText: /batch paused .* after the request/ }).first().innerText();
+  assert.equal(told.match(/paused (.*?) after/)[1], narrated.match(/paused (.*?) after/)[1], "the same measure as the narration's");
+  assert.equal(await question("batch").getByTestId("predict-choice").first().isDisabled(), true, "answered: the choices close");
+  // quick, with no answer picked, is told what happened.
+  await question("quick").getByTestId("predict-answer").filter({ hasText: /^quick paused .* after the request, at its next pause point/ }).waitFor({ timeout: LONG });
+  await shot(page, "predict-pause-points");
+});
+
 test("the speedup lesson plots throughput against 1, 2, 4 and 8 workers beside the cores", async (t) => {
   const page = await open(t);
   await ready(page);
@@ -498,16 +557,18 @@ test("hold and step drive the script; speed is checked", async (t) => {
   const page = await open(t);
   await ready(page);
   await page.getByTestId("scenario-select").selectOption("seed");
-  await page.getByTestId("speed").fill("0.1");
+  await page.getByTestId("speed").fill("2");
   await page.getByTestId("scenario-run").click();
   await page.getByTestId("scenario-hold").click();
-  await page.getByTestId("scenario-status").filter({ hasText: "held" }).waitFor({ timeout: LONG });
-  // Slow motion and held: only "Next step now" moves the script on.
+  await page.getByTestId("scenario-status").filter({ hasText: "Held" }).waitFor({ timeout: LONG });
+  // Held: "Run to next step" lets the script and the workers go on until
+  // the next step has run, then holds both again.
   await page.getByTestId("scenario-step").click();
   await waitState(page, "worker_1", "paused");
-  await page.getByTestId("scenario-status").filter({ hasText: "step 1 of 5" }).waitFor({ timeout: LONG });
+  await page.getByTestId("scenario-status").filter({ hasText: "step 1 of 5. Held" }).waitFor({ timeout: LONG });
   await page.getByTestId("scenario-step").click();
   await waitState(page, "worker_1", "running");
+  await page.getByTestId("scenario-status").filter({ hasText: "step 2 of 5. Held" }).waitFor({ timeout: LONG });
   await page.getByTestId("speed").fill("50");
   await page.getByTestId("error").filter({ hasText: "is not a speed from 0.1 to 10" }).waitFor({ timeout: LONG });
   await page.getByTestId("speed").fill("10");

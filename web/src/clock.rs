@@ -13,6 +13,8 @@ pub struct Status {
     pub done_steps: usize,
     pub steps: usize,
     pub held: bool,
+    /// "Run to next step" is under way: it holds once that step has run.
+    pub hold_after_step: bool,
     pub finished: bool,
 }
 
@@ -129,20 +131,6 @@ impl Cue {
         true
     }
 
-    /// Moves script time on to the next step's time (never back), so that
-    /// step is due now; false while a step awaits or none is left.
-    pub fn jump_to_next(&mut self, wall: f64) -> bool {
-        if self.busy {
-            return false;
-        }
-        let Some(&due) = self.steps.get(self.next) else {
-            return false;
-        };
-        self.base_ms = self.now_ms(wall).max(due);
-        self.anchor = wall;
-        true
-    }
-
     /// Takes the next step if it is due: its index.
     pub fn take_due(&mut self, wall: f64) -> Option<usize> {
         if self.busy {
@@ -199,6 +187,7 @@ impl Cue {
             done_steps: self.next,
             steps: self.steps.len(),
             held: self.held,
+            hold_after_step: false,
             finished: self.finished(),
         }
     }
@@ -245,14 +234,17 @@ mod tests {
     }
 
     #[test]
-    fn next_step_now_jumps_forward_never_back() {
+    fn a_step_comes_due_only_as_script_time_reaches_it_never_by_a_jump() {
+        // "Run to next step" from a hold: script time goes on from where it
+        // was held, and the step is due when it gets there (the threads
+        // have lived every second of it).
         let mut cue = seed(0.0, 1.0);
-        cue.set_held(0.0, true);
-        assert!(cue.jump_to_next(100.0));
-        assert_eq!(cue.now_ms(100.0), 5_000.0);
-        assert_eq!(cue.take_due(100.0), Some(0));
-        assert_eq!(cue.status(100.0).done_steps, 1);
-        assert!(cue.status(100.0).held, "still held after a step");
+        cue.set_held(1_000.0, true);
+        assert!(cue.set_held(31_000.0, false));
+        assert_eq!(cue.take_due(31_000.0), None);
+        assert_eq!(cue.delay_ms(31_000.0), Some(4_000.0));
+        assert_eq!(cue.take_due(35_000.0), Some(0));
+        assert_eq!(cue.now_ms(35_000.0), 5_000.0);
     }
 
     #[test]
@@ -261,7 +253,6 @@ mod tests {
         assert_eq!(cue.take_due(0.0), Some(0));
         cue.set_busy(true);
         assert_eq!(cue.take_due(0.0), None);
-        assert!(!cue.jump_to_next(0.0));
         assert!(!cue.finished());
         cue.set_busy(false);
         assert_eq!(cue.take_due(0.0), Some(1));

@@ -28,7 +28,7 @@ pub struct Listing {
 fn functions(kind: &str) -> &'static [&'static str] {
     match kind {
         "data-processor" | "flaky" | "chatty" => &["fn paced<"],
-        "cpu-bound" => &["pub fn cpu_bound<"],
+        "cpu-bound" => &["pub fn cpu_bound_held_by<"],
         "batch" => &["pub fn batch<"],
         "producer" => &["pub fn producer<"],
         "consumer" => &["pub fn consumer<", "fn work<"],
@@ -39,8 +39,10 @@ fn functions(kind: &str) -> &'static [&'static str] {
 fn classify(number: usize, text: &'static str) -> CodeLine {
     let waits = if text.contains("recv_timeout(") || text.contains(".recv()") {
         Some(Activity::WaitingForMessage)
-    } else if text.contains("w.sleep(") {
+    } else if text.contains("w.sleep(") || text.contains("sleep_paced(") {
         Some(Activity::Sleeping)
+    } else if text.contains("held(w, ") {
+        Some(Activity::Held)
     } else if text.contains("send_to_timeout(") {
         Some(Activity::WaitingForRoom)
     } else {
@@ -86,6 +88,12 @@ pub fn line_of(listing: &Listing, w: &WorkerView) -> Option<usize> {
         listing.lines.iter().find(|l| wanted(l)).map(|l| l.number)
     };
     match (w.state, w.activity) {
+        // Held inside a sleep that holds (a batch's item) when the loop has
+        // no hold of its own.
+        (WorkerState::Running | WorkerState::PauseRequested, Activity::Held) => {
+            at(&|l| l.waits == Some(Activity::Held))
+                .or_else(|| at(&|l| l.text.contains("sleep_paced(")))
+        }
         (WorkerState::Running | WorkerState::PauseRequested | WorkerState::Paused, activity)
             if activity != Activity::Computing =>
         {
@@ -137,7 +145,17 @@ mod tests {
         };
         let line = line_of(&batch, &w).unwrap();
         let text = batch.lines.iter().find(|l| l.number == line).unwrap().text;
-        assert!(text.contains("w.sleep("), "{text}");
+        assert!(text.contains("sleep_paced("), "{text}");
+        // Held by the page's Hold: inside the sleep that holds (a batch's
+        // loop has no hold of its own); a paced loop at its own hold.
+        w.activity = Activity::Held;
+        let line = line_of(&batch, &w).unwrap();
+        let text = batch.lines.iter().find(|l| l.number == line).unwrap().text;
+        assert!(text.contains("sleep_paced("), "{text}");
+        let paced = listing("data-processor").unwrap();
+        let line = line_of(&paced, &w).unwrap();
+        let text = paced.lines.iter().find(|l| l.number == line).unwrap().text;
+        assert!(text.contains("held(w, "), "{text}");
         w.activity = Activity::Computing;
         assert_eq!(line_of(&batch, &w), None, "computing: between the lines");
         w.state = WorkerState::Paused;

@@ -24,6 +24,7 @@ mod layout;
 mod model;
 mod narration;
 mod palette;
+mod predict;
 mod source;
 mod state;
 mod stepping;

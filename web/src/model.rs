@@ -66,15 +66,18 @@ pub enum Activity {
     WaitingForRoom,
     Sleeping,
     WaitingForLock,
+    /// A ready-made workload standing still while the page's Hold is on.
+    Held,
 }
 
 impl Activity {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Computing,
         Self::WaitingForMessage,
         Self::WaitingForRoom,
         Self::Sleeping,
         Self::WaitingForLock,
+        Self::Held,
     ];
 
     /// The core's name for it, also the CSS class of its lane texture.
@@ -85,6 +88,7 @@ impl Activity {
             Self::WaitingForRoom => "waiting-for-room",
             Self::Sleeping => "sleeping",
             Self::WaitingForLock => "waiting-for-lock",
+            Self::Held => "held",
         }
     }
 
@@ -96,6 +100,7 @@ impl Activity {
             Self::WaitingForRoom => "waiting for room",
             Self::Sleeping => "sleeping (blocking call)",
             Self::WaitingForLock => "waiting for a lock",
+            Self::Held => "held by Hold (not paused)",
         }
     }
 }

@@ -58,6 +58,19 @@ pub struct Narrator {
     /// The script's clock, once a script runs: lines and the figures in
     /// them are told in script time (real time beside it where it differs).
     pub script: ScriptTime,
+    /// How each worker's first requested pause went, for the "what happens
+    /// next?" answers.
+    pub pause_waits: BTreeMap<String, PauseWait>,
+}
+
+/// How long a requested pause took, as the run measured it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PauseWait {
+    /// Longer than a pause point's spacing: the worker was inside work with
+    /// no pause point.
+    pub long: bool,
+    /// In script time, with real time beside it where they differ.
+    pub lasted: String,
 }
 
 impl Default for Narrator {
@@ -70,6 +83,7 @@ impl Default for Narrator {
             full: BTreeSet::new(),
             speed: 1.0,
             script: ScriptTime::default(),
+            pause_waits: BTreeMap::new(),
         }
     }
 }
@@ -171,6 +185,13 @@ impl Narrator {
             EventKind::Paused { by_itself } => {
                 self.paused.insert(w.clone());
                 let asked = self.asked.remove(&w);
+                if let (false, Some(asked)) = (by_itself, asked) {
+                    let wait = PauseWait {
+                        long: self.long_wait(asked, at),
+                        lasted: self.lasted(asked, at),
+                    };
+                    self.pause_waits.entry(w.clone()).or_insert(wait);
+                }
                 let text = match (by_itself, asked) {
                     (true, _) => format!(
                         "{w} read \"pause\" from its mailbox and paused itself. Its thread now sleeps: no CPU, no polling."

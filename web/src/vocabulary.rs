@@ -210,6 +210,7 @@ fn every_activity_of_the_core_has_the_same_name_in_the_ui() {
         Core::WaitingForRoom,
         Core::Sleeping,
         Core::WaitingForLock,
+        Core::Held,
     ];
     for (core, ui) in core.into_iter().zip(Activity::ALL) {
         assert_eq!(read::<Activity>(&core), ui);

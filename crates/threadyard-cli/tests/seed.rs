@@ -100,7 +100,20 @@ fn seed_writes_a_chrome_trace_with_one_track_per_worker() {
         .map(|e| e["args"]["name"].as_str().unwrap())
         .collect();
     tracks.sort_unstable();
-    assert_eq!(tracks, ["manager", "worker_0", "worker_1", "worker_2"]);
+    // The data processors wait for their next item (5 ms at speed 20) in a
+    // receive: each has a track of its waits under its own.
+    assert_eq!(
+        tracks,
+        [
+            "manager",
+            "worker_0",
+            "worker_0: waits",
+            "worker_1",
+            "worker_1: waits",
+            "worker_2",
+            "worker_2: waits"
+        ]
+    );
     // worker_1's track holds one paused slice; every slice has a length.
     let tid = |name: &str| {
         events
@@ -118,6 +131,10 @@ fn seed_writes_a_chrome_trace_with_one_track_per_worker() {
         .iter()
         .filter(|e| e["ph"] == "X")
         .all(|e| e["dur"].as_f64().is_some_and(|d| d >= 0.0)));
+    assert!(events.iter().any(|e| e["ph"] == "X"
+        && e["cat"] == "activity"
+        && e["name"] == "waiting for a message"
+        && e["tid"] == tid("worker_0: waits")));
     // The script's messages and the broadcast are in it.
     assert!(events.iter().any(|e| e["name"] == "broadcast"));
     assert!(events

@@ -104,6 +104,35 @@ impl Threadyard {
         self.pace.speed()
     }
 
+    /// Holds (`true`) or releases (`false`) this manager's ready-made
+    /// workloads where they are, inside their own code: an item's simulated
+    /// work stops part-way and goes on from there, and time held does not
+    /// count towards any item. A held worker is not paused: its state stays
+    /// what it was and its activity reads `"held"`; it reaches its next
+    /// pause point (to pause or stop) once released.
+    #[wasm_bindgen(js_name = setHeld)]
+    pub fn set_held(&self, held: JsValue) -> Result<(), JsValue> {
+        match held.as_bool() {
+            Some(true) => self.pace.hold(),
+            Some(false) => self.pace.release(),
+            None => {
+                return Err(error(
+                    "OptionsError",
+                    format_args!(
+                        "setHeld(held): held must be true or false, got {}",
+                        input::describe(&held)
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// True while this manager's ready-made workloads are held.
+    pub fn held(&self) -> bool {
+        self.pace.is_held()
+    }
+
     /// Resolves to the event log as Chrome Trace Event JSON text (one track
     /// per worker, states as slices), for Perfetto or chrome://tracing. Built
     /// a slice of the log per turn of the event loop, so a long log never
@@ -228,6 +257,8 @@ impl Threadyard {
             &timeout_ms,
             "shutdown(timeoutMs): timeoutMs",
         )?);
+        // A held workload reaches no pause point: shutdown lets go first.
+        self.pace.release();
         let yard = Rc::clone(&self.yard);
         Ok(future_to_promise(AssertUnwindSafe(async move {
             let report = yard.shutdown_async(deadline).await;

@@ -1,5 +1,6 @@
-//! `trace()`: the event log as Chrome Trace Event JSON, built a slice at a
-//! time so the page's main thread is never held for long.
+//! `trace()`: the event log as Chrome Trace Event JSON (with each worker's
+//! recent waits), built a slice at a time so the page's main thread is
+//! never held for long.
 //!
 //! A full log (a million events) takes about half a second to turn into a
 //! trace. Here each turn of the event loop reads pages of the log for at
@@ -52,6 +53,8 @@ pub fn chrome_trace(yard: Rc<Yard<String>>) -> Promise {
     // Where the log ends now, and the clock now: the trace's end.
     let end = yard.events_page(u64::MAX, 0).next;
     let end_us = (yard.snapshot().at_ms * 1e3) as u64;
+    // The workers' waits as they are now, with the log's end.
+    let activity = yard.activity_tracks();
     future_to_promise(AssertUnwindSafe(async move {
         let mut builder = TraceBuilder::new();
         let mut body = JsString::from("");
@@ -77,6 +80,11 @@ pub fn chrome_trace(yard: Rc<Yard<String>>) -> Promise {
                 turn = Instant::now();
             }
         }
+        for track in &activity {
+            builder.activity(track);
+        }
+        let text = json_list(&builder.drain(), &mut first)?;
+        body = joined(&body, &text)?;
         let mut trace = builder.finish(end_us, missed);
         let meta = trace
             .trace_events

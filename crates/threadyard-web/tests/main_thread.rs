@@ -385,6 +385,12 @@ async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
     yard.send("steady".into(), JsValue::from_str("shutdown"))
         .unwrap();
     settle(yard.join("steady".into(), 10_000.0.into())).await;
+    // A batch sleeps through its first item (2 ms at speed 10) before it
+    // reads the "shutdown": a wait the trace draws under its track.
+    spawn(&yard, "nap", js(json!({"kind": "batch", "item_ms": 20}))).unwrap();
+    yard.send("nap".into(), JsValue::from_str("shutdown"))
+        .unwrap();
+    settle(yard.join("nap".into(), 10_000.0.into())).await;
     let text = JsFuture::from(yard.trace())
         .await
         .unwrap()
@@ -397,9 +403,20 @@ async fn the_teaching_api_scenarios_speed_restarts_and_trace() {
         .iter()
         .filter(|e| e["name"] == "thread_name")
         .map(|e| e["args"]["name"].as_str().unwrap())
+        .filter(|name| !name.ends_with(": waits"))
         .collect();
     tracks.sort_unstable();
-    assert_eq!(tracks, ["flaky", "manager", "steady"]);
+    assert_eq!(tracks, ["flaky", "manager", "nap", "steady"]);
+    let events = trace["traceEvents"].as_array().unwrap();
+    let naps = events
+        .iter()
+        .find(|e| e["name"] == "thread_name" && e["args"]["name"] == "nap: waits")
+        .expect("nap's waits have a track")["tid"]
+        .clone();
+    assert!(events.iter().any(|e| e["ph"] == "X"
+        && e["tid"] == naps
+        && e["cat"] == "activity"
+        && e["name"] == "sleeping in a blocking call"));
     let restarted = trace["traceEvents"]
         .as_array()
         .unwrap()

@@ -9,10 +9,51 @@
 //! load. The time spent in each wait outside a receive is added up here;
 //! a receive's wait is measured inside the mailbox's own wait, where time
 //! paused is left out.
+//!
+//! For the Chrome trace each worker also keeps its recent waits as spans,
+//! here rather than in the event log: a paced worker waits hundreds of
+//! times a second, which would crowd every other event out of the log. A
+//! span is written once, at the end of a wait (no cost while computing, and
+//! none on a receive that did not sleep); waits shorter than
+//! [`DRAWN_FROM_US`] are left out, waits of one kind less than
+//! [`JOINED_WITHIN_US`] apart become one span that counts them, and each
+//! worker keeps its newest [`SPANS_KEPT`], counting the ones it let go.
+
+use std::collections::VecDeque;
 
 use serde::Serialize;
 
+use crate::id::WorkerId;
 use crate::sync::{AtomicU64, AtomicU8, Ordering};
+
+/// A wait shorter than this (µs) is not kept as a span: at the scale a
+/// trace is read, it is part of the computing around it.
+pub(crate) const DRAWN_FROM_US: u64 = 1_000;
+/// Waits of one kind whose gap is shorter than this (µs) are kept as one
+/// span (a paced loop's waits, a receive woken without a message).
+pub(crate) const JOINED_WITHIN_US: u64 = 1_000;
+/// Spans each worker keeps (its newest): 32 bytes each.
+pub(crate) const SPANS_KEPT: usize = 512;
+
+/// The span lock is a leaf (held for a push or a copy, never with another
+/// lock taken inside it) with no part in any handshake. Under loom it is
+/// std's: whether a span is written depends on the real clock, and a model
+/// must take the same steps on every replay.
+#[cfg(loom)]
+type SpanLock<T> = std::sync::Mutex<T>;
+#[cfg(not(loom))]
+type SpanLock<T> = crate::sync::Mutex<T>;
+
+#[cfg(loom)]
+fn lock_spans(spans: &SpanLock<Spans>) -> std::sync::MutexGuard<'_, Spans> {
+    spans
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+#[cfg(not(loom))]
+fn lock_spans(spans: &SpanLock<Spans>) -> crate::sync::MutexGuard<'_, Spans> {
+    crate::sync::lock(spans)
+}
 
 /// What a worker is doing inside Running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -30,15 +71,20 @@ pub enum Activity {
     Sleeping,
     /// Waiting to take a lock held by another thread.
     WaitingForLock,
+    /// A ready-made workload standing still because its
+    /// [`Pace`](crate::workloads::Pace) is held (a demo's Hold): not paused,
+    /// not computing.
+    Held,
 }
 
 impl Activity {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Computing,
         Self::WaitingForMessage,
         Self::WaitingForRoom,
         Self::Sleeping,
         Self::WaitingForLock,
+        Self::Held,
     ];
 
     fn code(self) -> u8 {
@@ -48,6 +94,7 @@ impl Activity {
             Self::WaitingForRoom => 2,
             Self::Sleeping => 3,
             Self::WaitingForLock => 4,
+            Self::Held => 5,
         }
     }
 
@@ -66,6 +113,7 @@ impl Activity {
             Self::WaitingForRoom => "waiting for room in a full mailbox",
             Self::Sleeping => "sleeping in a blocking call",
             Self::WaitingForLock => "waiting for a lock",
+            Self::Held => "held where it is (its pace is on hold)",
         }
     }
 
@@ -74,9 +122,49 @@ impl Activity {
     pub(crate) fn timed_here(self) -> bool {
         matches!(
             self,
-            Self::WaitingForRoom | Self::Sleeping | Self::WaitingForLock
+            Self::WaitingForRoom | Self::Sleeping | Self::WaitingForLock | Self::Held
         )
     }
+}
+
+/// One stretch of waiting of one kind, as the trace draws it: a wait of at
+/// least 1 ms, or several of one kind less than 1 ms apart (`waits` says
+/// how many, `waited_us` how much of the span they filled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ActivitySpan {
+    /// What the worker waited for.
+    pub activity: Activity,
+    /// When the first wait began (µs since the manager was created).
+    pub start_us: u64,
+    /// When the last wait ended, or, for a wait still going on, the time the
+    /// spans were read.
+    pub end_us: u64,
+    /// How many waits the span joins.
+    pub waits: u32,
+    /// Time spent waiting inside the span (the rest is the computing
+    /// between its waits).
+    pub waited_us: u64,
+    /// True for a wait still going on when the spans were read.
+    pub open: bool,
+}
+
+/// One worker's kept spans, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ActivityTrack {
+    /// The worker.
+    pub worker: WorkerId,
+    /// Its newest waits, oldest first.
+    pub spans: Vec<ActivitySpan>,
+    /// Older spans it no longer keeps.
+    pub dropped: u64,
+}
+
+#[derive(Debug, Default)]
+struct Spans {
+    kept: VecDeque<ActivitySpan>,
+    dropped: u64,
 }
 
 /// A worker's activity and the time spent in the waits measured here.
@@ -87,6 +175,8 @@ pub(crate) struct ActivityCell {
     since_us: AtomicU64,
     /// Finished timed waits, in nanoseconds.
     waited_ns: AtomicU64,
+    /// Recent waits, for the trace.
+    spans: SpanLock<Spans>,
 }
 
 impl ActivityCell {
@@ -95,6 +185,7 @@ impl ActivityCell {
             now: AtomicU8::new(Activity::Computing.code()),
             since_us: AtomicU64::new(0),
             waited_ns: AtomicU64::new(0),
+            spans: SpanLock::new(Spans::default()),
         }
     }
 
@@ -124,7 +215,71 @@ impl ActivityCell {
             let began = self.since_us.load(Ordering::Relaxed);
             self.waited_ns
                 .fetch_add(now_us.saturating_sub(began) * 1_000, Ordering::Relaxed);
+            self.waited(ended, began, now_us);
         }
+    }
+
+    /// The worker's own thread waited as `activity` from `start_us` to
+    /// `end_us`: kept as a span if it was long enough, joined to the last
+    /// one if that was of the same kind and close enough.
+    pub(crate) fn waited(&self, activity: Activity, start_us: u64, end_us: u64) {
+        let length = end_us.saturating_sub(start_us);
+        if length < DRAWN_FROM_US {
+            return;
+        }
+        let mut spans = lock_spans(&self.spans);
+        if let Some(last) = spans.kept.back_mut() {
+            if last.activity == activity
+                && start_us >= last.end_us
+                && start_us - last.end_us < JOINED_WITHIN_US
+            {
+                last.end_us = end_us;
+                last.waits = last.waits.saturating_add(1);
+                last.waited_us += length;
+                return;
+            }
+        }
+        if spans.kept.len() == SPANS_KEPT {
+            spans.kept.pop_front();
+            spans.dropped += 1;
+        }
+        spans.kept.push_back(ActivitySpan {
+            activity,
+            start_us,
+            end_us,
+            waits: 1,
+            waited_us: length,
+            open: false,
+        });
+    }
+
+    /// The kept spans, oldest first, and how many were let go; a wait going
+    /// on now (begun at `open_since_us`, for a receive's sleep, or measured
+    /// here) is added as an open span up to `now_us`, however short.
+    pub(crate) fn spans(
+        &self,
+        open_since_us: Option<u64>,
+        now_us: u64,
+    ) -> (Vec<ActivitySpan>, u64) {
+        let now = Activity::from_code(self.now.load(Ordering::Acquire));
+        let open = if now.timed_here() {
+            Some((now, self.since_us.load(Ordering::Relaxed)))
+        } else {
+            open_since_us.map(|since| (Activity::WaitingForMessage, since))
+        };
+        let spans = lock_spans(&self.spans);
+        let mut kept: Vec<ActivitySpan> = spans.kept.iter().copied().collect();
+        if let Some((activity, since)) = open {
+            kept.push(ActivitySpan {
+                activity,
+                start_us: since,
+                end_us: now_us.max(since),
+                waits: 1,
+                waited_us: now_us.saturating_sub(since),
+                open: true,
+            });
+        }
+        (kept, spans.dropped)
     }
 
     /// Time spent in the waits measured here, the current one included.
@@ -162,5 +317,71 @@ mod test {
             2_000_000,
             "receives are timed elsewhere"
         );
+    }
+
+    fn kinds_and_waits(spans: &[ActivitySpan]) -> Vec<(Activity, u64, u64, u32, u64)> {
+        spans
+            .iter()
+            .map(|s| (s.activity, s.start_us, s.end_us, s.waits, s.waited_us))
+            .collect()
+    }
+
+    #[test]
+    fn long_waits_become_spans_and_close_ones_of_a_kind_join() {
+        use Activity::*;
+        let cell = ActivityCell::new();
+        // The sleep measured here (2 ms) is kept by its own leave.
+        let before = cell.enter(Sleeping, 1_000);
+        cell.leave(before, 3_000);
+        // Too short to draw.
+        cell.waited(WaitingForMessage, 3_100, 3_900);
+        // Two receives 0.5 ms apart join; a third 1 ms after does not.
+        cell.waited(WaitingForMessage, 4_000, 6_000);
+        cell.waited(WaitingForMessage, 6_500, 8_000);
+        cell.waited(WaitingForMessage, 9_000, 11_000);
+        // Another kind right after is a span of its own.
+        cell.waited(WaitingForRoom, 11_100, 13_000);
+        let (spans, dropped) = cell.spans(None, 20_000);
+        assert_eq!(dropped, 0);
+        assert_eq!(
+            kinds_and_waits(&spans),
+            [
+                (Sleeping, 1_000, 3_000, 1, 2_000),
+                (WaitingForMessage, 4_000, 8_000, 2, 3_500),
+                (WaitingForMessage, 9_000, 11_000, 1, 2_000),
+                (WaitingForRoom, 11_100, 13_000, 1, 1_900),
+            ]
+        );
+        assert!(spans.iter().all(|s| !s.open));
+        // A receive asleep now is added as open, however short.
+        let (spans, _) = cell.spans(Some(19_900), 20_000);
+        let last = spans.last().unwrap();
+        assert_eq!(
+            (last.activity, last.start_us, last.end_us, last.open),
+            (WaitingForMessage, 19_900, 20_000, true)
+        );
+        // So is a wait measured here.
+        cell.enter(Sleeping, 19_950);
+        let (spans, _) = cell.spans(None, 20_000);
+        assert_eq!(spans.last().unwrap().activity, Sleeping);
+        assert!(spans.last().unwrap().open);
+    }
+
+    #[test]
+    fn each_worker_keeps_its_newest_spans_and_counts_the_rest() {
+        let cell = ActivityCell::new();
+        let extra = 7;
+        for i in 0..(SPANS_KEPT as u64 + extra) {
+            // Alternating kinds: none join.
+            let kind = if i % 2 == 0 {
+                Activity::Sleeping
+            } else {
+                Activity::WaitingForMessage
+            };
+            cell.waited(kind, i * 10_000, i * 10_000 + 2_000);
+        }
+        let (spans, dropped) = cell.spans(None, u64::MAX / 2);
+        assert_eq!((spans.len(), dropped), (SPANS_KEPT, extra));
+        assert_eq!(spans[0].start_us, extra * 10_000);
     }
 }

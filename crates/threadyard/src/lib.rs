@@ -136,7 +136,7 @@ mod worker;
 pub mod workloads;
 mod yard;
 
-pub use activity::Activity;
+pub use activity::{Activity, ActivitySpan, ActivityTrack};
 pub use changes::Changed;
 pub use clock::CpuClock;
 pub use error::{

@@ -295,6 +295,23 @@ impl<T, J> Slot<T, J> {
         }
     }
 
+    /// The worker's own thread waited as `activity` from `began` to
+    /// `ended` (µs): a span for the trace (see `activity.rs`). A helper
+    /// thread's wait is not the worker's.
+    pub(crate) fn note_wait(&self, activity: Activity, began: u64, ended: u64) {
+        if current::is(self.address()) {
+            self.activity.waited(activity, began, ended);
+        }
+    }
+
+    /// The worker's recent waits for the trace, the one going on now
+    /// included, and how many older ones it let go.
+    pub(crate) fn activity_spans(&self) -> (Vec<crate::activity::ActivitySpan>, u64) {
+        let since = Metrics::get(&self.metrics.blocked_since_us);
+        let open = (since != UNSET).then_some(since);
+        self.activity.spans(open, self.clock.now_us())
+    }
+
     /// Total time paused, the current pause included: a paced loop moves
     /// its deadlines on by what this grew, so a pause neither loses work
     /// nor makes a burst of it afterwards.
@@ -670,11 +687,14 @@ impl<T, J> Slot<T, J> {
         }
         let m = &self.metrics;
         self.sample_cpu();
-        Metrics::open(&m.blocked_since_us, self.clock.now_us());
+        let began = self.clock.now_us();
+        Metrics::open(&m.blocked_since_us, began);
         let mut lane = wait_until(&self.worker_cv, lane, deadline);
         Metrics::bump(&m.wakeups);
         self.mailbox.receiver_woke(&mut lane);
-        Metrics::close(&m.blocked_since_us, &m.blocked_ns, self.clock.now_us());
+        let ended = self.clock.now_us();
+        Metrics::close(&m.blocked_since_us, &m.blocked_ns, ended);
+        self.note_wait(Activity::WaitingForMessage, began, ended);
         lane
     }
 

@@ -6,7 +6,10 @@
 //! [`Event::state`]), and instants for what happened to it: failures, restarts,
 //! recorded errors, messages (with a flow arrow from the sending worker when
 //! another worker sent it). Broadcasts and shutdown sit on the manager's
-//! track. Times are the manager's clock, in microseconds.
+//! track. Under each worker's track, a second one shows its recent waits
+//! (receive, room in a full mailbox, a blocking call, a lock) as slices
+//! named for what it waited for; gaps there are computing, or waits under
+//! 1 ms. Times are the manager's clock, in microseconds.
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,6 +33,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::activity::ActivityTrack;
 use crate::events::{Event, EventKind, EventPage};
 
 /// A trace file: `{"traceEvents": [...], ...}`.
@@ -52,6 +56,9 @@ pub struct OtherData {
     /// Events the log had already overwritten (its capacity was reached);
     /// the trace starts after them.
     pub events_missed: u64,
+    /// Waits the workers no longer kept (each keeps its newest 512 spans):
+    /// their activity tracks start later than their state tracks.
+    pub activity_spans_dropped: u64,
 }
 
 /// One entry of `traceEvents`, in the Trace Event Format.
@@ -59,7 +66,7 @@ pub struct OtherData {
 pub struct TraceEvent {
     /// What it is: a state, `"message"`, `"thread_name"`...
     pub name: String,
-    /// Category: `"state"`, `"message"`, `"control"`, `"failure"`, `"manager"`.
+    /// Category: `"state"`, `"activity"`, `"message"`, `"control"`, `"failure"`, `"manager"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cat: Option<&'static str>,
     /// Phase: `X` complete slice, `i` instant, `s`/`f` flow start/end, `M` metadata.
@@ -71,7 +78,8 @@ pub struct TraceEvent {
     pub dur: Option<f64>,
     /// Always 1: one manager, one process.
     pub pid: u32,
-    /// The track: 0 for the manager, then one per worker.
+    /// The track: 0 for the manager, then one per worker (its waits on
+    /// [`ACTIVITY_TRACKS`] plus the worker's track).
     pub tid: u32,
     /// Scope of an instant: `t` (its track) or `p` (the whole process).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,6 +107,8 @@ pub enum Arg {
 
 const PID: u32 = 1;
 const MANAGER: u32 = 0;
+/// A worker's activity track is this plus its state track's number.
+pub const ACTIVITY_TRACKS: u32 = 1 << 20;
 
 fn base(name: impl Into<String>, ph: &'static str, ts: f64, tid: u32) -> TraceEvent {
     TraceEvent {
@@ -146,6 +156,9 @@ pub struct TraceBuilder {
     tracks: Vec<String>,
     open: BTreeMap<u32, Open>,
     flows: u64,
+    /// State tracks that have an activity track under them.
+    with_activity: Vec<u32>,
+    spans_dropped: u64,
 }
 
 impl TraceBuilder {
@@ -279,6 +292,39 @@ impl TraceBuilder {
         }
     }
 
+    /// Adds a worker's waits ([`Yard::activity_tracks`](crate::Yard::activity_tracks))
+    /// as slices on a track under the worker's own, named for what it waited
+    /// for, with how many waits each joins and how long they lasted.
+    pub fn activity(&mut self, track: &ActivityTrack) {
+        let tid = self.track(track.worker.as_str());
+        self.spans_dropped += track.dropped;
+        if track.spans.is_empty() {
+            return;
+        }
+        if !self.with_activity.contains(&tid) {
+            self.with_activity.push(tid);
+        }
+        for span in &track.spans {
+            let mut e = base(
+                span.activity.describe(),
+                "X",
+                span.start_us as f64,
+                ACTIVITY_TRACKS + tid,
+            );
+            e.cat = Some("activity");
+            e.dur = Some(span.end_us.saturating_sub(span.start_us) as f64);
+            e.args.insert("waits", Arg::Number(u64::from(span.waits)));
+            e.args.insert("waited_us", Arg::Number(span.waited_us));
+            if span.open {
+                e.args.insert(
+                    "still_waiting",
+                    Arg::Text("when the trace was taken".into()),
+                );
+            }
+            self.events.push(e);
+        }
+    }
+
     /// Closes the slices still open at `end_us` and returns the trace: the
     /// metadata first, then the events not yet drained. `missed` is how many
     /// events the log had already overwritten.
@@ -301,12 +347,28 @@ impl TraceBuilder {
         for (i, id) in self.tracks.iter().enumerate() {
             let tid = u32::try_from(i + 1).unwrap_or(u32::MAX);
             meta.push(metadata("thread_name", tid, "name", Arg::Text(id.clone())));
+            // Each worker's activity track sorts just under its own.
             meta.push(metadata(
                 "thread_sort_index",
                 tid,
                 "sort_index",
-                Arg::Number(u64::from(tid)),
+                Arg::Number(2 * u64::from(tid)),
             ));
+            if self.with_activity.contains(&tid) {
+                let waits = ACTIVITY_TRACKS + tid;
+                meta.push(metadata(
+                    "thread_name",
+                    waits,
+                    "name",
+                    Arg::Text(format!("{id}: waits")),
+                ));
+                meta.push(metadata(
+                    "thread_sort_index",
+                    waits,
+                    "sort_index",
+                    Arg::Number(2 * u64::from(tid) + 1),
+                ));
+            }
         }
         meta.append(&mut self.events);
         Trace {
@@ -315,6 +377,7 @@ impl TraceBuilder {
             other_data: OtherData {
                 source: "threadyard",
                 events_missed: missed,
+                activity_spans_dropped: self.spans_dropped,
             },
         }
     }
@@ -323,12 +386,24 @@ impl TraceBuilder {
 /// The trace of `page` (read from position 0 for a whole run); slices still
 /// open are closed at `end_us`.
 pub fn chrome_trace(page: &EventPage, end_us: u64) -> Trace {
+    chrome_trace_with_activity(page, &[], end_us)
+}
+
+/// [`chrome_trace`] with each worker's waits on a track under its own.
+pub fn chrome_trace_with_activity(
+    page: &EventPage,
+    activity: &[ActivityTrack],
+    end_us: u64,
+) -> Trace {
     let mut builder = TraceBuilder {
         events: Vec::with_capacity(page.events.len() * 2),
         ..TraceBuilder::default()
     };
     for event in &page.events {
         builder.record(event);
+    }
+    for track in activity {
+        builder.activity(track);
     }
     builder.finish(end_us, page.missed)
 }
@@ -420,6 +495,91 @@ mod test {
             .map(|e| e.name.as_str())
             .collect();
         assert_eq!(instants, ["restarted", "failed"]);
+    }
+
+    #[test]
+    fn waits_go_on_a_track_under_their_worker() {
+        use crate::activity::{Activity, ActivitySpan, ActivityTrack};
+        let events = vec![
+            event(0, 0, Some("a"), EventKind::Created),
+            event(1, 10, Some("b"), EventKind::Created),
+        ];
+        let page = EventPage {
+            events,
+            missed: 0,
+            next: 2,
+        };
+        let span = |activity, start_us, end_us, open| ActivitySpan {
+            activity,
+            start_us,
+            end_us,
+            waits: 1,
+            waited_us: end_us - start_us,
+            open,
+        };
+        let tracks = [
+            ActivityTrack {
+                worker: WorkerId::new("a").unwrap(),
+                spans: vec![],
+                dropped: 0,
+            },
+            ActivityTrack {
+                worker: WorkerId::new("b").unwrap(),
+                spans: vec![
+                    span(Activity::Sleeping, 20, 40, false),
+                    span(Activity::WaitingForMessage, 50, 90, true),
+                ],
+                dropped: 3,
+            },
+        ];
+        let trace = chrome_trace_with_activity(&page, &tracks, 100);
+        let meta: Vec<_> = trace
+            .trace_events
+            .iter()
+            .filter(|e| e.ph == "M" && e.tid != MANAGER)
+            .map(|e| {
+                (
+                    e.name.as_str(),
+                    e.tid,
+                    e.args.values().next().unwrap().clone(),
+                )
+            })
+            .collect();
+        // a has no waits: no track for them; b's sorts right under b.
+        let waits = ACTIVITY_TRACKS + 2;
+        assert_eq!(
+            meta,
+            [
+                ("thread_name", 1, Arg::Text("a".into())),
+                ("thread_sort_index", 1, Arg::Number(2)),
+                ("thread_name", 2, Arg::Text("b".into())),
+                ("thread_sort_index", 2, Arg::Number(4)),
+                ("thread_name", waits, Arg::Text("b: waits".into())),
+                ("thread_sort_index", waits, Arg::Number(5)),
+            ]
+        );
+        let slices: Vec<_> = trace
+            .trace_events
+            .iter()
+            .filter(|e| e.cat == Some("activity"))
+            .map(|e| {
+                (
+                    e.name.as_str(),
+                    e.tid,
+                    e.ts,
+                    e.dur.unwrap(),
+                    e.args.contains_key("still_waiting"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            slices,
+            [
+                ("sleeping in a blocking call", waits, 20.0, 20.0, false),
+                ("waiting for a message", waits, 50.0, 40.0, true),
+            ]
+        );
+        assert_eq!(trace.other_data.activity_spans_dropped, 3);
     }
 
     #[test]

@@ -129,3 +129,107 @@ pub fn a_worker_blocked_on_a_held_lock_is_waiting_for_a_lock() {
     assert_eq!(yard.join("waiter", LONG).unwrap(), WorkerState::Stopped);
     assert_eq!(yard.shutdown(LONG).clean.len(), 2);
 }
+
+/// The trace draws a worker's waits on a track under its own, each slice
+/// named for what it waited for: a receive that timed out, a blocking
+/// sleep, a send that found no room; and a send still blocked when the
+/// trace is taken, marked as still waiting.
+pub fn a_workers_waits_are_slices_of_its_activity_track_in_the_trace() {
+    const WAIT: Duration = Duration::from_millis(20);
+    let yard = Yard::<String>::new();
+    let (gate, gate_rx) = channel::<()>();
+    yard.spawn_with(
+        "sink",
+        WorkerOptions::new().mailbox_capacity(1),
+        move |_| {
+            gate_rx.recv().ok();
+            Ok(())
+        },
+    )
+    .unwrap();
+    yard.send("sink", "fills it".into()).unwrap();
+    let (tx, rx) = channel();
+    yard.spawn("w", move |w| {
+        let nothing = w.recv_timeout(WAIT)?.is_none();
+        w.sleep(WAIT);
+        let refused = w.send_to_timeout("sink", "no room".into(), WAIT).is_err();
+        tx.send((nothing, refused)).unwrap();
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(next(&rx), (true, true));
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+    yard.spawn("producer", |w| {
+        w.send_to_timeout("sink", "waits".into(), LONG).ok();
+        Ok(())
+    })
+    .unwrap();
+    doing(&yard, "producer", Activity::WaitingForRoom);
+
+    let trace = serde_json::to_value(yard.trace()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let track = |name: &str| {
+        events
+            .iter()
+            .find(|e| e["name"] == "thread_name" && e["args"]["name"] == name)
+            .unwrap_or_else(|| panic!("no track {name:?} in {trace}"))["tid"]
+            .as_u64()
+            .unwrap()
+    };
+    let slices = |tid: u64| -> Vec<(String, f64, serde_json::Value)> {
+        events
+            .iter()
+            .filter(|e| e["ph"] == "X" && e["tid"] == tid)
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().to_owned(),
+                    e["dur"].as_f64().unwrap(),
+                    e["args"].clone(),
+                )
+            })
+            .collect()
+    };
+    let w = track("w: waits");
+    assert_eq!(
+        w,
+        track("w") + u64::from(threadyard::trace::ACTIVITY_TRACKS),
+        "the waits track pairs with the worker's own"
+    );
+    let waits = slices(w);
+    let mut names: Vec<&str> = waits.iter().map(|(name, ..)| name.as_str()).collect();
+    // A receive woken early sleeps again: on a loaded machine its sleeps
+    // can be more than 1 ms apart, and so two slices.
+    names.dedup();
+    assert_eq!(
+        names,
+        [
+            "waiting for a message",
+            "sleeping in a blocking call",
+            "waiting for room in a full mailbox"
+        ],
+        "{waits:?}"
+    );
+    // A sleep and a timed send that found no room last their whole time
+    // (the clock counts whole microseconds).
+    let micros = WAIT.as_micros() as f64;
+    for (name, dur, args) in waits
+        .iter()
+        .filter(|(name, ..)| name != "waiting for a message")
+    {
+        assert!(*dur >= micros - 1.0, "{name}: {dur} µs, waited {WAIT:?}");
+        assert_eq!(args["waits"], 1, "{name}: {args}");
+    }
+    assert!(waits
+        .iter()
+        .all(|(_, _, args)| args["still_waiting"].is_null()));
+    let producer = slices(track("producer: waits"));
+    assert_eq!(producer.len(), 1, "{producer:?}");
+    assert_eq!(producer[0].0, "waiting for room in a full mailbox");
+    assert_eq!(producer[0].2["still_waiting"], "when the trace was taken");
+    // The sink never waited in the manager: it has no waits track.
+    assert!(!events
+        .iter()
+        .any(|e| e["name"] == "thread_name" && e["args"]["name"] == "sink: waits"));
+    gate.send(()).unwrap();
+    yard.shutdown(LONG);
+}

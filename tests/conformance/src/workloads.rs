@@ -273,3 +273,59 @@ pub fn a_paced_worker_never_catches_up_after_a_pause() {
         );
     }
 }
+
+fn spawn_paced(yard: &Yard<String>, id: &str, workload: &str, pace: &Pace) {
+    let spec: Workload = serde_json::from_str(workload).expect("a valid spec");
+    yard.spawn(id, spec.task_paced(pace).expect("valid parameters"))
+        .unwrap();
+}
+
+/// Waits until worker `id` is doing `what` (long waits, held ones too,
+/// signal the manager's change waiters as they begin and end).
+fn doing(yard: &Yard<String>, id: &str, what: threadyard::Activity) {
+    yard.wait_for_state(id, LONG, |_| {
+        yard.worker(id).map(|s| s.activity) == Ok(what)
+    })
+    .unwrap_or_else(|e| panic!("{id} never began {what:?}: {e}"));
+}
+
+/// A held pace holds its workloads where they are, in their own code: a
+/// batch part-way through an item's sleep stops there, and a CPU-bound loop
+/// spawned while held never starts an item. Neither is paused (their state
+/// stays Running; the activity says Held), and both go on once released.
+pub fn a_held_pace_holds_its_workloads_where_they_are() {
+    use threadyard::Activity;
+    let yard = Yard::<String>::new();
+    let pace = Pace::new(1.0).unwrap();
+    // Two seconds: long enough that the hold comes inside the first item.
+    spawn_paced(&yard, "batch", r#"{"kind":"batch","item_ms":2000}"#, &pace);
+    doing(&yard, "batch", Activity::Sleeping);
+    pace.hold();
+    doing(&yard, "batch", Activity::Held);
+    let batch = yard.worker("batch").unwrap();
+    assert_eq!(
+        (batch.state, batch.tasks_completed),
+        (WorkerState::Running, 0),
+        "held part-way through its first item, not paused"
+    );
+    spawn_paced(
+        &yard,
+        "cpu",
+        r#"{"kind":"cpu-bound","work_per_item":1000}"#,
+        &pace,
+    );
+    doing(&yard, "cpu", Activity::Held);
+    let cpu = yard.worker("cpu").unwrap();
+    assert_eq!((cpu.state, cpu.tasks_completed), (WorkerState::Running, 0));
+    assert!(pace.is_held());
+    pace.release();
+    // Released, the batch sleeps out the rest of its item; the loop computes.
+    doing(&yard, "batch", Activity::Sleeping);
+    yard.send("batch", "shutdown".into()).unwrap();
+    yard.send("cpu", "shutdown".into()).unwrap();
+    assert_eq!(yard.join("batch", LONG).unwrap(), WorkerState::Stopped);
+    assert_eq!(yard.join("cpu", LONG).unwrap(), WorkerState::Stopped);
+    assert_eq!(yard.worker("batch").unwrap().tasks_completed, 1);
+    assert!(!pace.is_held());
+    assert!(pace.time_held() > std::time::Duration::ZERO);
+}

@@ -11,9 +11,9 @@ use yew::prelude::*;
 use super::attach::{use_attachment, LinkSlot};
 use super::commands;
 use super::components::{
-    BroadcastForm, Chart, CodePanel, Header, Learn, MessageForm, NarrationPanel, ScenarioActions,
-    ScenarioPanel, SeedNotes, Shared, ShutdownForm, SourcePanel, SpawnForm, Speedup, StepsPage,
-    Timeline, Unavailable, WorkersTable,
+    BroadcastForm, Chart, CodePanel, Header, Learn, MessageForm, NarrationPanel, PredictPanel,
+    ScenarioActions, ScenarioPanel, SeedNotes, Shared, ShutdownForm, SourcePanel, SpawnForm,
+    Speedup, StepsPage, Timeline, Unavailable, WorkersTable,
 };
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
 use super::remote;
@@ -397,6 +397,11 @@ pub fn app() -> Html {
                             export_feedback={feedback(Place::Export)} can_export={store.yard.is_some()}
                             actions={scenario_actions} />
                         <NarrationPanel narrator={Shared::from(&store.narrator)} marker={store.marker} {on_mark} />
+                        if let Some(scenario) = store.scenario.as_ref() {
+                            // A fresh set of answers for every run.
+                            <PredictPanel key={store.generation.to_string()} scenario={AttrValue::from(scenario.id.clone())}
+                                narrator={Shared::from(&store.narrator)} />
+                        }
                     </section>
                     <section class="controls" aria-label="Workers and messages">
                         if let Some(why) = store.source.spawn_refusal() {

@@ -49,6 +49,9 @@ extern "C" {
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = setSpeed)]
     pub fn set_speed(this: &Threadyard, speed: f64) -> Result<(), JsValue>;
+    /// Holds (or releases) the ready-made workloads where they are.
+    #[wasm_bindgen(method, catch, js_name = setHeld)]
+    pub fn set_held(this: &Threadyard, held: bool) -> Result<(), JsValue>;
     /// Resolves to the event log as Chrome Trace Event JSON text (built a
     /// slice per turn of the event loop).
     #[wasm_bindgen(method, catch)]

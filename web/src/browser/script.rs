@@ -30,6 +30,8 @@ struct Inner {
     dispatch: Dispatcher,
     cue: Cue,
     timer: Option<Timeout>,
+    /// "Run to next step" was pressed: hold once the next step has run.
+    hold_after_step: bool,
 }
 
 /// Added to a wait for a state, in real milliseconds.
@@ -87,6 +89,7 @@ impl Script {
             dispatch,
             cue: Cue::new(steps, wall(), speed),
             timer: None,
+            hold_after_step: false,
         })));
         script.0.borrow().anchor();
         script.schedule();
@@ -94,7 +97,10 @@ impl Script {
     }
 
     pub fn status(&self) -> Status {
-        self.0.borrow().cue.status(wall())
+        let inner = self.0.borrow();
+        let mut status = inner.cue.status(wall());
+        status.hold_after_step = inner.hold_after_step;
+        status
     }
 
     pub fn set_speed(&self, speed: f64) {
@@ -103,21 +109,59 @@ impl Script {
         self.schedule();
     }
 
-    /// Holds the script's clock (the workers go on: they are real threads)
-    /// or lets it go again.
+    /// Holds the script's clock and the lesson's threads, or lets both go
+    /// on from where they stood.
     pub fn set_held(&self, held: bool) {
-        if self.0.borrow_mut().cue.set_held(wall(), held) {
-            self.0.borrow().anchor();
+        if !held {
+            self.0.borrow_mut().hold_after_step = false;
+        }
+        if self.hold(held) {
             self.schedule();
         }
     }
 
-    /// Runs the next step now: the script's clock jumps to its time.
-    pub fn step(&self) {
-        if self.0.borrow_mut().cue.jump_to_next(wall()) {
-            self.0.borrow().anchor();
-            self.run_due();
+    /// Holds or lets go of the script's clock and the lesson's threads
+    /// together (the threads module holds its workloads' pace), so that
+    /// nothing happens in the threads that the script's clock does not
+    /// count. False when nothing changed.
+    fn hold(&self, held: bool) -> bool {
+        let changed = self.0.borrow_mut().cue.set_held(wall(), held);
+        if changed {
+            // Dispatched with no mutable borrow out: a render may read the
+            // script's status.
+            let inner = self.0.borrow();
+            if let Err(e) = inner.yard.0.set_held(held) {
+                inner.say(LineKind::Problem, message(&e));
+            }
+            inner.anchor();
         }
+        changed
+    }
+
+    /// Runs to the next step: the script's clock and the threads go on
+    /// (from a hold, too) until the next step has run, then both hold. The
+    /// clock never jumps: the threads live through every second it counts.
+    pub fn step(&self) {
+        {
+            let mut inner = self.0.borrow_mut();
+            if inner.cue.finished() {
+                return;
+            }
+            inner.hold_after_step = true;
+        }
+        if self.hold(false) {
+            self.schedule();
+        }
+    }
+
+    /// A step has run (and its wait ended): holds now if "Run to next step"
+    /// asked for it; true if it did.
+    fn hold_if_asked(&self) -> bool {
+        if !std::mem::take(&mut self.0.borrow_mut().hold_after_step) {
+            return false;
+        }
+        self.hold(true);
+        true
     }
 
     /// Stops the script where it is (a new run replaces it).
@@ -150,9 +194,13 @@ impl Script {
                 spawn_local(async move {
                     wait.await;
                     me.0.borrow_mut().cue.set_busy(false);
+                    me.hold_if_asked();
                     me.after_step();
                 });
                 return;
+            }
+            if self.hold_if_asked() {
+                break;
             }
         }
         self.after_step();

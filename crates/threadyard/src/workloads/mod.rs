@@ -3,7 +3,8 @@
 //!
 //! Every workload understands the seed's two control messages: `"pause"` (the
 //! worker pauses itself until resumed) and `"shutdown"` (it finishes). Item
-//! times follow a shared [`Pace`], so a demo can run in slow motion or fast.
+//! times follow a shared [`Pace`], so a demo can run in slow motion or fast,
+//! and holding the pace holds every workload made with it where it is.
 
 use std::fmt;
 use std::time::Duration;
@@ -18,7 +19,9 @@ mod tasks;
 
 pub use error::WorkloadError;
 pub use pace::{Pace, MAX_SPEED, MIN_SPEED};
-pub use tasks::{batch, chatty, consumer, cpu_bound, data_processor, flaky, producer};
+pub use tasks::{
+    batch, chatty, consumer, cpu_bound, cpu_bound_held_by, data_processor, flaky, producer,
+};
 
 /// A workload by name and parameters, as JSON:
 /// `{"kind":"data-processor","item_ms":100}`, `{"kind":"cpu-bound","work_per_item":200000}`,
@@ -112,7 +115,7 @@ impl Workload {
         let pace = pace.clone();
         Ok(match *self {
             Self::DataProcessor { item_ms } => Box::new(data_processor(millis(item_ms), pace)),
-            Self::CpuBound { work_per_item } => Box::new(cpu_bound(work_per_item)),
+            Self::CpuBound { work_per_item } => Box::new(cpu_bound_held_by(work_per_item, pace)),
             Self::Chatty { item_ms } => Box::new(chatty(millis(item_ms), pace)),
             Self::Batch { item_ms } => Box::new(batch(millis(item_ms), pace)),
             Self::Producer { item_ms } => Box::new(producer(millis(item_ms), pace)),

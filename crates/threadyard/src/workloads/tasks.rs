@@ -5,6 +5,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use super::pace::Pace;
+use crate::activity::Activity;
 use crate::error::{SendError, StopRequested, TaskError};
 use crate::worker::Worker;
 
@@ -58,14 +59,17 @@ fn wait_obeying<T: AsRef<str> + Send + 'static>(
     }
 }
 
-/// Waits `length` of unpaused time, obeying any message that comes: `None`
-/// when the time is up, else whether the message was `"shutdown"`.
+/// Waits `length` of time neither paused nor held, obeying any message
+/// that comes: `None` when the time is up, else whether the message was
+/// `"shutdown"`.
 fn make<T: AsRef<str> + Send + 'static>(
     w: &Worker<T>,
+    pace: &Pace,
     length: Duration,
 ) -> Result<Option<bool>, StopRequested> {
-    let mut due = Due::after(w, length);
+    let mut due = Due::after(w, pace, length);
     loop {
+        held(w, pace);
         let left = due.left(w);
         if left.is_zero() {
             return Ok(None);
@@ -87,32 +91,63 @@ fn drain<T: AsRef<str> + Send + 'static>(w: &Worker<T>) -> Result<bool, StopRequ
     Ok(false)
 }
 
-/// A deadline that stands still while its worker is paused: after any
-/// pause (asked for by the manager or taken by the worker itself) the
-/// worker goes on from where it stopped, with as much of its item left as
-/// it had, instead of catching up on the time it spent paused.
+/// Stands still while `pace` is held (one relaxed load when it is not),
+/// as [`Activity::Held`]: not paused, not computing.
+fn held<T: Send + 'static>(w: &Worker<T>, pace: &Pace) {
+    if pace.is_held() {
+        w.doing(Activity::Held, || pace.wait_while_held());
+    }
+}
+
+/// Sleeps `length` in a blocking call ([`Activity::Sleeping`]), standing
+/// still while `pace` is held: a hold stops the sleep part-way, and the
+/// rest is slept after the release.
+fn sleep_paced<T: Send + 'static>(w: &Worker<T>, pace: &Pace, length: Duration) {
+    let mut left = length;
+    loop {
+        held(w, pace);
+        if left.is_zero() {
+            return;
+        }
+        left = w.doing(Activity::Sleeping, || pace.nap(left));
+    }
+}
+
+/// A deadline that stands still while its worker is paused or its pace is
+/// held: after any pause (asked for by the manager or taken by the worker
+/// itself) or hold, the worker goes on from where it stopped, with as much
+/// of its item left as it had, instead of catching up on the time it spent
+/// stopped.
 struct Due {
     at: Instant,
     paused: Duration,
+    pace: Pace,
+    held: Duration,
 }
 
 impl Due {
-    fn after<T: Send + 'static>(w: &Worker<T>, length: Duration) -> Self {
+    fn after<T: Send + 'static>(w: &Worker<T>, pace: &Pace, length: Duration) -> Self {
         Self {
             at: Instant::now() + length,
             paused: w.time_paused(),
+            held: pace.time_held(),
+            pace: pace.clone(),
         }
     }
 
-    /// Moves the deadline on by the time paused since the last look.
+    /// Moves the deadline on by the time paused and held since the last
+    /// look.
     fn follow<T: Send + 'static>(&mut self, w: &Worker<T>) -> Instant {
         let paused = w.time_paused();
         self.at += paused.saturating_sub(self.paused);
         self.paused = paused;
+        let held = self.pace.time_held();
+        self.at += held.saturating_sub(self.held);
+        self.held = held;
         self.at
     }
 
-    /// Time left, pauses taken out.
+    /// Time left, pauses and holds taken out.
     fn left<T: Send + 'static>(&mut self, w: &Worker<T>) -> Duration {
         self.follow(w).saturating_duration_since(Instant::now())
     }
@@ -132,9 +167,10 @@ fn paced<T: AsRef<str> + Send + 'static>(
     mut tick: impl FnMut(&Worker<T>),
 ) -> Result<(), TaskError> {
     let mut speed = pace.speed();
-    let mut due = Due::after(w, pace.scale(every));
+    let mut due = Due::after(w, pace, pace.scale(every));
     loop {
         w.pause_point()?;
+        held(w, pace);
         let wait = due.left(w);
         let message = w.recv_timeout(wait)?;
         // A pause inside the receive moves the deadline on too.
@@ -150,7 +186,7 @@ fn paced<T: AsRef<str> + Send + 'static>(
                 due.at += pace.scale(every);
             } else {
                 speed = now_speed;
-                due = Due::after(w, pace.scale(every));
+                due = Due::after(w, pace, pace.scale(every));
             }
             continue;
         };
@@ -192,10 +228,23 @@ pub fn cpu_bound<T>(
 where
     T: AsRef<str> + Send + 'static,
 {
+    cpu_bound_held_by(work_per_item, Pace::default())
+}
+
+/// [`cpu_bound`] that stands still between items while `pace` is held (its
+/// speed does not change how fast arithmetic runs).
+pub fn cpu_bound_held_by<T>(
+    work_per_item: u32,
+    pace: Pace,
+) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
+where
+    T: AsRef<str> + Send + 'static,
+{
     move |w| {
         let mut acc = 0x9E37_79B9_7F4A_7C15_u64;
         loop {
             w.pause_point()?;
+            held(w, &pace);
             for round in 0..work_per_item {
                 acc = (acc ^ u64::from(round))
                     .wrapping_mul(0x0100_0000_01B3)
@@ -255,7 +304,7 @@ where
 {
     move |w| loop {
         w.pause_point()?;
-        w.sleep(pace.scale(item));
+        sleep_paced(w, &pace, pace.scale(item));
         w.task_done();
         if drain(w)? {
             return Ok(());
@@ -283,6 +332,7 @@ where
         let mut pending: Option<T> = None;
         loop {
             w.pause_point()?;
+            held(w, &pace);
             if drain(w)? {
                 return Ok(());
             }
@@ -291,7 +341,7 @@ where
                 None => {
                     // Making the item: a wait that still hears control
                     // messages, and that a pause does not shorten.
-                    match make(w, pace.scale(item))? {
+                    match make(w, &pace, pace.scale(item))? {
                         Some(true) => return Ok(()),
                         Some(false) => continue,
                         None => {}
@@ -333,7 +383,7 @@ where
             Control::Finish => return Ok(()),
             Control::Resumed => {}
             Control::Other => {
-                work(w, pace.scale(item))?;
+                work(w, &pace, pace.scale(item))?;
                 w.task_done();
             }
         }
@@ -341,17 +391,22 @@ where
 }
 
 /// Works (sleeps in a blocking call) for `length`, with a pause point every
-/// few milliseconds; time paused does not count as work done.
-fn work<T: Send + 'static>(w: &Worker<T>, length: Duration) -> Result<(), StopRequested> {
+/// few milliseconds; time paused or held does not count as work done.
+fn work<T: Send + 'static>(
+    w: &Worker<T>,
+    pace: &Pace,
+    length: Duration,
+) -> Result<(), StopRequested> {
     const SLICE: Duration = Duration::from_millis(5);
-    let mut end = Due::after(w, length);
+    let mut end = Due::after(w, pace, length);
     loop {
         w.pause_point()?;
+        held(w, pace);
         let left = end.left(w);
         if left.is_zero() {
             return Ok(());
         }
-        w.sleep(left.min(SLICE));
+        sleep_paced(w, pace, left.min(SLICE));
     }
 }
 

@@ -458,9 +458,33 @@ impl<T: Send + 'static> Yard<T> {
     }
 
     /// The whole event log (what its capacity kept) as a Chrome Trace Event
-    /// file: one track per worker, states as slices. See [`crate::trace`].
+    /// file: one track per worker, states as slices, and under each worker
+    /// a track of its recent waits ([`activity_tracks`](Self::activity_tracks)).
+    /// See [`crate::trace`].
     pub fn trace(&self) -> crate::trace::Trace {
-        crate::trace::chrome_trace(&self.events_since(0), self.shared.clock.now_us())
+        let page = self.events_since(0);
+        let tracks = self.activity_tracks();
+        crate::trace::chrome_trace_with_activity(&page, &tracks, self.shared.clock.now_us())
+    }
+
+    /// Each worker's recent waits (receive, room, blocking call, lock), in
+    /// creation order: kept per worker, not in the event log, so paced
+    /// workers do not crowd it. Waits under 1 ms are left out, waits of one
+    /// kind under 1 ms apart are joined into one [`ActivitySpan`](crate::ActivitySpan),
+    /// and each worker keeps its newest 512; a removed worker's go with it.
+    pub fn activity_tracks(&self) -> Vec<crate::ActivityTrack> {
+        self.shared
+            .workers()
+            .iter()
+            .map(|worker| {
+                let (spans, dropped) = worker.slot().activity_spans();
+                crate::ActivityTrack {
+                    worker: worker.id().clone(),
+                    spans,
+                    dropped,
+                }
+            })
+            .collect()
     }
 
     /// Waits until worker `id` has finished, at most `timeout`; returns its

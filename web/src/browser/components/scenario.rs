@@ -48,15 +48,21 @@ fn status_line(status: Option<&Status>) -> String {
             .to_owned(),
         Some(s) if s.finished => format!("Finished: all {} steps done.", s.steps),
         Some(s) => format!(
-            "Script clock {:.1} s of {:.1} s, step {} of {}{}.",
+            "Script clock {:.1} s of {:.1} s, step {} of {}{}",
             s.now_ms / 1e3,
             s.end_ms / 1e3,
             s.done_steps.min(s.steps),
             s.steps,
             if s.held {
-                ", held (the workers go on: they are real threads)"
+                ". Held: the script's clock and the lesson's workers stand still. Each worker \
+                 stops where it is in its own code (the table says \"held by Hold\"; one \
+                 waiting for a message goes on waiting) and is not paused: a pause or stop you \
+                 ask for now is answered when you continue. Script seconds leave the held time \
+                 out."
+            } else if s.hold_after_step {
+                ", running to the next step; the script and the workers hold once it has run."
             } else {
-                ""
+                "."
             }
         ),
     }
@@ -139,9 +145,9 @@ pub fn scenario_panel(props: &ScenarioProps) -> Html {
             <div class="buttons">
                 <button type="button" data-testid="scenario-run" onclick={on_run}>{ if running { "Restart" } else { "Run" } }</button>
                 <button type="button" data-testid="scenario-hold" onclick={on_hold} disabled={!running}>
-                    { if held { "Continue script" } else { "Hold script" } }
+                    { if held { "Continue" } else { "Hold" } }
                 </button>
-                <button type="button" data-testid="scenario-step" onclick={on_step} disabled={!running}>{ "Next step now" }</button>
+                <button type="button" data-testid="scenario-step" onclick={on_step} disabled={!running}>{ "Run to next step" }</button>
             </div>
             <p class="status" data-testid="scenario-status">{ status_line(status) }</p>
             { feedback::view(props.scenario_feedback.as_ref()) }

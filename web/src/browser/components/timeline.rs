@@ -58,6 +58,9 @@ fn patterns(k: f64, set: &str) -> Html {
             <pattern id={format!("tex-waiting-for-lock{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale.clone()}>
                 <rect y="2" width="6" height="2" fill="#fff" fill-opacity="0.7" />
             </pattern>
+            <pattern id={format!("tex-held{set}")} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform={unscale}>
+                <rect x="1" y="1" width="4" height="4" fill="none" stroke="#fff" stroke-opacity="0.85" stroke-width="1.2" />
+            </pattern>
         </>
     }
 }
