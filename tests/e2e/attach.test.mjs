@@ -85,11 +85,12 @@ async function shot(page, name) {
   await all.evaluate((style) => style.remove());
 }
 
-test("attached to `threadyard seed --serve --speed 10`: worker_1 pauses and resumes, all stop; spawning is shown unavailable, with why", async (t) => {
+test("attached to `threadyard seed --serve --speed 10`: worker_1 goes pause-requested, paused, running, then all stop; spawning is shown unavailable, with why", async (t) => {
   const { link } = await native(t, ["seed", "--serve", "--speed", "10", "--wait", "--origin", origin()]);
   const page = await open(t, `?attach=${encodeURIComponent(link)}`);
   await page.getByTestId("connection").filter({ hasText: "connected" }).waitFor({ timeout: LONG });
-  // The run starts once the page watches: worker_1 reads "pause" and pauses itself, is resumed, then all stop.
+  // The run starts once the page watches: worker_1 reads "pause" and asks for its own pause, which
+  // its next pause point takes; it is resumed, then all stop.
   await waitState(page, "worker_1", "paused");
   await waitState(page, "worker_1", "running");
   for (const id of ["worker_0", "worker_1", "worker_2"]) await waitState(page, id, "stopped");
@@ -98,8 +99,12 @@ test("attached to `threadyard seed --serve --speed 10`: worker_1 pauses and resu
   // Spawning is the program's business: shown unavailable, with the reason.
   const spawnBox = page.getByTestId("unavailable").filter({ hasText: "Spawn workers" });
   assert.match(await spawnBox.innerText(), /the native program makes its own workers/);
-  // The same narration as for the page's own threads.
-  assert.match(await page.getByTestId("narration").innerText(), /worker_1 read "pause" from its mailbox and paused itself/);
+  // The same narration as for the page's own threads, from the native program's event log:
+  // pause-requested, then paused, then running again, then stopped.
+  const told = await page.getByTestId("narration").innerText();
+  const at = (text) => told.indexOf(text);
+  const order = ["worker_1 is asked to pause", "worker_1 reached a pause point and paused", "worker_1 is resumed", "worker_1 stopped"];
+  assert.ok(order.every((text, i) => at(text) >= 0 && (i === 0 || at(order[i - 1]) < at(text))), `in order ${order.join(" < ")}:\n${told}`);
   await shot(page, "attached");
 });
 
