@@ -27,6 +27,7 @@ mod palette;
 mod source;
 mod state;
 mod stepping;
+mod tape;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;
 mod wire;
