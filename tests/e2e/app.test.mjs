@@ -508,7 +508,10 @@ test("hold and step drive the script; speed is checked", async (t) => {
   // Slow motion and held: only "Next step now" moves the script on.
   await page.getByTestId("scenario-step").click();
   await waitState(page, "worker_1", "paused");
-  await page.getByTestId("scenario-status").filter({ hasText: "step 1 of 5" }).waitFor({ timeout: LONG });
+  await page.getByTestId("scenario-status").filter({ hasText: "step 1 of 6" }).waitFor({ timeout: LONG });
+  // The wait for worker_1's pause, which it has taken already.
+  await page.getByTestId("scenario-step").click();
+  await page.getByTestId("scenario-status").filter({ hasText: "step 2 of 6" }).waitFor({ timeout: LONG });
   await page.getByTestId("scenario-step").click();
   await waitState(page, "worker_1", "running");
   await page.getByTestId("speed").fill("50");

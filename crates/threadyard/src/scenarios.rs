@@ -178,6 +178,16 @@ pub fn seed() -> Scenario {
                  (pause requested); it pauses at its next pause point.",
             ),
             step(
+                5_000.0,
+                Command::WaitFor {
+                    worker: "worker_1",
+                    state: WorkerState::Paused,
+                    timeout_ms: 3_000.0,
+                },
+                "The script waits until worker_1 has paused: its next pause point, the top of \
+                 its loop, comes at once. (Resumed before that, its request would be withdrawn.)",
+            ),
+            step(
                 8_000.0,
                 Command::Resume { worker: "worker_1" },
                 "The script resumes worker_1: one state change and one wakeup, no message.",
