@@ -201,6 +201,9 @@ test("a recording of the seed replays worker_1's paused lane and the same final 
   await scrub.fill(String(min + (max - min) * 0.4));
   await waitState(page, "worker_1", "paused");
   assert.match(await page.getByTestId("unavailable").filter({ hasText: "Spawn workers" }).innerText(), /recording/);
+  // A replay is a recording already: saving it again is shown unavailable, with why.
+  assert.equal(await page.getByTestId("export-recording").getAttribute("aria-disabled"), "true");
+  assert.match(await description(page.getByTestId("export-recording")), /recording already/);
   // A replay takes no commands: its rows' controls say so before any click.
   assert.equal(await page.locator('[data-worker-id="worker_1"] [data-testid="pause-button"]').getAttribute("aria-disabled"), "true");
   assert.match(await description(page.locator('[data-worker-id="worker_1"] [data-testid="pause-button"]')), /replay/);

@@ -101,6 +101,16 @@ impl Source {
         }
     }
 
+    /// Why the session cannot be saved as a recording here, if it cannot.
+    pub fn save_refusal(&self) -> Option<String> {
+        match self {
+            Self::Replay(_) => Some(
+                "Save as recording is unavailable in a replay: it is a recording already, the file you opened.".into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// Why messages (send, broadcast) cannot be sent here, if they cannot.
     pub fn message_refusal(&self) -> Option<String> {
         if let Some(why) = self.command_refusal() {
@@ -176,6 +186,8 @@ mod tests {
         );
         assert!(dropped.command_refusal().unwrap().contains("not connected"));
         assert_eq!(Source::Page.export_refusal(), None);
+        assert_eq!(Source::Page.save_refusal(), None);
+        assert_eq!(live.save_refusal(), None);
         assert!(live.export_refusal().unwrap().contains("Save as recording"));
     }
 
