@@ -11,7 +11,7 @@
 //! let seed = scenarios::find("seed").expect("the seed example is built in");
 //! assert_eq!(seed.cast.len(), 3);
 //! let times: Vec<f64> = seed.script.iter().map(|s| s.at_ms).collect();
-//! assert_eq!(times, [5_000.0, 8_000.0, 15_000.0, 15_000.0, 15_000.0]);
+//! assert_eq!(times, [5_000.0, 5_000.0, 8_000.0, 15_000.0, 15_000.0, 15_000.0]);
 //! ```
 
 use serde::Serialize;
