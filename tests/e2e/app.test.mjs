@@ -355,10 +355,10 @@ test("the seed scenario at 10x: worker_1 falls behind, all stop cleanly, narrate
   assert.equal(await report(page, "Failed"), "none");
   const told = await narration(page).innerText();
   // As the seed's worker, it asks for its own pause and its next pause point takes it.
-  const asked = told.indexOf("worker_1 is asked to pause");
-  const paused = told.indexOf("worker_1 reached a pause point and paused");
-  const resumed = told.indexOf("worker_1 is resumed");
-  assert.ok(asked >= 0 && asked < paused && paused < resumed, `pause requested, paused, then resumed, in order:\n${told}`);
+  const askedAt = told.indexOf("worker_1 is asked to pause");
+  const pausedAt = told.indexOf("worker_1 reached a pause point and paused");
+  const resumedAt = told.indexOf("worker_1 is resumed");
+  assert.ok(askedAt >= 0 && askedAt < pausedAt && pausedAt < resumedAt, `pause requested, paused, then resumed, in order:\n${told}`);
   assert.doesNotMatch(told, /paused itself/);
 
   // A narration line marks its moment on the timeline.
@@ -508,9 +508,7 @@ test("hold and step drive the script; speed is checked", async (t) => {
   // Slow motion and held: only "Next step now" moves the script on.
   await page.getByTestId("scenario-step").click();
   await waitState(page, "worker_1", "paused");
-  await page.getByTestId("scenario-status").filter({ hasText: "step 1 of 6" }).waitFor({ timeout: LONG });
-  // The wait for worker_1's pause, which it has taken already.
-  await page.getByTestId("scenario-step").click();
+  // Both steps due at 5 s: the "pause" message, and the wait for worker_1's pause.
   await page.getByTestId("scenario-status").filter({ hasText: "step 2 of 6" }).waitFor({ timeout: LONG });
   await page.getByTestId("scenario-step").click();
   await waitState(page, "worker_1", "running");
