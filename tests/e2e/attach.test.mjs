@@ -85,11 +85,12 @@ async function shot(page, name) {
   await all.evaluate((style) => style.remove());
 }
 
-test("attached to `threadyard seed --serve --speed 10`: worker_1 pauses and resumes, all stop; spawning is shown unavailable, with why", async (t) => {
+test("attached to `threadyard seed --serve --speed 10`: worker_1 goes pause-requested, paused, running, then all stop; spawning is shown unavailable, with why", async (t) => {
   const { link } = await native(t, ["seed", "--serve", "--speed", "10", "--wait", "--origin", origin()]);
   const page = await open(t, `?attach=${encodeURIComponent(link)}`);
   await page.getByTestId("connection").filter({ hasText: "connected" }).waitFor({ timeout: LONG });
-  // The run starts once the page watches: worker_1 reads "pause" and pauses itself, is resumed, then all stop.
+  // The run starts once the page watches: worker_1 reads "pause" and asks for its own pause, which
+  // its next pause point takes; it is resumed, then all stop.
   await waitState(page, "worker_1", "paused");
   await waitState(page, "worker_1", "running");
   for (const id of ["worker_0", "worker_1", "worker_2"]) await waitState(page, id, "stopped");
@@ -98,8 +99,12 @@ test("attached to `threadyard seed --serve --speed 10`: worker_1 pauses and resu
   // Spawning is the program's business: shown unavailable, with the reason.
   const spawnBox = page.getByTestId("unavailable").filter({ hasText: "Spawn workers" });
   assert.match(await spawnBox.innerText(), /the native program makes its own workers/);
-  // The same narration as for the page's own threads.
-  assert.match(await page.getByTestId("narration").innerText(), /worker_1 read "pause" from its mailbox and paused itself/);
+  // The same narration as for the page's own threads, from the native program's event log:
+  // pause-requested, then paused, then running again, then stopped.
+  const told = await page.getByTestId("narration").innerText();
+  const at = (text) => told.indexOf(text);
+  const order = ["worker_1 is asked to pause", "worker_1 reached a pause point and paused", "worker_1 is resumed", "worker_1 stopped"];
+  assert.ok(order.every((text, i) => at(text) >= 0 && (i === 0 || at(order[i - 1]) < at(text))), `in order ${order.join(" < ")}:\n${told}`);
   await shot(page, "attached");
 });
 
@@ -110,6 +115,9 @@ test("attached with commands, the page's pause button pauses a native worker; ki
   await page.getByTestId("attach").click();
   await page.getByTestId("connection-allows").filter({ hasText: "commands allowed" }).waitFor({ timeout: LONG });
   await waitState(page, "worker_0", "running");
+  // Commands allowed: the rows' controls are available, and nothing says otherwise.
+  assert.equal(await page.locator('[data-worker-id="worker_0"] [data-testid="pause-button"]').getAttribute("aria-disabled"), null);
+  assert.equal(await page.getByTestId("row-controls-unavailable").count(), 0);
   await page.locator('[data-worker-id="worker_0"] [data-testid="pause-button"]').click();
   await waitState(page, "worker_0", "paused");
   const frozen = await tasksOf(page, "worker_0");
@@ -126,6 +134,44 @@ test("attached with commands, the page's pause button pauses a native worker; ki
   child.kill("SIGKILL");
   await page.getByTestId("connection").filter({ hasText: "disconnected" }).waitFor({ timeout: LONG });
   assert.match(await page.getByTestId("unavailable").filter({ hasText: "Shutdown" }).innerText(), /not connected/);
+  // Disconnected, the rows' controls are shown unavailable too, with why.
+  assert.equal(await page.locator('[data-worker-id="worker_0"] [data-testid="stop-button"]').getAttribute("aria-disabled"), "true");
+  assert.match(await page.getByTestId("row-controls-unavailable").innerText(), /not connected/);
+});
+
+/** The text of the elements `button`'s aria-describedby names: what a screen reader reads with it. */
+const description = (button) =>
+  button.evaluate((b) => (b.getAttribute("aria-describedby") ?? "").split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? "").join(" "));
+
+test("attached read-only, the rows' controls and the exports are shown unavailable before any click, with the reason, and reachable by keyboard", async (t) => {
+  const { link } = await native(t, ["seed", "--serve", "--speed", "0.2", "--wait", "--read-only", "--origin", origin()]);
+  const page = await open(t, `?attach=${encodeURIComponent(link)}`);
+  await page.getByTestId("connection-allows").filter({ hasText: "read-only" }).waitFor({ timeout: LONG });
+  await waitState(page, "worker_0", "running");
+  assert.match(await page.getByTestId("row-controls-unavailable").innerText(), /unavailable.*read-only/s);
+  for (const id of ["worker_0", "worker_1", "worker_2"]) {
+    for (const what of ["pause", "resume", "stop"]) {
+      const button = page.locator(`[data-worker-id="${id}"] [data-testid="${what}-button"]`);
+      assert.equal(await button.getAttribute("aria-disabled"), "true", `${id}'s ${what}`);
+      assert.match(await description(button), /read-only/, `${id}'s ${what} says why`);
+    }
+  }
+  // Reachable by keyboard (aria-disabled, not disabled); Enter changes nothing and says why in the row.
+  const pause = page.locator('[data-worker-id="worker_0"] [data-testid="pause-button"]');
+  await pause.focus();
+  assert.ok(await pause.evaluate((b) => document.activeElement === b && !b.disabled), "focusable");
+  await page.keyboard.press("Enter");
+  await page.locator('tbody:has([data-worker-id="worker_0"]) [data-testid="error"]').filter({ hasText: "read-only" }).waitFor({ timeout: LONG });
+  assert.equal(await page.locator('[data-worker-id="worker_0"] [data-testid="worker-state"]').innerText(), "running");
+  // The page's exports are for its own threads: said so, with the way to save this session.
+  for (const id of ["export-trace", "export-snapshot"]) {
+    const button = page.getByTestId(id);
+    assert.equal(await button.getAttribute("aria-disabled"), "true", id);
+    assert.match(await description(button), /Save as recording/, id);
+  }
+  // Messages and shutdown are the program's too: their boxes say why.
+  assert.match(await page.getByTestId("unavailable").filter({ hasText: "Messages and broadcast" }).innerText(), /read-only/);
+  assert.match(await page.getByTestId("unavailable").filter({ hasText: "Shutdown" }).innerText(), /read-only/);
 });
 
 test("a recording of the seed replays worker_1's paused lane and the same final figures", async (t) => {
@@ -155,7 +201,40 @@ test("a recording of the seed replays worker_1's paused lane and the same final 
   await scrub.fill(String(min + (max - min) * 0.4));
   await waitState(page, "worker_1", "paused");
   assert.match(await page.getByTestId("unavailable").filter({ hasText: "Spawn workers" }).innerText(), /recording/);
+  // A replay is a recording already: saving it again is shown unavailable, with why.
+  assert.equal(await page.getByTestId("export-recording").getAttribute("aria-disabled"), "true");
+  assert.match(await description(page.getByTestId("export-recording")), /recording already/);
+  // A replay takes no commands: its rows' controls say so before any click.
+  assert.equal(await page.locator('[data-worker-id="worker_1"] [data-testid="pause-button"]').getAttribute("aria-disabled"), "true");
+  assert.match(await description(page.locator('[data-worker-id="worker_1"] [data-testid="pause-button"]')), /replay/);
   await shot(page, "replay");
   const text = await readFile(file, "utf8");
   assert.match(text.split("\n")[0], /"type":"threadyard-recording"/);
+});
+
+test("the page's own session, saved as a recording, replays with the chart as it grew, not only its end", async (t) => {
+  const page = await open(t);
+  await page.getByTestId("scenario-select").selectOption("seed");
+  await page.getByTestId("speed").fill("10");
+  await page.getByTestId("scenario-run").click();
+  await page.getByTestId("scenario-status").filter({ hasText: "Finished" }).waitFor({ timeout: LONG });
+  for (const id of ["worker_0", "worker_1", "worker_2"]) await waitState(page, id, "stopped");
+  const figures = {};
+  for (const id of ["worker_0", "worker_1", "worker_2"]) figures[id] = await tasksOf(page, id);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-recording").click()]);
+  const file = await download.path();
+  const lines = (await readFile(file, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  const snapshots = lines.filter((l) => l.type === "snapshot");
+  // The run lasts 1.5 s and more at 10x, read ten times a second: the snapshots along the way are kept.
+  assert.ok(snapshots.length >= 10, `${snapshots.length} snapshots saved`);
+  const times = snapshots.map((l) => l.snapshot.at_ms);
+  assert.ok(times.every((at, i) => i === 0 || at >= times[i - 1]), "in order");
+  await page.getByTestId("open-recording").setInputFiles(file);
+  await page.getByTestId("replay").waitFor({ timeout: LONG });
+  await page.getByTestId("replay-speed").selectOption("10");
+  await page.getByTestId("replay-ended").waitFor({ timeout: LONG });
+  const points = ((await page.locator('[data-testid="throughput"] polyline').getAttribute("points")) ?? "").trim().split(/\s+/).filter(Boolean);
+  assert.ok(points.length >= 5, `the replayed chart has ${points.length} points`);
+  for (const [id, tasks] of Object.entries(figures)) assert.equal(await tasksOf(page, id), tasks, `${id}'s final figure`);
+  assert.match(await page.getByTestId("narration").innerText(), /worker_1 is asked to pause/);
 });

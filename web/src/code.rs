@@ -48,11 +48,11 @@ fn classify(number: usize, text: &'static str) -> CodeLine {
     } else {
         None
     };
+    // `control` only asks for a pause on the message "pause": the loop's
+    // next pause point takes it.
     let pause_point = text.contains("pause_point()")
         || text.contains("pause_self()")
-        || waits == Some(Activity::WaitingForMessage)
-        // `control` pauses the worker itself on the message "pause".
-        || text.contains("control(w, &message)");
+        || waits == Some(Activity::WaitingForMessage);
     CodeLine {
         number,
         text,

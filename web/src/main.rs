@@ -28,6 +28,7 @@ mod predict;
 mod source;
 mod state;
 mod stepping;
+mod tape;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod vocabulary;
 mod wire;

@@ -174,7 +174,7 @@ pub enum EventKind {
     Started,
     PauseRequested,
     Paused {
-        /// The worker paused itself (it read "pause").
+        /// The worker paused itself (`pause_self`), with no request.
         by_itself: bool,
     },
     Resumed,

@@ -179,7 +179,9 @@ impl Narrator {
                 self.asked.insert(w.clone(), at);
                 (
                     LineKind::Event,
-                    format!("The manager asks {w} to pause. It goes on until its next pause point (pause requested)."),
+                    // Asked by the manager or, like the seed's worker on "pause",
+                    // by the worker itself: the same request either way.
+                    format!("{w} is asked to pause. It goes on until its next pause point (pause requested)."),
                 )
             }
             EventKind::Paused { by_itself } => {
@@ -194,7 +196,7 @@ impl Narrator {
                 }
                 let text = match (by_itself, asked) {
                     (true, _) => format!(
-                        "{w} read \"pause\" from its mailbox and paused itself. Its thread now sleeps: no CPU, no polling."
+                        "{w} paused itself, at once, with no request to wait on. Its thread now sleeps: no CPU, no polling."
                     ),
                     (_, Some(asked)) if self.long_wait(asked, at) => format!(
                         "{w} paused {} after the request: it was inside work with no pause point, so the request had to wait (the orange stretch on the timeline).",
@@ -459,10 +461,11 @@ mod tests {
             LineKind::Script,
             "At 5 s the script sends worker_1 \"pause\".",
         );
+        n.event(&event(5_010.0, Some("worker_1"), EventKind::PauseRequested));
         n.event(&event(
-            5_010.0,
+            5_011.0,
             Some("worker_1"),
-            EventKind::Paused { by_itself: true },
+            EventKind::Paused { by_itself: false },
         ));
         n.event(&event(8_000.0, Some("worker_1"), EventKind::Resumed));
         n.event(&event(
@@ -475,13 +478,14 @@ mod tests {
         ));
         n.event(&event(15_100.0, Some("worker_1"), EventKind::Stopped));
         let told = texts(&n);
-        assert_eq!(told.len(), 6);
+        assert_eq!(told.len(), 7);
         assert!(told[0].starts_with("worker_1 starts running"));
         assert!(told[1].starts_with("At 5 s"));
-        assert!(told[2].starts_with("worker_1 read \"pause\" from its mailbox and paused itself"));
-        assert!(told[3].starts_with("worker_1 is resumed"));
-        assert!(told[4].starts_with("The broadcast put a copy into 3 mailbox(es)"));
-        assert!(told[5].starts_with("worker_1 stopped cleanly"));
+        assert!(told[2].starts_with("worker_1 is asked to pause"));
+        assert!(told[3].starts_with("worker_1 reached a pause point and paused"));
+        assert!(told[4].starts_with("worker_1 is resumed"));
+        assert!(told[5].starts_with("The broadcast put a copy into 3 mailbox(es)"));
+        assert!(told[6].starts_with("worker_1 stopped cleanly"));
         assert_eq!(n.lines[2].kind, LineKind::Event);
     }
 

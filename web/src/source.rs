@@ -87,6 +87,30 @@ impl Source {
         }
     }
 
+    /// Why the trace and the snapshot cannot be exported here, if they
+    /// cannot: both are made by the page's own manager.
+    pub fn export_refusal(&self) -> Option<String> {
+        match self {
+            Self::Page => None,
+            Self::Attached(_) => Some(
+                "Trace and snapshot export are for this page's own threads: save this session with \"Save as recording\" above.".into(),
+            ),
+            Self::Replay(_) => Some(
+                "Trace and snapshot export are for this page's own threads: a replay is already a saved file.".into(),
+            ),
+        }
+    }
+
+    /// Why the session cannot be saved as a recording here, if it cannot.
+    pub fn save_refusal(&self) -> Option<String> {
+        match self {
+            Self::Replay(_) => Some(
+                "Save as recording is unavailable in a replay: it is a recording already, the file you opened.".into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// Why messages (send, broadcast) cannot be sent here, if they cannot.
     pub fn message_refusal(&self) -> Option<String> {
         if let Some(why) = self.command_refusal() {
@@ -161,6 +185,10 @@ mod tests {
             true,
         );
         assert!(dropped.command_refusal().unwrap().contains("not connected"));
+        assert_eq!(Source::Page.export_refusal(), None);
+        assert_eq!(Source::Page.save_refusal(), None);
+        assert_eq!(live.save_refusal(), None);
+        assert!(live.export_refusal().unwrap().contains("Save as recording"));
     }
 
     #[test]

@@ -277,19 +277,20 @@ fn a_native_servers_frames_and_a_recording_read_as_the_ui_model() {
     }
     yard.send("w", "pause".into()).expect("sent");
     yard.wait_for_state("w", LONG, |s| s == CoreState::Paused)
-        .expect("paused itself");
+        .expect("paused at its pause point");
     let mut pairing = Pairing::default();
     let mut kinds = Vec::new();
     loop {
         if let Some((snapshot, page)) = pairing.take(frame()) {
             kinds.extend(page.events.into_iter().map(|e| e.kind));
-            if kinds.contains(&EventKind::Paused { by_itself: true }) {
+            if kinds.contains(&EventKind::Paused { by_itself: false }) {
                 assert_eq!(snapshot.workers[0].state, WorkerState::Paused);
                 break;
             }
         }
     }
     assert!(kinds.contains(&EventKind::MessageSent { from: None }));
+    assert!(kinds.contains(&EventKind::PauseRequested), "{kinds:?}");
     assert_eq!(pairing.missed, 0.0);
     assert_eq!(pairing.cursor, yard.events_since(0).next as f64);
     yard.resume("w").expect("resumed");

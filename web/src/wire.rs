@@ -231,22 +231,11 @@ impl Replay {
     }
 }
 
-/// The JSON lines of a recording made of `events` (every page, in order)
-/// and a final `snapshot`, both as the threads module gave them (JSON
-/// text): what the app's export saves.
-pub fn recording_lines(events: &[String], snapshot: &str) -> String {
-    let mut out = format!(
+/// A recording's first line.
+pub fn recording_header() -> String {
+    format!(
         "{{\"type\":\"threadyard-recording\",\"protocol\":{PROTOCOL},\"by\":\"the threadyard app\"}}\n"
-    );
-    for page in events {
-        out.push_str(&format!(
-            "{{\"type\":\"events\",\"more\":false,\"page\":{page}}}\n"
-        ));
-    }
-    out.push_str(&format!(
-        "{{\"type\":\"snapshot\",\"skipped\":0,\"snapshot\":{snapshot}}}\n"
-    ));
-    out
+    )
 }
 
 #[cfg(test)]

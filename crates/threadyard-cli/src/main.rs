@@ -33,8 +33,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Replay the seed's example: three data processors; worker_1 pauses
-    /// itself on a message at 5 s and is resumed at 8 s; "shutdown" is
+    /// Replay the seed's example: three data processors; worker_1 asks for
+    /// its own pause on a message at 5 s and is resumed at 8 s; "shutdown" is
     /// broadcast at 15 s; then the metrics and the shutdown report.
     Seed(scenario::RunArgs),
     /// Run a teaching scenario: seed, pause-points, back-pressure,

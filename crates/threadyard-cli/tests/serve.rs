@@ -33,10 +33,16 @@ fn seed_record_writes_the_run_as_json_lines_ending_with_the_final_figures() {
         .filter(|l| l["type"] == "events")
         .flat_map(|l| l["page"]["events"].as_array().unwrap())
         .collect();
-    let paused_itself = events
+    let worker_1: Vec<&str> = events
         .iter()
-        .any(|e| e["worker"] == "worker_1" && e["kind"] == "paused" && e["by_itself"] == true);
-    assert!(paused_itself, "worker_1's self-pause is in the recording");
+        .filter(|e| e["worker"] == "worker_1" && !e["state"].is_null())
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    let at = |kind: &str| worker_1.iter().position(|k| *k == kind);
+    assert!(
+        matches!((at("pause-requested"), at("paused"), at("resumed")), (Some(a), Some(b), Some(c)) if a < b && b < c),
+        "worker_1 is asked to pause, pauses, is resumed, in the recording: {worker_1:?}"
+    );
     assert!(events.iter().any(|e| e["kind"] == "shutdown-finished"));
     let last = &lines.last().unwrap()["snapshot"];
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -7,7 +7,7 @@
 //! reader's own replies (pong, close) are diverted to it as bytes.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{IpAddr, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
@@ -76,6 +76,7 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
     let Ok(write_socket) = socket.try_clone() else {
         return;
     };
+    let peer = socket.peer_addr().ok().map(|a| a.ip());
     let max = shared.settings.max_frame_bytes;
     // tungstenite's own limit, past which a frame is not even read: four
     // times ours, so a frame between the two is answered and the
@@ -86,7 +87,7 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
     let mut admitted = None;
     // The callback's type is tungstenite's: its error is the HTTP answer.
     #[allow(clippy::result_large_err)]
-    let callback = |request: &Request, response: Response| match admit(shared, request) {
+    let callback = |request: &Request, response: Response| match admit(shared, request, peer) {
         Ok(a) => {
             admitted = Some(a);
             Ok(response)
@@ -155,7 +156,29 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
 fn admit<T: Send + 'static>(
     shared: &Shared<T>,
     request: &Request,
+    peer: Option<IpAddr>,
 ) -> Result<Admitted, (StatusCode, Refusal)> {
+    let now = Instant::now();
+    if let Some(wait) = peer.and_then(|p| shared.guard.locked_out(p, now)) {
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            Refusal::new(
+                ErrorCode::TooManyFailures,
+                format!(
+                    "too many failed authentications from this address: try again in {} s, with the whole link the program printed",
+                    wait.as_secs() + 1
+                ),
+            ),
+        ));
+    }
+    // Counted across connections: each failure closes its own.
+    let failed = || {
+        if let Some(peer) = peer {
+            if shared.guard.failed(peer, now) {
+                tracing::warn!(%peer, "too many failed authentications: the address is refused for a while");
+            }
+        }
+    };
     let query = request.uri().query().unwrap_or("");
     let param = |key: &str| {
         query
@@ -165,6 +188,7 @@ fn admit<T: Send + 'static>(
             .map(|(_, v)| v)
     };
     let token = param("token").ok_or_else(|| {
+        failed();
         (
             StatusCode::UNAUTHORIZED,
             Refusal::new(ErrorCode::MissingToken,
@@ -173,6 +197,7 @@ fn admit<T: Send + 'static>(
     })?;
     if !shared.token.matches(token) {
         tracing::warn!("a connection presented a wrong token");
+        failed();
         return Err((
             StatusCode::UNAUTHORIZED,
             Refusal::new(ErrorCode::BadToken,

@@ -23,7 +23,8 @@
 //! opted into), every connection must present the link's random token,
 //! browser pages are checked against an origin allowlist, commands are off
 //! unless allowed, frames, connections and commands per second are
-//! limited, and a slow or stalled client never holds up a worker, the
+//! limited, an address that keeps failing to authenticate is refused for a
+//! while, and a slow or stalled client never holds up a worker, the
 //! manager or another client. What the server promises, and the tests that
 //! hold it, are in the core's guarantees (`threadyard::guarantees`).
 //!
@@ -34,6 +35,7 @@
 
 mod conn;
 mod control;
+mod guard;
 mod hub;
 mod options;
 mod protocol;

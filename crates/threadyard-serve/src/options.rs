@@ -33,6 +33,8 @@ pub struct ServeOptions<T> {
     pub(crate) max_connections: usize,
     pub(crate) max_commands_per_second: u32,
     pub(crate) queue_frames: usize,
+    pub(crate) max_failed_auth: u32,
+    pub(crate) failed_auth_window: Duration,
     pub(crate) app_url: String,
 }
 
@@ -49,6 +51,8 @@ impl<T> Default for ServeOptions<T> {
             max_connections: 16,
             max_commands_per_second: 50,
             queue_frames: 64,
+            max_failed_auth: 10,
+            failed_auth_window: Duration::from_secs(60),
             app_url: "http://127.0.0.1:8080/".to_owned(),
         }
     }
@@ -159,6 +163,16 @@ impl<T> ServeOptions<T> {
     /// counted, and its events wait in the manager's log.
     pub fn queue_frames(mut self, n: usize) -> Self {
         self.queue_frames = n.max(4);
+        self
+    }
+
+    /// Failed authentications (no token, or a wrong one) one remote
+    /// address may make within `window` (at least 1; 10 in 60 s by
+    /// default). Past them the address is refused (`too-many-failures`),
+    /// even with the right token, until `window` after its first failure.
+    pub fn max_failed_auth(mut self, limit: u32, window: Duration) -> Self {
+        self.max_failed_auth = limit.max(1);
+        self.failed_auth_window = window;
         self
     }
 

@@ -27,6 +27,9 @@ pub enum ErrorCode {
     ForeignOrigin,
     /// The server already has as many connections as it allows.
     TooManyConnections,
+    /// Too many failed authentications from this address within the
+    /// server's window: refused until the window ends.
+    TooManyFailures,
     /// The request was not a WebSocket upgrade the server understands.
     BadRequest,
     /// A frame that is not JSON.
@@ -71,6 +74,7 @@ impl ErrorCode {
             Self::BadToken => "bad-token",
             Self::ForeignOrigin => "foreign-origin",
             Self::TooManyConnections => "too-many-connections",
+            Self::TooManyFailures => "too-many-failures",
             Self::BadRequest => "bad-request",
             Self::MalformedJson => "malformed-json",
             Self::BinaryFrame => "binary-frame",

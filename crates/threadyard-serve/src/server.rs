@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use threadyard::Yard;
 
 use crate::conn;
+use crate::guard::Guard;
 use crate::hub::{self, Client};
 use crate::options::{Decoder, ServeOptions};
 use crate::protocol::{Settings, EVENTS_PER_PAGE};
@@ -41,6 +42,8 @@ pub(crate) struct Shared<T: Send + 'static> {
     pub(crate) origins: Vec<String>,
     pub(crate) decoder: Option<Decoder<T>>,
     pub(crate) max_connections: usize,
+    /// Failed authentications, per remote address, across connections.
+    pub(crate) guard: Guard,
     /// Clients past their handshake, for the hub.
     pub(crate) clients: Mutex<Vec<Client>>,
     /// Every open connection's socket (handshaking or not), to shut down
@@ -237,6 +240,7 @@ pub fn serve<T: Clone + Send + 'static>(
         origins: options.origins,
         decoder: options.decoder,
         max_connections: options.max_connections,
+        guard: Guard::new(options.max_failed_auth, options.failed_auth_window),
         clients: Mutex::new(Vec::new()),
         sockets: Mutex::new(HashMap::new()),
         connections: AtomicUsize::new(0),

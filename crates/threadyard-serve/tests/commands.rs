@@ -38,7 +38,7 @@ fn pause_resume_send_broadcast_stop_remove_and_shutdown_do_what_they_say() {
     yard.wait_for_state("worker_0", LONG, |s| s == WorkerState::Running)
         .expect("resumed");
 
-    // The data processor pauses itself on the message "pause".
+    // The data processor asks for its own pause on the message "pause".
     ok(ask(
         &mut client,
         json!({"id": 3, "cmd": "send", "worker": "worker_1", "message": "pause"}),

@@ -4,6 +4,7 @@
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use common::*;
 use serde_json::json;
@@ -85,6 +86,41 @@ fn connections_past_the_limit_are_refused() {
         (status, body["error"].as_str()),
         (503, Some("too-many-connections"))
     );
+}
+
+/// Failed authentications are counted across connections: past the limit
+/// the address is refused even with the right token (a guesser gets a few
+/// tries a window, not one per connection), and the manager is unchanged.
+#[test]
+fn an_address_that_keeps_failing_to_authenticate_is_refused_even_with_the_right_token() {
+    let yard = yard(1);
+    let server = serve(
+        &yard,
+        ServeOptions::new().max_failed_auth(3, Duration::from_secs(600)),
+    )
+    .expect("serving");
+    let before = fingerprint(&yard);
+    let base = format!("ws://{}/", server.addr());
+    // Admitted before any failure; admissions count for nothing.
+    let mut first = open(server.link(), None).expect("admitted");
+    assert_eq!(next(&mut first)["type"], "hello");
+    assert_eq!(refused(open(&base, None)).1["error"], "missing-token");
+    for guess in ["0", "1"] {
+        let wrong = format!("{base}?token={}", guess.repeat(40));
+        assert_eq!(refused(open(&wrong, None)).1["error"], "bad-token");
+    }
+    let (status, body) = refused(open(server.link(), None));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("too-many-failures"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("try again in"),
+        "{body}"
+    );
+    // A connection admitted before goes on.
+    assert_eq!(next(&mut first)["type"], "events");
+    assert_eq!(fingerprint(&yard), before, "the manager is unchanged");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! await initThreadPool(navigator.hardwareConcurrency); // the Web Worker pool
 //! const yard = new Threadyard({ mailboxCapacity: 64 });
 //! yard.spawn("worker_0", { kind: "data-processor", item_ms: 100 });
-//! yard.send("worker_0", "pause");            // it pauses itself
+//! yard.send("worker_0", "pause");            // it asks for its own pause
 //! yard.resume("worker_0");
 //! console.log(yard.snapshot().workers[0].state);
 //! const report = await yard.shutdown(2000);  // never blocks the page

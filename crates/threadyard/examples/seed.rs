@@ -1,6 +1,7 @@
 //! The seed's usage example, on real threads, ten times faster than the
 //! seed's seconds: three data processors; at 0.5 s `worker_1` is sent
-//! "pause" and pauses itself, at 0.8 s the manager resumes it, at 1.5 s
+//! "pause" and asks for its own pause (taken at its next pause point), at
+//! 0.8 s the manager resumes it, at 1.5 s
 //! "shutdown" is broadcast; then the shutdown report and the metrics.
 //!
 //! ```sh
@@ -35,9 +36,10 @@ fn data_processor(w: &Worker<&'static str>) -> Result<(), TaskError> {
     loop {
         // `?` turns a stop request into a clean stop.
         match w.recv_timeout(ITEM)? {
-            // The seed paused itself on this message; so does this worker,
-            // until the manager resumes it.
-            Some("pause") => w.pause_self()?,
+            // The seed's worker asks its manager to pause it on this
+            // message and goes on to its pause point; so does this one: the
+            // next receive takes the pause, until the manager resumes it.
+            Some("pause") => w.request_pause()?,
             Some("shutdown") => return Ok(()),
             Some(other) => w.record_error(format!("unknown message {other:?}")),
             None => w.task_done(),
@@ -54,8 +56,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     sleep_until(start + PAUSE_AT);
     yard.send("worker_1", "pause")?;
-    // The pause is the worker's own doing, so wait for it to happen rather
-    // than assume it has.
+    // The pause is the worker's own doing (asked for when it reads the
+    // message, taken at its next pause point), so wait for it to happen
+    // rather than assume it has.
     yard.wait_for_state("worker_1", GENEROUS, |s| s == WorkerState::Paused)?;
     let paused_seen = Instant::now();
 

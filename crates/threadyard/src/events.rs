@@ -47,7 +47,8 @@ pub enum EventKind {
     Created,
     /// Its thread began running the task.
     Started,
-    /// The manager asked it to pause.
+    /// A pause was asked for: by the manager, or by the worker itself
+    /// ([`Worker::request_pause`](crate::Worker::request_pause)).
     PauseRequested,
     /// It reached a pause point and is paused.
     Paused {

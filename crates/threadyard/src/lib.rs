@@ -12,7 +12,8 @@
 //! * **Cooperative pause.** [`Yard::pause`] only *requests* a pause; the
 //!   worker acknowledges it at its next [`Worker::pause_point`] (one atomic
 //!   load when nothing is requested) and blocks there, without spinning,
-//!   until [`Yard::resume`] or [`Yard::stop`]. A worker can pause itself
+//!   until [`Yard::resume`] or [`Yard::stop`]. A worker can ask for its own
+//!   pause the same way ([`Worker::request_pause`]), or pause itself at once
 //!   ([`Worker::pause_self`]).
 //! * **Mailboxes.** Each worker has a bounded mailbox ([`Yard::send`],
 //!   [`Yard::send_timeout`], [`Worker::recv`] and friends). A full mailbox
@@ -38,8 +39,9 @@
 //!
 //! ## The seed's example
 //!
-//! Three data processors; `worker_1` is told to pause and pauses itself, is
-//! resumed later, then "shutdown" is broadcast and the metrics are read:
+//! Three data processors; `worker_1` is told to pause and asks for its own
+//! pause, which its next pause point takes; it is resumed later, then
+//! "shutdown" is broadcast and the metrics are read:
 //!
 //! ```
 //! use std::time::Duration;
@@ -49,7 +51,7 @@
 //!     loop {
 //!         w.pause_point()?;
 //!         match w.recv_timeout(Duration::from_millis(1))?.as_deref() {
-//!             Some("pause") => w.pause_self()?,
+//!             Some("pause") => w.request_pause()?, // taken at the loop's top
 //!             Some("shutdown") => return Ok(()),
 //!             _ => w.task_done(), // "processed" one item
 //!         }

@@ -11,7 +11,7 @@
 //! let seed = scenarios::find("seed").expect("the seed example is built in");
 //! assert_eq!(seed.cast.len(), 3);
 //! let times: Vec<f64> = seed.script.iter().map(|s| s.at_ms).collect();
-//! assert_eq!(times, [5_000.0, 8_000.0, 15_000.0, 15_000.0, 15_000.0]);
+//! assert_eq!(times, [5_000.0, 5_000.0, 8_000.0, 15_000.0, 15_000.0, 15_000.0]);
 //! ```
 
 use serde::Serialize;
@@ -155,7 +155,8 @@ pub fn seed() -> Scenario {
         id: "seed",
         title: "Seed example: pause by message, resume, broadcast shutdown",
         teaches: "The seed's own example. Three data processors handle an item every 100 ms. \
-                  At 5 s worker_1 is sent the message \"pause\" and pauses itself; at 8 s the \
+                  At 5 s worker_1 is sent the message \"pause\" and asks for its own pause, \
+                  which its next pause point takes; at 8 s the \
                   manager resumes it; at 15 s \"shutdown\" is broadcast and every worker finishes.",
         look_for: "worker_1 ends about 30 items behind the others (3 s paused at 10 items a \
                    second), and all three stop cleanly.",
@@ -173,7 +174,18 @@ pub fn seed() -> Scenario {
                     message: "pause",
                 },
                 "The script sends \"pause\" to worker_1. It is an ordinary message: worker_1 \
-                 reads it from its mailbox and pauses itself.",
+                 reads it from its mailbox and asks for its own pause, as the manager would \
+                 (pause requested); it pauses at its next pause point.",
+            ),
+            step(
+                5_000.0,
+                Command::WaitFor {
+                    worker: "worker_1",
+                    state: WorkerState::Paused,
+                    timeout_ms: 3_000.0,
+                },
+                "The script waits until worker_1 has paused: its next pause point, the top of \
+                 its loop, comes at once. (Resumed before that, its request would be withdrawn.)",
             ),
             step(
                 8_000.0,

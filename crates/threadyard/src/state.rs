@@ -22,7 +22,9 @@
 //!   mailbox and moves it on to `Stopped` before returning, so whoever sees
 //!   `Stopped` knows nothing of it is left;
 //! * the worker itself moves `PauseRequested -> Paused` at a pause point,
-//!   `Running -> Paused` when it pauses itself, and, through the wrapper that
+//!   `Running -> Paused` when it pauses itself, `Running -> PauseRequested`
+//!   when it asks for its own pause (`request_pause`, the manager's own
+//!   move, made from the worker's thread), and, through the wrapper that
 //!   runs its task, any live state to `Stopped` or `Failed` when the task ends.
 //!
 //! Every move is one compare-and-swap on a single byte, checked against the
@@ -117,7 +119,8 @@ impl fmt::Display for WorkerState {
 pub enum Action {
     /// The manager starts the worker's thread.
     Start,
-    /// The manager asks the worker to pause.
+    /// The manager asks the worker to pause (or the worker asks for its
+    /// own pause, the same way: `Worker::request_pause`).
     Pause,
     /// The worker acknowledges a pause request at a pause point.
     AcknowledgePause,

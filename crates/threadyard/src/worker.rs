@@ -9,7 +9,7 @@ use crate::error::{SendError, StopRequested, TaskError};
 use crate::hub::Hub;
 use crate::id::WorkerId;
 use crate::slot::{Slot, Want};
-use crate::state::WorkerState;
+use crate::state::{Action, WorkerState};
 use crate::steps::Op;
 use crate::sync::{deadline_after, Arc, Weak};
 
@@ -43,8 +43,9 @@ pub(crate) trait Peers<T>: Send + Sync {
 ///
 /// Blocking calls ([`pause_point`](Self::pause_point), [`recv`](Self::recv),
 /// [`recv_timeout`](Self::recv_timeout), [`pause_self`](Self::pause_self))
-/// return [`StopRequested`] once the worker is asked to stop: propagate it
-/// with `?` and the worker stops cleanly.
+/// return [`StopRequested`] once the worker is asked to stop (so does
+/// [`request_pause`](Self::request_pause)): propagate it with `?` and the
+/// worker stops cleanly.
 ///
 /// A task may share `&Worker` with helper threads (scoped threads): several
 /// threads may wait in it at once, and a resume or a stop wakes them all.
@@ -138,6 +139,24 @@ impl<T: Send + 'static> Worker<T> {
     /// if it is asked to stop, before or while paused.
     pub fn pause_self(&self) -> Result<(), StopRequested> {
         self.slot.pause_itself()
+    }
+
+    /// Asks for this worker's own pause the way [`Yard::pause`] does, event
+    /// and all: it becomes PauseRequested now and pauses at its next pause
+    /// point (a [`pause_point`](Self::pause_point) or a receive), not here.
+    /// The seed's worker does this on its "pause" message (it calls its
+    /// manager's `pause_thread` and goes on to its next pause point).
+    /// Nothing to do if a pause is already requested or taken. Returns
+    /// [`StopRequested`] if it is asked to stop.
+    ///
+    /// [`Yard::pause`]: crate::Yard::pause
+    pub fn request_pause(&self) -> Result<(), StopRequested> {
+        match self.slot.control(Action::Pause) {
+            Ok(_) => Ok(()),
+            Err(_) if self.should_stop() => Err(StopRequested),
+            // PauseRequested or Paused already: the pause is on its way.
+            Err(_) => Ok(()),
+        }
     }
 
     /// Waits for the next message. Also a pause point: a pause requested while

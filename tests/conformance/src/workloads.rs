@@ -1,7 +1,7 @@
 //! The ready-made workloads behave like the seed's worker.
 
 use threadyard::workloads::{Pace, Workload, WorkloadError};
-use threadyard::{RestartPolicy, WorkerOptions, WorkerState, Yard};
+use threadyard::{EventKind, RestartPolicy, WorkerOptions, WorkerState, Yard};
 
 use crate::support::*;
 
@@ -11,8 +11,10 @@ fn spawn(yard: &Yard<String>, id: &str, workload: &str) {
         .unwrap();
 }
 
-/// Every workload pauses itself on "pause", goes on when resumed, records an
-/// unknown message as an error, and finishes cleanly on "shutdown".
+/// Every workload asks for its own pause on "pause" as the seed's worker does
+/// (pause requested, then paused at its next pause point, never a pause
+/// with no request), goes on when resumed, records an unknown message as an
+/// error, and finishes cleanly on "shutdown".
 pub fn every_workload_obeys_the_seed_messages() {
     for spec in [
         r#"{"kind":"data-processor","item_ms":0.5}"#,
@@ -27,6 +29,25 @@ pub fn every_workload_obeys_the_seed_messages() {
         spawn(&yard, "w", spec);
         yard.send("w", "pause".into()).unwrap();
         reach(&yard, "w", WorkerState::Paused);
+        let moves: Vec<EventKind> = yard
+            .events_since(0)
+            .events
+            .into_iter()
+            .filter(|e| e.state.is_some())
+            .map(|e| e.kind)
+            .collect();
+        let requested = moves.iter().position(|k| *k == EventKind::PauseRequested);
+        let paused = moves
+            .iter()
+            .position(|k| *k == EventKind::Paused { by_itself: false });
+        assert!(
+            matches!((requested, paused), (Some(r), Some(p)) if r < p),
+            "{spec}: pause requested, then paused at a pause point: {moves:?}"
+        );
+        assert!(
+            !moves.contains(&EventKind::Paused { by_itself: true }),
+            "{spec}: {moves:?}"
+        );
         let frozen = yard.worker("w").unwrap().tasks_completed;
         yard.resume("w").unwrap();
         yard.send("w", "shutdown".into()).unwrap();
@@ -230,21 +251,22 @@ fn ticks(rx: &std::sync::mpsc::Receiver<()>, n: usize) {
 }
 
 /// A paced worker loses the time it spent paused, however the pause came
-/// (asked for by the manager, or taken on the message "pause"): after the
+/// (asked for by the manager, or by the worker itself on the message
+/// "pause"): after the
 /// resume it goes on at its pace from where it stopped and never catches
 /// up. Beside an unpaused twin it ends about as many items behind as fit in
 /// the pause; one that caught up would end level with it.
 pub fn a_paced_worker_never_catches_up_after_a_pause() {
     const ITEM_MS: f64 = 10.0;
     const PAUSE_TICKS: usize = 30; // at least 300 ms: 30 items' time
-    for by_itself in [false, true] {
+    for by_message in [false, true] {
         let yard = Yard::<String>::new();
         let ticks_rx = ticker(&yard, std::time::Duration::from_millis(10));
         let spec = format!(r#"{{"kind":"data-processor","item_ms":{ITEM_MS}}}"#);
         spawn(&yard, "steady", &spec);
         spawn(&yard, "paused", &spec);
         ticks(&ticks_rx, 3);
-        if by_itself {
+        if by_message {
             yard.send("paused", "pause".into()).unwrap();
         } else {
             yard.pause("paused").unwrap();
@@ -263,12 +285,12 @@ pub fn a_paced_worker_never_catches_up_after_a_pause() {
         let paused = yard.worker("paused").unwrap().tasks_completed;
         assert!(
             paused > frozen,
-            "by_itself {by_itself}: it went on after the resume ({frozen} then {paused})"
+            "by_message {by_message}: it went on after the resume ({frozen} then {paused})"
         );
         let behind = steady.saturating_sub(paused);
         assert!(
             behind >= PAUSE_TICKS as u64 / 2,
-            "by_itself {by_itself}: {paused} items against its twin's {steady}: \
+            "by_message {by_message}: {paused} items against its twin's {steady}: \
              only {behind} behind after a pause of {PAUSE_TICKS} items' time (it caught up)"
         );
     }

@@ -16,7 +16,7 @@ use super::components::{
     Speedup, StepsPage, Timeline, Unavailable, WorkersTable,
 };
 use super::connection::{self, message, read, Dispatcher, Yard, STOPPED};
-use super::remote;
+use super::remote::{self, TapeSlot};
 use super::renders;
 use super::replay;
 use super::script::{Script, ScriptSlot};
@@ -89,7 +89,13 @@ fn use_hash_pages(dispatch: Dispatcher) {
 /// started afresh with each manager: a handle captured here would hold the
 /// state of one render, not the latest.
 #[hook]
-fn use_refresh(yard: Option<Yard>, generation: u64, period: u32, dispatch: Dispatcher) {
+fn use_refresh(
+    yard: Option<Yard>,
+    generation: u64,
+    period: u32,
+    tape: TapeSlot,
+    dispatch: Dispatcher,
+) {
     // (manager, position in its event log)
     let cursor = use_mut_ref(|| (0_u64, 0.0_f64));
     use_effect_with(
@@ -98,14 +104,13 @@ fn use_refresh(yard: Option<Yard>, generation: u64, period: u32, dispatch: Dispa
             let generation = *generation;
             if cursor.borrow().0 != generation {
                 *cursor.borrow_mut() = (generation, 0.0);
+                tape.0.borrow_mut().clear();
             }
             let interval = yard.clone().map(|yard| {
+                let tape = tape.clone();
                 Interval::new(*period, move || {
-                    let snapshot = yard
-                        .0
-                        .snapshot()
-                        .map_err(|e| message(&e))
-                        .and_then(read::<Snapshot>);
+                    let raw = yard.0.snapshot().map_err(|e| message(&e));
+                    let snapshot = raw.clone().and_then(read::<Snapshot>);
                     let since = cursor.borrow().1;
                     let page = yard
                         .0
@@ -115,6 +120,15 @@ fn use_refresh(yard: Option<Yard>, generation: u64, period: u32, dispatch: Dispa
                     match (snapshot, page) {
                         (Ok(snapshot), Ok(page)) => {
                             cursor.borrow_mut().1 = page.next;
+                            if let Ok(raw) = raw {
+                                // Kept for "Save as recording", as JS objects:
+                                // made into text only if the session is saved.
+                                tape.0.borrow_mut().offer(
+                                    snapshot.at_ms,
+                                    snapshot.workers.len(),
+                                    raw,
+                                );
+                            }
                             dispatch.dispatch(Action::Refresh(generation, snapshot, page));
                         }
                         (Err(e), _) | (_, Err(e)) if e == STOPPED => {
@@ -184,10 +198,12 @@ pub fn app() -> Html {
     } else {
         REFRESH_MS
     };
+    let tape = (*use_memo((), |()| TapeSlot::default())).clone();
     use_refresh(
         store.yard.clone(),
         store.generation,
         period,
+        tape.clone(),
         dispatch.clone(),
     );
     // The other two sources: a native program, a recording.
@@ -234,10 +250,11 @@ pub fn app() -> Html {
             store.source.clone(),
             store.yard.clone(),
             link_slot.clone(),
+            tape.clone(),
             dispatch.clone(),
         ),
-        |(), (source, yard, link, dispatch)| {
-            remote::save_recording(source, yard.as_ref(), link, dispatch)
+        |(), (source, yard, link, tape, dispatch)| {
+            remote::save_recording(source, yard.as_ref(), link, tape, dispatch)
         },
     );
     let on_play = use_callback(dispatch.clone(), |playing, dispatch| {
@@ -395,6 +412,7 @@ pub fn app() -> Html {
                         <ScenarioPanel scenarios={scenarios.clone()} {status}
                             speed_feedback={feedback(Place::Speed)} scenario_feedback={feedback(Place::Scenario)}
                             export_feedback={feedback(Place::Export)} can_export={store.yard.is_some()}
+                            export_unavailable={store.source.export_refusal().map(AttrValue::from)}
                             actions={scenario_actions} />
                         <NarrationPanel narrator={Shared::from(&store.narrator)} marker={store.marker} {on_mark} />
                         if let Some(scenario) = store.scenario.as_ref() {
@@ -423,7 +441,8 @@ pub fn app() -> Html {
                         }
                     </section>
                     <WorkersTable snapshot={Shared::from(&store.snapshot)} history={Shared::from(&store.history)}
-                        pool={store.pool} feedback={Shared::from(&store.feedback)} {on_row} />
+                        pool={store.pool} feedback={Shared::from(&store.feedback)} {on_row}
+                        unavailable={store.source.command_refusal().map(AttrValue::from)} />
                     <section class="panel wide" aria-labelledby="timeline-title">
                         <h2 id="timeline-title">{ "Timeline" }</h2>
                         <p class="hint" id="timeline-hint">{ "One lane per worker, coloured by state and named in words beside it; while a worker runs, a texture says what it does (none: computing). From 1x up the window holds 20 s of script time (2 s of real time at 10x); in slow motion it holds 20 s of real time, so slow motion magnifies. Once every worker has stopped it holds still at the end. Ticks mark messages, broadcasts, pauses and failures; a dashed line marks the moment picked in the narration." }</p>

@@ -2,7 +2,11 @@
 //! its server (or is refused here, with the reason, if the source cannot
 //! take it). The answers come back through the connection.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde_json::json;
+use wasm_bindgen::JsValue;
 
 use super::attach::LinkSlot;
 use super::connection::{message, read, Dispatcher, Yard};
@@ -11,7 +15,8 @@ use crate::input::{self, RowAction};
 use crate::model::Snapshot;
 use crate::source::Source;
 use crate::state::{Action, Place};
-use crate::wire::recording_lines;
+use crate::tape::{session_lines, Tape};
+use crate::wire::recording_header;
 
 pub fn row(link: &LinkSlot, source: &Source, dispatch: &Dispatcher, action: RowAction, id: &str) {
     let place = Place::Row(id.to_owned());
@@ -70,25 +75,36 @@ pub fn remove_finished(link: &LinkSlot, dispatch: &Dispatcher, snapshot: &Snapsh
 /// Saves what the page shows as a recording (JSON lines, the format
 /// `threadyard seed --record` writes): a native program's frames as they
 /// came, or the page's own manager's whole event log and its snapshot.
+/// The page's own session's snapshots, kept by the refresh loop for
+/// "Save as recording" (started afresh with each manager).
+#[derive(Clone, Default)]
+pub struct TapeSlot(pub Rc<RefCell<Tape<JsValue>>>);
+
+impl PartialEq for TapeSlot {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 pub fn save_recording(
     source: &Source,
     yard: Option<&Yard>,
     link: &LinkSlot,
+    tape: &TapeSlot,
     dispatch: &Dispatcher,
 ) {
     let text = match (source, yard) {
         (Source::Attached(_), _) => {
             let frames = &link.0.borrow().frames;
-            let mut out = recording_lines(&[], "null");
-            // The header only: the frames follow as they came.
-            out.truncate(out.find('\n').map_or(out.len(), |n| n + 1));
+            // The frames follow the header as they came.
+            let mut out = recording_header();
             for frame in frames {
                 out.push_str(frame);
                 out.push('\n');
             }
             Ok(out)
         }
-        (Source::Page, Some(yard)) => page_recording(yard),
+        (Source::Page, Some(yard)) => page_recording(yard, &tape.0.borrow()),
         (Source::Replay(_), _) => {
             Err("this is a recording already: the file you opened".to_owned())
         }
@@ -108,8 +124,8 @@ pub fn save_recording(
     }
 }
 
-fn page_recording(yard: &Yard) -> Result<String, String> {
-    let stringify = |v: &wasm_bindgen::JsValue| {
+fn page_recording(yard: &Yard, tape: &Tape<JsValue>) -> Result<String, String> {
+    let stringify = |v: &JsValue| {
         js_sys::JSON::stringify(v)
             .map(String::from)
             .map_err(|e| message(&e))
@@ -128,7 +144,14 @@ fn page_recording(yard: &Yard) -> Result<String, String> {
         }
         since = next;
     }
-    let snapshot = yard.0.snapshot().map_err(|e| message(&e))?;
-    let _check: Snapshot = read(snapshot.clone())?;
-    Ok(recording_lines(&pages, &stringify(&snapshot)?))
+    // The snapshots the page read along the way, then one now (after the
+    // events: every event read comes before it).
+    let last = yard.0.snapshot().map_err(|e| message(&e))?;
+    let at_ms = read::<Snapshot>(last.clone())?.at_ms;
+    let mut snapshots = Vec::with_capacity(tape.len() + 1);
+    for (at, snapshot) in tape.snapshots() {
+        snapshots.push((at, stringify(snapshot)?));
+    }
+    snapshots.push((at_ms, stringify(&last)?));
+    session_lines(&pages, &snapshots)
 }

@@ -2,7 +2,8 @@
 //! ([`Workload`]) so a page or a script can ask for one by name.
 //!
 //! Every workload understands the seed's two control messages: `"pause"` (the
-//! worker pauses itself until resumed) and `"shutdown"` (it finishes). Item
+//! worker asks for its own pause, as the manager's pause would, and pauses
+//! at its next pause point until resumed) and `"shutdown"` (it finishes). Item
 //! times follow a shared [`Pace`], so a demo can run in slow motion or fast,
 //! and holding the pace holds every workload made with it where it is.
 

@@ -11,8 +11,10 @@ use crate::worker::Worker;
 
 /// What a message turned out to be.
 enum Control {
-    /// `"pause"`: the worker paused itself and has been resumed.
-    Resumed,
+    /// `"pause"`: the worker asked for its own pause, which its next pause
+    /// point takes (as the seed's worker calls `pause_thread` and goes on
+    /// to its `check_pause_point`).
+    PauseAsked,
     /// `"shutdown"`: the worker should finish.
     Finish,
     /// Anything else: the workload's own business.
@@ -26,8 +28,8 @@ fn control<T: AsRef<str> + Send + 'static>(
 ) -> Result<Control, StopRequested> {
     match message.as_ref() {
         "pause" => {
-            w.pause_self()?;
-            Ok(Control::Resumed)
+            w.request_pause()?;
+            Ok(Control::PauseAsked)
         }
         "shutdown" => Ok(Control::Finish),
         _ => Ok(Control::Other),
@@ -39,7 +41,7 @@ fn control<T: AsRef<str> + Send + 'static>(
 fn obey<T: AsRef<str> + Send + 'static>(w: &Worker<T>, message: &T) -> Result<bool, StopRequested> {
     match control(w, message)? {
         Control::Finish => Ok(true),
-        Control::Resumed => Ok(false),
+        Control::PauseAsked => Ok(false),
         Control::Other => {
             unknown(w, message);
             Ok(false)
@@ -80,12 +82,16 @@ fn make<T: AsRef<str> + Send + 'static>(
     }
 }
 
-/// Obeys every message already waiting without blocking; true on
+/// Obeys the messages already waiting without blocking; true on
 /// `"shutdown"`. For workloads that look at their mailbox between items.
+/// Stops at a `"pause"`, so the caller's next pause point takes the pause
+/// before anything queued behind it is read.
 fn drain<T: AsRef<str> + Send + 'static>(w: &Worker<T>) -> Result<bool, StopRequested> {
     while let Some(message) = w.try_recv() {
-        if obey(w, &message)? {
-            return Ok(true);
+        match control(w, &message)? {
+            Control::Finish => return Ok(true),
+            Control::PauseAsked => return Ok(false),
+            Control::Other => unknown(w, &message),
         }
     }
     Ok(false)
@@ -114,9 +120,9 @@ fn sleep_paced<T: Send + 'static>(w: &Worker<T>, pace: &Pace, length: Duration) 
 }
 
 /// A deadline that stands still while its worker is paused or its pace is
-/// held: after any pause (asked for by the manager or taken by the worker
-/// itself) or hold, the worker goes on from where it stopped, with as much
-/// of its item left as it had, instead of catching up on the time it spent
+/// held: after any pause (asked for by the manager or by the worker itself)
+/// or hold, the worker goes on from where it stopped, with as much of its
+/// item left as it had, instead of catching up on the time it spent
 /// stopped.
 struct Due {
     at: Instant,
@@ -192,8 +198,9 @@ fn paced<T: AsRef<str> + Send + 'static>(
         };
         match control(w, &message)? {
             Control::Finish => return Ok(()),
-            // The pause it took is taken out at the next look.
-            Control::Resumed => {}
+            // The loop's pause point takes the pause; the time paused is
+            // taken out at the next look.
+            Control::PauseAsked => {}
             Control::Other => other(w, &message),
         }
     }
@@ -206,9 +213,9 @@ fn unknown<T: AsRef<str> + Send + 'static>(w: &Worker<T>, message: &T) {
     ));
 }
 
-/// The seed's data processor: processes one item every `item`, pauses itself
-/// on the message `"pause"`, finishes on `"shutdown"`, and records any other
-/// message as an error.
+/// The seed's data processor: processes one item every `item`, asks for its
+/// own pause on the message `"pause"` (taken at its next pause point),
+/// finishes on `"shutdown"`, and records any other message as an error.
 pub fn data_processor<T>(
     item: Duration,
     pace: Pace,
@@ -381,7 +388,8 @@ where
         let message = w.recv()?;
         match control(w, &message)? {
             Control::Finish => return Ok(()),
-            Control::Resumed => {}
+            // `recv` is the next pause point.
+            Control::PauseAsked => {}
             Control::Other => {
                 work(w, &pace, pace.scale(item))?;
                 w.task_done();

@@ -145,7 +145,7 @@ pub fn message_form(props: &MessageProps) -> Html {
     html! {
         <form class="panel" novalidate=true onsubmit={on_submit} aria-labelledby="message-title">
             <h2 id="message-title">{ "Send a message" }</h2>
-            <p class="hint">{ "Each worker has a bounded mailbox; a full one refuses. \"pause\" makes a worker pause itself, \"shutdown\" makes it finish." }</p>
+            <p class="hint">{ "Each worker has a bounded mailbox; a full one refuses. \"pause\" makes a worker ask for its own pause (taken at its next pause point), \"shutdown\" makes it finish." }</p>
             <div class="row">
                 <label for="message-target">{ "To" }</label>
                 <select id="message-target" data-testid="message-target" ref={target}>

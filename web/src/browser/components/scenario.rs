@@ -39,6 +39,10 @@ pub struct ScenarioProps {
     pub export_feedback: Option<Feedback>,
     /// A manager exists to export from.
     pub can_export: bool,
+    /// Why this source cannot export a trace or a snapshot, if it cannot:
+    /// the buttons are then shown unavailable with this reason.
+    #[prop_or_default]
+    pub export_unavailable: Option<AttrValue>,
     pub actions: ScenarioActions,
 }
 
@@ -111,6 +115,7 @@ pub fn scenario_panel(props: &ScenarioProps) -> Html {
     let on_step = actions.step.reform(|_: MouseEvent| ());
     let on_trace = actions.export.reform(|_: MouseEvent| Export::Trace);
     let on_snapshot = actions.export.reform(|_: MouseEvent| Export::Snapshot);
+    let export_why = props.export_unavailable.as_ref();
     html! {
         <section class="panel scenario" aria-labelledby="scenario-title">
             <h2 id="scenario-title">{ "Scenarios" }</h2>
@@ -152,9 +157,20 @@ pub fn scenario_panel(props: &ScenarioProps) -> Html {
             <p class="status" data-testid="scenario-status">{ status_line(status) }</p>
             { feedback::view(props.scenario_feedback.as_ref()) }
             <div class="buttons">
-                <button type="button" data-testid="export-trace" onclick={on_trace} disabled={!props.can_export}>{ "Export trace (Chrome JSON)" }</button>
-                <button type="button" data-testid="export-snapshot" onclick={on_snapshot} disabled={!props.can_export}>{ "Export snapshot (JSON)" }</button>
+                // Unavailable for this source: reachable by keyboard, with the
+                // reason as their description; a click does nothing.
+                <button type="button" data-testid="export-trace" onclick={on_trace}
+                        disabled={!props.can_export && export_why.is_none()}
+                        aria-disabled={export_why.map(|_| "true")} aria-describedby={export_why.map(|_| "export-why")}>
+                    { "Export trace (Chrome JSON)" }</button>
+                <button type="button" data-testid="export-snapshot" onclick={on_snapshot}
+                        disabled={!props.can_export && export_why.is_none()}
+                        aria-disabled={export_why.map(|_| "true")} aria-describedby={export_why.map(|_| "export-why")}>
+                    { "Export snapshot (JSON)" }</button>
             </div>
+            if let Some(why) = export_why.cloned() {
+                <p class="unavailable-note" id="export-why" data-testid="export-unavailable">{ why }</p>
+            }
             { feedback::view(props.export_feedback.as_ref()) }
         </section>
     }

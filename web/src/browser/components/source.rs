@@ -45,6 +45,9 @@ pub fn source_panel(props: &SourceProps) -> Html {
     };
     let on_page = props.on_page.reform(|_: MouseEvent| ());
     let on_export = props.on_export.reform(|_: MouseEvent| ());
+    // Unavailable for a replay: reachable by keyboard, the reason read with
+    // it and shown beside it; a click says it again.
+    let save_why = props.source.save_refusal();
     html! {
         <section class="panel wide source" aria-labelledby="source-title" data-testid="source">
             <h2 id="source-title">{ "Watching" }</h2>
@@ -63,8 +66,13 @@ pub fn source_panel(props: &SourceProps) -> Html {
                     <input id="open-recording" data-testid="open-recording" type="file"
                            accept=".jsonl,.json,.ndjson,application/json" onchange={props.on_open.clone()} />
                 </div>
-                <button type="button" data-testid="export-recording" onclick={on_export}>{ "Save as recording" }</button>
+                <button type="button" data-testid="export-recording" onclick={on_export}
+                        aria-disabled={save_why.as_ref().map(|_| "true")}
+                        aria-describedby={save_why.as_ref().map(|_| "save-why")}>{ "Save as recording" }</button>
             </div>
+            if let Some(why) = save_why {
+                <p class="unavailable-note" id="save-why" data-testid="save-unavailable">{ why }</p>
+            }
             { detail(props) }
             { feedback::view(props.feedback.as_ref()) }
         </section>

@@ -22,7 +22,16 @@ pub struct TableProps {
     pub feedback: Shared<BTreeMap<Place, Feedback>>,
     /// (what, worker)
     pub on_row: Callback<(RowAction, String)>,
+    /// Why the rows' controls cannot act on this source, if they cannot:
+    /// they are then shown unavailable, with this reason, before any click.
+    #[prop_or_default]
+    pub unavailable: Option<AttrValue>,
 }
+
+/// The element that says why the rows' controls are unavailable; each
+/// such button names it as its description, so a screen reader reads the
+/// reason with the button.
+const ROW_CONTROLS_WHY: &str = "row-controls-why";
 
 #[function_component(WorkersTable)]
 pub fn workers_table(props: &TableProps) -> Html {
@@ -33,6 +42,11 @@ pub fn workers_table(props: &TableProps) -> Html {
         <section class="panel wide" aria-labelledby="workers-title">
             <h2 id="workers-title">{ format!("Workers ({} running on {} threads)", snapshot.live_threads, props.pool) }</h2>
             <p class="hint">{ "Pause only asks: a worker pauses at its next pause point (\"pause requested\" shows how long it has kept going). \"Doing\" says what a running worker does: computing, or waiting (for a message, for room in a full mailbox, in a blocking call). Busy time is time computing; a thread ready to compute but waiting for a free core counts too, since the program cannot see that." }</p>
+            if let Some(why) = props.unavailable.clone() {
+                <p class="unavailable-note" id={ROW_CONTROLS_WHY} data-testid="row-controls-unavailable" role="status">
+                    { "Pause, resume, stop and remove are unavailable here. " }{ why }
+                </p>
+            }
             if workers.is_empty() {
                 <p class="empty">{ "No workers yet: spawn some above." }</p>
             } else {
@@ -61,7 +75,8 @@ pub fn workers_table(props: &TableProps) -> Html {
                             .rate(&w.id, snapshot.at_ms, w.tasks_completed)
                             .map_or_else(|| "–".to_owned(), |r| format!("{r:.1}"));
                         let error = props.feedback.get(&Place::Row(w.id.clone())).cloned();
-                        html! { <WorkerRow key={w.id.clone()} row={RowView::of(w, rate)} {error} on_row={props.on_row.clone()} /> }
+                        html! { <WorkerRow key={w.id.clone()} row={RowView::of(w, rate)} {error} on_row={props.on_row.clone()}
+                                    unavailable={props.unavailable.clone()} /> }
                     }) }
                 </table>
                 </div>
@@ -121,17 +136,25 @@ pub struct RowProps {
     pub row: RowView,
     pub error: Option<Feedback>,
     pub on_row: Callback<(RowAction, String)>,
+    pub unavailable: Option<AttrValue>,
 }
 
 #[function_component(WorkerRow)]
 pub fn worker_row(props: &RowProps) -> Html {
     let w = &props.row;
     renders::count(&format!("WorkerRow {}", w.id));
+    // Unavailable buttons stay in the tab order (aria-disabled, not
+    // disabled) so a keyboard user reaches them and hears why; a click
+    // still puts the reason in the row.
+    let unavailable = props.unavailable.as_ref();
     let button = |action: RowAction, testid: &'static str, label: &'static str| {
         let on_row = props.on_row.clone();
         let id = w.id.clone();
         html! {
             <button type="button" data-testid={testid} aria-label={format!("{} {}", label.to_lowercase(), w.id)}
+                    aria-disabled={unavailable.map(|_| "true")}
+                    aria-describedby={unavailable.map(|_| ROW_CONTROLS_WHY)}
+                    title={unavailable.cloned()}
                     onclick={Callback::from(move |_: MouseEvent| on_row.emit((action, id.clone())))}>{ label }</button>
         }
     };
