@@ -711,6 +711,12 @@ impl<T, J> Slot<T, J> {
         };
         if as_pause_point && !self.state.is_running_now() {
             self.mailbox.put_back(&mut lock(&self.lane), message);
+            // The pop freed a place in the queue all the same, and a sender
+            // parked on the full mailbox is woken only by the take that
+            // frees a place: without this it slept through the room (with
+            // one place, until its deadline, while the worker, having taken
+            // the put-back message, slept on the empty queue).
+            self.mailbox.room().wake_one();
             return Taken::Control;
         }
         self.mailbox.received(by_worker);
