@@ -116,6 +116,9 @@ pub(crate) struct Lane<T> {
     /// Messages that were still queued when the mailbox was drained at the
     /// worker's end: gone, but counted as undelivered.
     drained: usize,
+    /// Messages taken by receives that lost to a pause and hold them
+    /// through it ([`Mailbox::hold`]): still waiting, not yet received.
+    held: usize,
 }
 
 impl<T> Default for Lane<T> {
@@ -124,6 +127,7 @@ impl<T> Default for Lane<T> {
             woken: 0,
             put_back: VecDeque::new(),
             drained: 0,
+            held: 0,
         }
     }
 }
@@ -326,6 +330,25 @@ impl<T> Mailbox<T> {
             .store(lane.put_back.len(), Ordering::Release);
     }
 
+    /// A take lost to a stop or a pause and keeps its message through it:
+    /// counted as waiting until [`release_held`](Self::release_held) or
+    /// [`unhold_put_back`](Self::unhold_put_back).
+    pub(crate) fn hold(&self, lane: &mut Lane<T>) {
+        lane.held += 1;
+    }
+
+    /// The pause is over: the held message is received.
+    pub(crate) fn release_held(&self, lane: &mut Lane<T>, by_worker: bool) {
+        lane.held -= 1;
+        self.received(by_worker);
+    }
+
+    /// The worker was stopped: the held message goes back in front.
+    pub(crate) fn unhold_put_back(&self, lane: &mut Lane<T>, message: T) {
+        lane.held -= 1;
+        self.put_back(lane, message);
+    }
+
     /// The first message put back, counted as received.
     pub(crate) fn take_put_back(&self, lane: &mut Lane<T>) -> Option<T> {
         let message = lane.put_back.pop_front()?;
@@ -438,7 +461,7 @@ impl<T> Mailbox<T> {
 
     /// Messages accepted and never read: queued, put back, or drained.
     pub(crate) fn unread(&self, lane: &Lane<T>) -> usize {
-        self.len() + lane.put_back.len() + lane.drained
+        self.len() + lane.put_back.len() + lane.held + lane.drained
     }
 
     /// A send refused because the mailbox was full.
@@ -465,7 +488,7 @@ impl<T> Mailbox<T> {
                 break (before, queued);
             }
         };
-        let waiting = queued + lane.put_back.len();
+        let waiting = queued + lane.put_back.len() + lane.held;
         let unread = waiting + lane.drained;
         MailboxSnapshot {
             capacity: self.capacity,

@@ -280,7 +280,10 @@ fn counters_sampled_nonstop_never_go_back() {
             while !done.load(Ordering::SeqCst) {
                 let m = yard.worker("w").unwrap().mailbox;
                 assert!(m.sent >= sent, "sent went back: {sent} -> {m:?}");
-                assert!(m.received >= received, "received went back: {received} -> {m:?}");
+                assert!(
+                    m.received >= received,
+                    "received went back: {received} -> {m:?}"
+                );
                 assert!(m.received <= m.sent, "received passed sent: {m:?}");
                 (sent, received) = (m.sent, m.received);
                 looks += 1;
@@ -365,7 +368,11 @@ fn messages_calling_back_from_drop_while_put_back_and_drained() {
     let report = yard.shutdown(LONG);
     let received = took.try_iter().count() as u64;
     assert!(report.unresponsive.is_empty(), "{report:?}");
-    assert_eq!(received + report.undelivered_messages, accepted, "{report:?}");
+    assert_eq!(
+        received + report.undelivered_messages,
+        accepted,
+        "{report:?}"
+    );
     // Each undelivered message dropped once, plus the refused send each of
     // those made from its Drop.
     assert_eq!(
@@ -411,4 +418,62 @@ fn receives_after_a_stop_take_nothing_and_lose_nothing() {
     assert_eq!(m.sent, 8);
     assert_eq!(m.received, taken);
     assert_eq!(m.depth as u64, 8 - taken);
+}
+
+/// Two threads of one task receive from one sender while a pause/resume
+/// storm runs. A FIFO queue hands each consumer an increasing run of one
+/// producer's messages; so must the mailbox, even when takes lose to a
+/// pause and put their messages back.
+#[test]
+fn each_lent_receiver_sees_one_senders_messages_in_order() {
+    const N: u64 = 5000;
+    let yard = Arc::new(tiny_yard::<u64>(4));
+    let runs = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&runs);
+    yard.spawn("w", move |w| {
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                let sink = &sink;
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    while let Ok(m) = w.recv() {
+                        mine.push(m);
+                    }
+                    sink.lock().unwrap().push(mine);
+                });
+            }
+        });
+        Ok(())
+    })
+    .unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let storm = {
+        let (yard, done) = (Arc::clone(&yard), Arc::clone(&done));
+        std::thread::spawn(move || control_storm(&yard, "w", &done))
+    };
+    for m in 0..N {
+        yard.send_timeout("w", m, HOUR).unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    storm.join().unwrap();
+    let _ = yard.resume("w");
+    let until = Instant::now() + LONG;
+    while yard.worker("w").unwrap().mailbox.received < N {
+        assert!(Instant::now() < until, "messages never taken");
+        std::thread::yield_now();
+    }
+    yard.stop("w").unwrap();
+    assert_eq!(yard.join("w", LONG), Ok(WorkerState::Stopped));
+    let runs = runs.lock().unwrap();
+    assert_eq!(runs.iter().map(Vec::len).sum::<usize>() as u64, N);
+    for run in runs.iter() {
+        for pair in run.windows(2) {
+            assert!(
+                pair[0] < pair[1],
+                "one receiver got {} then {}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
 }
