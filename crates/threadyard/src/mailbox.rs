@@ -63,8 +63,12 @@
 //! A receive is a pause point, and a worker asked to stop takes nothing
 //! more. The state is looked at after the take (a stop or pause that came
 //! before the take is then seen): if the worker is no longer running, the
-//! message is put back in front of the queue ([`Lane::put_back`]), where
-//! the next take finds it first, and it counts as waiting, not received.
+//! receive keeps the message through the pause, counted as waiting
+//! ([`Lane::held`]), and gets it once resumed; if stopped, it puts it back
+//! in front of the queue ([`Lane::put_back`]), where the next take finds it
+//! first, still waiting, not received. (Putting it back at once let another
+//! thread of the task take a later message first.) Either way the place the
+//! pop freed wakes a sender waiting for room.
 
 mod queue;
 mod room;
@@ -271,7 +275,7 @@ impl<T> Mailbox<T> {
     /// Takes the next message from the queue, with no lock. Only once
     /// [`has_put_back`](Self::has_put_back) said none wait in front of it;
     /// the caller then either counts it ([`received`](Self::received)) or
-    /// puts it back ([`put_back`](Self::put_back)).
+    /// holds it through a pause ([`hold`](Self::hold)).
     pub(crate) fn pop(&self) -> Option<T> {
         let message = self.queue.get()?.pop()?;
         sc_order();

@@ -129,7 +129,8 @@ const LAUNCH_ABANDONED: u8 = 2;
 /// What a take found ([`Slot::take`]).
 enum Taken<T> {
     Message(T),
-    /// A stop or a pause came first: the message went back in front.
+    /// A stop or a pause came first: nothing taken (messages put back wait
+    /// for a running worker).
     Control,
     /// A stop or a pause came first: the taker holds the message through
     /// it, counted as waiting ([`Mailbox::hold`]), and either receives it
