@@ -477,3 +477,69 @@ fn each_lent_receiver_sees_one_senders_messages_in_order() {
         }
     }
 }
+
+/// A message left in a stopped worker's mailbox calls `shutdown` on its
+/// own manager from `Drop`, on the worker's thread as it drains: the inner
+/// shutdown must not hang on the worker it runs on, and the outer one
+/// still counts every undelivered message.
+#[test]
+fn a_drained_message_shutting_the_manager_down_from_drop() {
+    static YARD: OnceLock<Mutex<Option<Arc<Yard<Bomb>>>>> = OnceLock::new();
+    static INNER: AtomicUsize = AtomicUsize::new(0);
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            let yard = YARD.get().unwrap().lock().unwrap().clone();
+            if let Some(yard) = yard {
+                if INNER.fetch_add(1, Ordering::SeqCst) == 0 {
+                    let _ = yard.shutdown(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+    let slot = YARD.get_or_init(|| Mutex::new(None));
+    let yard = Arc::new(tiny_yard::<Bomb>(4));
+    *slot.lock().unwrap() = Some(Arc::clone(&yard));
+    let (ready_tx, ready) = mpsc::channel();
+    yard.spawn("w", move |w| {
+        ready_tx.send(()).unwrap();
+        while w.pause_point().is_ok() {
+            std::thread::yield_now();
+        }
+        Ok(())
+    })
+    .unwrap();
+    ready.recv_timeout(LONG).unwrap();
+    yard.pause("w").unwrap();
+    for _ in 0..4 {
+        if let Err(e) = yard.send("w", Bomb) {
+            std::mem::forget(e.into_message());
+            panic!("a send to a paused worker with room was refused");
+        }
+    }
+    let (done_tx, done) = mpsc::channel();
+    let outer = {
+        let yard = Arc::clone(&yard);
+        std::thread::spawn(move || {
+            let _ = done_tx.send(yard.shutdown(LONG));
+        })
+    };
+    let report = done
+        .recv_timeout(LONG)
+        .expect("shutdown hung on a message shutting down from Drop");
+    outer.join().unwrap();
+    assert_eq!(report.undelivered_messages, 4, "{report:?}");
+    if report.clean.iter().any(|id| id.as_str() == "w") {
+        // Seen finished: its messages were all dropped before that.
+        assert_eq!(INNER.load(Ordering::SeqCst), 4, "{report:?}");
+    } else {
+        // Its thread was still inside the shutdown its message called (a
+        // shutdown stops waiting for a worker in a shutdown call, and says
+        // so): it finishes once that returns.
+        assert_eq!(report.in_shutdown.len(), 1, "{report:?}");
+        assert_eq!(yard.join("w", LONG), Ok(WorkerState::Stopped));
+    }
+    *slot.lock().unwrap() = None;
+    assert_eq!(INNER.load(Ordering::SeqCst), 4, "each message dropped once");
+    assert_eq!(yard.state("w"), Ok(WorkerState::Stopped));
+}
