@@ -543,3 +543,57 @@ fn a_drained_message_shutting_the_manager_down_from_drop() {
     assert_eq!(INNER.load(Ordering::SeqCst), 4, "each message dropped once");
     assert_eq!(yard.state("w"), Ok(WorkerState::Stopped));
 }
+
+/// Senders blocked on a paused worker's full mailbox with an hour to wait
+/// each get their own message back (`Finished`) once the worker ends, and
+/// the one queued message is counted undelivered.
+#[test]
+fn senders_blocked_for_an_hour_get_their_messages_back_at_the_end() {
+    let yard = Arc::new(tiny_yard::<u64>(1));
+    let (ready_tx, ready) = mpsc::channel();
+    yard.spawn("w", move |w| {
+        ready_tx.send(()).unwrap();
+        while w.pause_point().is_ok() {
+            std::thread::yield_now();
+        }
+        Ok(())
+    })
+    .unwrap();
+    ready.recv_timeout(LONG).unwrap();
+    yard.pause("w").unwrap();
+    yard.send("w", 0).unwrap();
+    let (back_tx, back) = mpsc::channel();
+    let (started_tx, started) = mpsc::channel();
+    let senders: Vec<_> = (1..=4u64)
+        .map(|m| {
+            let (yard, back_tx) = (Arc::clone(&yard), back_tx.clone());
+            let started_tx = started_tx.clone();
+            std::thread::spawn(move || {
+                started_tx.send(()).unwrap();
+                let _ = back_tx.send((m, yard.send_timeout("w", m, HOUR)));
+            })
+        })
+        .collect();
+    // Each has started its send (whether it is parked yet cannot be seen;
+    // one that comes after the stop is refused the same way).
+    for _ in 0..4 {
+        started.recv_timeout(LONG).unwrap();
+    }
+    yard.stop("w").unwrap();
+    let mut returned = HashSet::new();
+    for _ in 0..4 {
+        let (m, outcome) = back
+            .recv_timeout(LONG)
+            .expect("a blocked sender slept through the end");
+        match outcome {
+            Err(SendError::Finished { message, .. }) => assert_eq!(message, m),
+            other => panic!("sender {m}: {other:?}"),
+        }
+        returned.insert(m);
+    }
+    assert_eq!(returned.len(), 4);
+    senders.into_iter().for_each(|s| s.join().unwrap());
+    assert_eq!(yard.join("w", LONG), Ok(WorkerState::Stopped));
+    let m = yard.worker("w").unwrap().mailbox;
+    assert_eq!((m.sent, m.received, m.depth), (1, 0, 1));
+}
