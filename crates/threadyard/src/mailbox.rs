@@ -63,8 +63,12 @@
 //! A receive is a pause point, and a worker asked to stop takes nothing
 //! more. The state is looked at after the take (a stop or pause that came
 //! before the take is then seen): if the worker is no longer running, the
-//! message is put back in front of the queue ([`Lane::put_back`]), where
-//! the next take finds it first, and it counts as waiting, not received.
+//! receive keeps the message through the pause, counted as waiting
+//! ([`Lane::held`]), and gets it once resumed; if stopped, it puts it back
+//! in front of the queue ([`Lane::put_back`]), where the next take finds it
+//! first, still waiting, not received. (Putting it back at once let another
+//! thread of the task take a later message first.) Either way the place the
+//! pop freed wakes a sender waiting for room.
 
 mod queue;
 mod room;
@@ -116,6 +120,9 @@ pub(crate) struct Lane<T> {
     /// Messages that were still queued when the mailbox was drained at the
     /// worker's end: gone, but counted as undelivered.
     drained: usize,
+    /// Messages taken by receives that lost to a pause and hold them
+    /// through it ([`Mailbox::hold`]): still waiting, not yet received.
+    held: usize,
 }
 
 impl<T> Default for Lane<T> {
@@ -124,6 +131,7 @@ impl<T> Default for Lane<T> {
             woken: 0,
             put_back: VecDeque::new(),
             drained: 0,
+            held: 0,
         }
     }
 }
@@ -267,7 +275,7 @@ impl<T> Mailbox<T> {
     /// Takes the next message from the queue, with no lock. Only once
     /// [`has_put_back`](Self::has_put_back) said none wait in front of it;
     /// the caller then either counts it ([`received`](Self::received)) or
-    /// puts it back ([`put_back`](Self::put_back)).
+    /// holds it through a pause ([`hold`](Self::hold)).
     pub(crate) fn pop(&self) -> Option<T> {
         let message = self.queue.get()?.pop()?;
         sc_order();
@@ -324,6 +332,25 @@ impl<T> Mailbox<T> {
         self.taken
             .put_back
             .store(lane.put_back.len(), Ordering::Release);
+    }
+
+    /// A take lost to a stop or a pause and keeps its message through it:
+    /// counted as waiting until [`release_held`](Self::release_held) or
+    /// [`unhold_put_back`](Self::unhold_put_back).
+    pub(crate) fn hold(&self, lane: &mut Lane<T>) {
+        lane.held += 1;
+    }
+
+    /// The pause is over: the held message is received.
+    pub(crate) fn release_held(&self, lane: &mut Lane<T>, by_worker: bool) {
+        lane.held -= 1;
+        self.received(by_worker);
+    }
+
+    /// The worker was stopped: the held message goes back in front.
+    pub(crate) fn unhold_put_back(&self, lane: &mut Lane<T>, message: T) {
+        lane.held -= 1;
+        self.put_back(lane, message);
     }
 
     /// The first message put back, counted as received.
@@ -438,7 +465,7 @@ impl<T> Mailbox<T> {
 
     /// Messages accepted and never read: queued, put back, or drained.
     pub(crate) fn unread(&self, lane: &Lane<T>) -> usize {
-        self.len() + lane.put_back.len() + lane.drained
+        self.len() + lane.put_back.len() + lane.held + lane.drained
     }
 
     /// A send refused because the mailbox was full.
@@ -465,7 +492,7 @@ impl<T> Mailbox<T> {
                 break (before, queued);
             }
         };
-        let waiting = queued + lane.put_back.len();
+        let waiting = queued + lane.put_back.len() + lane.held;
         let unread = waiting + lane.drained;
         MailboxSnapshot {
             capacity: self.capacity,

@@ -402,3 +402,66 @@ fn learner_grant_racing_the_step_it_grants() {
         assert_eq!(done.schedule, [1, 0]);
     });
 }
+
+/// A sender gives up at its deadline (loom has no time: its `cancel`)
+/// just as a take chooses it: whichever comes first, the other sleeper is
+/// woken (the take's wakeup passes on), or the model deadlocks.
+#[test]
+fn a_sender_giving_up_racing_a_take_passes_the_wakeup_on() {
+    use crate::mailbox::Room;
+    use crate::sync::{AtomicUsize, Ordering};
+    loom::model(|| {
+        let room = Arc::new(Room::new());
+        let registered = Arc::new(AtomicUsize::new(0));
+        let quitter = {
+            let (room, registered) = (Arc::clone(&room), Arc::clone(&registered));
+            thread::spawn(move || {
+                let ticket = room.register();
+                registered.fetch_add(1, Ordering::SeqCst);
+                room.cancel(ticket);
+            })
+        };
+        let sleeper = {
+            let (room, registered) = (Arc::clone(&room), Arc::clone(&registered));
+            thread::spawn(move || {
+                let ticket = room.register();
+                registered.fetch_add(1, Ordering::SeqCst);
+                room.wait(ticket, None);
+            })
+        };
+        // The take frees its place once both are asleep or about to be
+        // (one that registers later looks at the queue again itself).
+        while registered.load(Ordering::SeqCst) < 2 {
+            thread::yield_now();
+        }
+        room.wake_one();
+        quitter.join().unwrap();
+        sleeper.join().unwrap();
+    });
+}
+
+/// A receive that loses to a pause holds its message through the pause and
+/// gets it once resumed; while paused, the message counts as waiting.
+#[test]
+fn a_take_racing_a_pause_holds_the_message_through_it() {
+    loom::model(|| {
+        let slot = running_slot(2);
+        assert!(slot.push(7, None, None).is_ok());
+        let worker = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.wait_at(Want::Message, None))
+        };
+        let paused = slot.control(Action::Pause).is_ok();
+        if paused {
+            if slot.state() == WorkerState::Paused {
+                // Acknowledged: the worker is not running, so the figures
+                // are exact, the held message counted as waiting.
+                assert_eq!(slot.snapshot().mailbox.sent, 1);
+            }
+            let _ = slot.control(Action::Resume);
+        }
+        assert_eq!(worker.join().unwrap(), Ok(Some(7)));
+        let m = slot.snapshot().mailbox;
+        assert_eq!((m.sent, m.received, m.depth), (1, 1, 0));
+    });
+}

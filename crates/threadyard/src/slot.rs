@@ -129,8 +129,13 @@ const LAUNCH_ABANDONED: u8 = 2;
 /// What a take found ([`Slot::take`]).
 enum Taken<T> {
     Message(T),
-    /// A stop or a pause came first: the message went back in front.
+    /// A stop or a pause came first: nothing taken (messages put back wait
+    /// for a running worker).
     Control,
+    /// A stop or a pause came first: the taker holds the message through
+    /// it, counted as waiting ([`Mailbox::hold`]), and either receives it
+    /// once resumed or puts it back in front if stopped.
+    Held(T),
     Nothing,
 }
 
@@ -636,6 +641,7 @@ impl<T, J> Slot<T, J> {
                 Taken::Message(message) => return Ok(Some(message)),
                 // A stop or pause came first: handled at the top.
                 Taken::Control => continue,
+                Taken::Held(message) => return self.hold_through_pause(message),
                 Taken::Nothing => {}
             }
             if expired(deadline) {
@@ -730,8 +736,14 @@ impl<T, J> Slot<T, J> {
             return Taken::Nothing;
         };
         if as_pause_point && !self.state.is_running_now() {
-            self.mailbox.put_back(&mut lock(&self.lane), message);
-            return Taken::Control;
+            self.mailbox.hold(&mut lock(&self.lane));
+            // The pop freed a place in the queue all the same, and a sender
+            // parked on the full mailbox is woken only by the take that
+            // frees a place: without this it slept through the room (with
+            // one place, until its deadline, while the worker, having taken
+            // the put-back message, slept on the empty queue).
+            self.mailbox.room().wake_one();
+            return Taken::Held(message);
         }
         self.mailbox.received(by_worker);
         // One take frees one place: it wakes one sleeping sender not woken
@@ -741,11 +753,37 @@ impl<T, J> Slot<T, J> {
         Taken::Message(message)
     }
 
+    /// A take lost to a stop or a pause: the message stays this thread's,
+    /// counted as waiting, while it waits the pause out; resumed, it is
+    /// received; stopped, it goes back in front. Putting it back at once
+    /// let another thread of the task take a later message first, and two
+    /// takes lost to one pause put theirs back in the order they got the
+    /// lock: either way one sender's messages came out of order
+    /// (tests/mailbox_races.rs `each_lent_receiver_sees_one_senders_messages_in_order`).
+    fn hold_through_pause(&self, message: T) -> Result<Option<T>, StopRequested> {
+        let by_worker = current::is(self.address());
+        let past = self.wait_at(Want::PastPause, None);
+        let mut lane = lock(&self.lane);
+        match past {
+            Ok(_) => {
+                self.mailbox.release_held(&mut lane, by_worker);
+                drop(lane);
+                Ok(Some(message))
+            }
+            Err(stop) => {
+                self.mailbox.unhold_put_back(&mut lane, message);
+                Err(stop)
+            }
+        }
+    }
+
     /// Takes a message without waiting and without looking at the state.
     pub(crate) fn try_take(&self) -> Option<T> {
         match self.take(false) {
             Taken::Message(message) => Some(message),
             Taken::Control | Taken::Nothing => None,
+            // Not a pause point: never lost to one.
+            Taken::Held(message) => Some(message),
         }
     }
 

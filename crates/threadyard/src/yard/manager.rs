@@ -584,7 +584,7 @@ impl<T: Send + 'static> Yard<T> {
         shutdown::begin(&self.shared);
         let mut pending = shutdown::Pending::new(&self.shared);
         self.shared.changes.wait(deadline, || pending.done());
-        shutdown::report(&self.shared, elapsed_ms(began))
+        shutdown::report(&self.shared, &pending, elapsed_ms(began))
     }
 
     /// [`shutdown`](Self::shutdown) without blocking: resolves when every
@@ -595,7 +595,7 @@ impl<T: Send + 'static> Yard<T> {
         shutdown::begin(&self.shared);
         let mut pending = shutdown::Pending::new(&self.shared);
         changes::before(self.until(|| pending.done()), deadline).await;
-        shutdown::report(&self.shared, elapsed_ms(began))
+        shutdown::report(&self.shared, &pending, elapsed_ms(began))
     }
 
     /// Asks every worker to stop and closes every mailbox, without waiting.

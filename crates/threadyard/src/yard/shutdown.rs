@@ -15,6 +15,7 @@ use super::report::{FailedWorker, ShutdownReport};
 use super::shared::Shared;
 use crate::current;
 use crate::events::EventKind;
+use crate::id::WorkerId;
 use crate::state::WorkerState;
 use crate::sync::{Arc, Ordering};
 use crate::worker::Worker;
@@ -44,20 +45,38 @@ pub(super) fn begin<T: Send + 'static>(shared: &Shared<T>) {
 /// shutting down 1,000 workers take 271 ms.
 pub(super) struct Pending<T> {
     workers: Vec<Arc<Worker<T>>>,
+    /// Workers no longer waited for because their task was inside a
+    /// shutdown call: the report says so even if that call has returned by
+    /// then (and the worker is still finishing), rather than calling a
+    /// worker unresponsive long before the deadline.
+    passed_over: Vec<WorkerId>,
 }
 
 impl<T: Send + 'static> Pending<T> {
     pub(super) fn new(shared: &Shared<T>) -> Self {
-        let mut workers = shared.workers();
+        let mut pending = Self {
+            workers: shared.workers(),
+            passed_over: Vec::new(),
+        };
         // Not the calling worker: waiting for it would wait for this very
         // call. Nor one inside a shutdown of its own, for the same reason.
-        workers.retain(|worker| !finished_or_waiting(worker));
-        Self { workers }
+        pending.done();
+        pending
     }
 
     /// True once every pending worker has finished.
     pub(super) fn done(&mut self) -> bool {
-        self.workers.retain(|worker| !finished_or_waiting(worker));
+        let passed_over = &mut self.passed_over;
+        self.workers.retain(|worker| {
+            if worker.state().is_finished() {
+                return false;
+            }
+            if in_shutdown(worker) {
+                passed_over.push(worker.id().clone());
+                return false;
+            }
+            true
+        });
         self.workers.is_empty()
     }
 }
@@ -68,12 +87,12 @@ fn in_shutdown<T: Send + 'static>(worker: &Worker<T>) -> bool {
     current::is(worker.slot().address()) || worker.slot().is_in_shutdown()
 }
 
-fn finished_or_waiting<T: Send + 'static>(worker: &Worker<T>) -> bool {
-    worker.state().is_finished() || in_shutdown(worker)
-}
-
 /// The report as things stand. Never blocks.
-pub(super) fn report<T: Send + 'static>(shared: &Shared<T>, elapsed_ms: f64) -> ShutdownReport {
+pub(super) fn report<T: Send + 'static>(
+    shared: &Shared<T>,
+    pending: &Pending<T>,
+    elapsed_ms: f64,
+) -> ShutdownReport {
     let mut report = ShutdownReport {
         elapsed_ms,
         deadlocks: shared.hub.deadlocks(),
@@ -87,7 +106,9 @@ pub(super) fn report<T: Send + 'static>(shared: &Shared<T>, elapsed_ms: f64) -> 
                 id: worker.id().clone(),
                 error: worker.slot().last_error().unwrap_or_default(),
             }),
-            _ if in_shutdown(&worker) => report.in_shutdown.push(worker.id().clone()),
+            _ if in_shutdown(&worker) || pending.passed_over.contains(worker.id()) => {
+                report.in_shutdown.push(worker.id().clone());
+            }
             _ => report.unresponsive.push(worker.id().clone()),
         }
     }
