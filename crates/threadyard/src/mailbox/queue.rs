@@ -163,10 +163,6 @@ mod model {
             }
         }
 
-        pub(crate) fn is_empty(&self) -> bool {
-            self.len() == 0
-        }
-
         pub(crate) fn is_full(&self) -> bool {
             self.len() == self.capacity()
         }
