@@ -8,7 +8,7 @@ use crate::{install, NIGHTLY, WASM};
 const READING: &str = "\
 ## Reading
 
-Natively, the message rows depend on how loaded the machine is: measured by the session that built the lock-free mailbox while other builds loaded the same 2 cores, 1, 4 and 16 senders gave 1.3x, 1.1x and 1.5x of `sync_channel(64)`; on the idle machine (the table above) the channel gains more than the mailbox and all three miss. What bounds them, and what was tried, is below, with what earlier misses turned out to be. Which CPU the figures came from matters for the message rows: see their lines in the reading.
+Natively, the message rows pin the receiver to one core and every sender to another, for the mailbox and the channel alike (`core_affinity`): unpinned, one binary read 0.34x in one run and 1.41x in the next on this idle machine, depending on whether the scheduler put the two sides on one core or two. Pinned, the ratio is what each side does per message. It still moves between runs, because this virtual machine's two cores are not always equally far apart: the channel alone read 5 M/s one to one in some runs and 17 M/s in others, minutes apart, with nothing else running. Which CPU the figures came from matters for the message rows: see their lines in the reading.
 
 - **`pause_point()` with no pause requested** is one load of the state byte, a compare
   and a branch: in the disassembly of the loop, `movzbl 0x171(%r15)`, `cmp`, `jne`. It
@@ -38,27 +38,35 @@ Natively, the message rows depend on how loaded the machine is: measured by the 
   waiters are notified, and the change signal skips its syscall when nobody waits.
 - **The message rows (issue 14).** The mailbox was a mutex-guarded `VecDeque` with a spin
   before sleeping: on an Intel Xeon of this size 0.38x to 0.42x of `sync_channel` one to
-  one, 0.15x to 0.22x four to one, 0.14x to 0.18x sixteen to one (and 2.8x to 5.6x one to
-  one on an AMD EPYC, where the scheduler placed the two threads kindly). It is now
-  crossbeam's `ArrayQueue`, the algorithm of `sync_channel`'s array flavour: a send is one
-  compare-exchange on the tail, a `SeqCst` fence and two loads from a line that changes
-  only when a receiver sleeps or the mailbox closes; the sender takes the lane lock only
-  to wake a sleeper. Depth comes from the queue's indices, `sent` is derived, `received`
-  and the high-water mark are kept by the receiving side under the lane lock (which it
-  takes at every receive, uncontended: that is where the state is looked at again, so a
-  worker asked to stop takes nothing more). Two things made the difference, measured
-  alternately on the Xeon: the queue itself (four to one 0.22x to 0.23x: the senders no
-  longer convoy on a lock, but still slept), and waiting like the channel waits, a few
-  spins then a few yields (crossbeam's `Backoff`) before sleeping, on both sides: a pure
-  spin held a core the other side needed on two cores (`perf`: 18% of the four-to-one
-  run in the senders' spin, 12% in futex waits), four to one 0.23x to 1.1x, one to one
-  0.35x to 1.45x. `recv_timeout` keeps a short pure spin, so no yield overshoots its
-  deadline.
-- **One sender to one worker misses its 2x** (1.4x to 1.5x here). Both sides do what the
-  channel does per message, plus the receiver's uncontended lock and unlock around its
-  take (the under-lock look at the state that stop, pause and the exact unread count rely
-  on); beating the channel by 2x would need the channel to sleep where the mailbox does
-  not, and with both backing off the same way it no longer does.
+  one, 0.15x to 0.22x four to one (and 2.8x to 5.6x one to one on an AMD EPYC, where the
+  scheduler placed the two threads kindly). It is now crossbeam's `ArrayQueue`, the
+  algorithm of `sync_channel`'s array flavour, and neither side takes a lock per message:
+  a send is the queue's compare-exchange on its tail and two loads from a line written
+  only when someone sleeps or the mailbox closes; a take is the queue's compare-exchange
+  on its head, a load of the state byte and a plain store to a counter on the receiving
+  side's own line. A receiver about to sleep and a sender about to wait for room each
+  register with a `SeqCst` read-modify-write and look at the queue once more; the
+  queue's own `SeqCst` compare-exchanges order the other side, so a send has no fence of
+  its own. Senders waiting for room are parked on their own threads and unparked one per
+  freed place (with a condition variable they woke into the lock the receiver and the
+  other senders used, a convoy when senders outnumber cores).
+- **What `perf` found on the way** (pinned, so the same threads meet the same cores each
+  run): the receive path spent two thirds of its time on its locked counter add, which
+  waits for the take's own store to the queue's slot line (shared with the senders) to
+  drain: the worker's own thread now counts with a plain store. A sender retrying on a
+  full mailbox read the high-water mark on the receiving side's line, so every take
+  missed: a full mailbox is now a flag on the senders' line. Together: one to one from
+  3.4 to 3.8 M/s to 12 to 16 M/s in the same runs as the channel's 4.8 to 11.7 M/s.
+- **What bounds the misses.** One to one passes or misses 2x by run: 1.02x in the table
+  above, 2.23x in a full run twenty minutes before it, 1.1x to 1.8x in the alternated runs
+  while it was built. Four and sixteen senders to one miss (0.26x to 0.69x): with the senders on one core and the receiver alone on
+  the other, the profile has the receiver's time in `ArrayQueue::pop` itself (the same
+  code as the channel's receive), stalled on slot lines the senders write; the channel's
+  senders sleep in batches while the queue is full, so its receiver drains lines the
+  senders are not touching, while the mailbox's senders come back to the queue as soon
+  as one place frees, because a sender asleep for room is woken by the first take (a
+  blocked sender must never sleep through room). Waking in batches (at half empty) would
+  break that promise when the worker stops taking in between.
 - **Shutdown of 1,000 workers** stops and closes each in one pass, wakes only workers that
   wait, and tracks only the ones still pending (it took 271 ms before). The extra row has
   a third of them busy-spinning on two cores. Their spinning now starts once all 1,000 are
@@ -88,11 +96,13 @@ const BROWSER_READING: &str = "
   (the worker's own history); against one parked right after a wake it sat at 3x to 4x, for
   the same reason as natively: where the sleeper sleeps, not the manager's work.
 - The message rows are the debug build the test command builds, and say how often the worker slept.
-  With the lock-free mailbox (issue 14) they still miss: the worker sleeps once every 60 to 70
-  messages, so the mailbox fills while it sleeps and empties while the sender sleeps, each side
-  waiting out the other's Web Worker wakeup (a few hundred microseconds on this loaded machine);
-  in a release build of the same benchmark one to one read 0.73x and four to one 0.29x. Before
-  issue 14, one to one read as below:
+  They still miss with the mailbox of issue 14 (takes without a lock, senders waiting for room
+  parked, which in a Web Worker is an atomic wait). Alternated on this machine against the same
+  build of the mailbox before that change: one to one 0.53x and 0.65x against 0.49x and 0.50x,
+  four to one 0.63x and 0.60x against 0.42x and 0.58x (the table above: 0.54x and 0.31x; the run
+  before it, 0.69x and 0.60x). The worker sleeps once every few hundred messages (see each row),
+  and each wakeup of a Web Worker costs a few hundred microseconds here.
+  Before issue 14, one to one read as below:
 - One sender to one worker missed (0.4x to 0.65x across runs). Measured with the worker's own
   counters: over 300,000 messages it slept only 112 to 260 times and its mailbox sat at its
   capacity, so neither wakeups nor the spin bound it: the per-message lock hand-off between

@@ -440,6 +440,7 @@ impl<T> Mailbox<T> {
             self.signals
                 .closed
                 .compare_exchange(OPEN, CLOSED, Ordering::SeqCst, Ordering::Relaxed);
+        sc_order();
     }
 
     /// Refuses new sends and takes out every waiting message (put back or

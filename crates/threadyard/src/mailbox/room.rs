@@ -120,8 +120,15 @@ impl Room {
         }
     }
 
-    /// The mailbox closed: every sleeper wakes to find it so.
+    /// The mailbox closed: every sleeper wakes to find it so. Called after
+    /// the close's `SeqCst` compare-exchange; a sender registers with a
+    /// `SeqCst` add and then looks for the close, so one of the two sees the
+    /// other, and with nobody registered this is one load (shutdown calls it
+    /// for every worker, and once more at each worker's end).
     pub(crate) fn wake_all(&self) {
+        if self.count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         let waiters: Vec<Waiter> = {
             let mut waiting = lock(&self.waiting);
             self.count.fetch_sub(waiting.len(), Ordering::Relaxed);
