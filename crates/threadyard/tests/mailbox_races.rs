@@ -29,6 +29,22 @@ fn tiny_yard<T: Send + 'static>(capacity: usize) -> Yard<T> {
 
 /// Pauses and resumes `id` until `done`; a refused move (the worker already
 /// ended) ends the storm.
+/// Spawns `id`, a worker that only loops on its pause point, and pauses it
+/// once it runs: a mailbox nobody reads until the test says so.
+fn spawn_paused_looper<T: Send + 'static>(yard: &Yard<T>, id: &str) {
+    let (ready_tx, ready) = mpsc::channel();
+    yard.spawn(id, move |w| {
+        ready_tx.send(()).unwrap();
+        while w.pause_point().is_ok() {
+            std::thread::yield_now();
+        }
+        Ok(())
+    })
+    .unwrap();
+    ready.recv_timeout(LONG).unwrap();
+    yard.pause(id).unwrap();
+}
+
 fn control_storm<T: Send + 'static>(yard: &Yard<T>, id: &str, done: &AtomicBool) {
     while !done.load(Ordering::SeqCst) {
         if yard.pause(id).is_err() {
@@ -500,17 +516,7 @@ fn a_drained_message_shutting_the_manager_down_from_drop() {
     let slot = YARD.get_or_init(|| Mutex::new(None));
     let yard = Arc::new(tiny_yard::<Bomb>(4));
     *slot.lock().unwrap() = Some(Arc::clone(&yard));
-    let (ready_tx, ready) = mpsc::channel();
-    yard.spawn("w", move |w| {
-        ready_tx.send(()).unwrap();
-        while w.pause_point().is_ok() {
-            std::thread::yield_now();
-        }
-        Ok(())
-    })
-    .unwrap();
-    ready.recv_timeout(LONG).unwrap();
-    yard.pause("w").unwrap();
+    spawn_paused_looper(&yard, "w");
     for _ in 0..4 {
         if let Err(e) = yard.send("w", Bomb) {
             std::mem::forget(e.into_message());
@@ -550,17 +556,7 @@ fn a_drained_message_shutting_the_manager_down_from_drop() {
 #[test]
 fn senders_blocked_for_an_hour_get_their_messages_back_at_the_end() {
     let yard = Arc::new(tiny_yard::<u64>(1));
-    let (ready_tx, ready) = mpsc::channel();
-    yard.spawn("w", move |w| {
-        ready_tx.send(()).unwrap();
-        while w.pause_point().is_ok() {
-            std::thread::yield_now();
-        }
-        Ok(())
-    })
-    .unwrap();
-    ready.recv_timeout(LONG).unwrap();
-    yard.pause("w").unwrap();
+    spawn_paused_looper(&yard, "w");
     yard.send("w", 0).unwrap();
     let (back_tx, back) = mpsc::channel();
     let (started_tx, started) = mpsc::channel();
