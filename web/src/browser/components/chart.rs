@@ -30,10 +30,17 @@ pub fn chart(props: &ChartProps) -> Html {
             format!("{x:.1},{y:.1}")
         })
         .collect();
-    let latest = points.last().map_or(0.0, |p| p.1);
+    // A rate needs a span of samples behind it: before that there is no
+    // figure, and "0 tasks per second" would say the workers are idle.
+    let reading = match points.last() {
+        Some(&(_, latest)) => {
+            format!("{latest:.0} tasks per second of script time now; peak {peak:.0} in view")
+        }
+        None => "Tasks per second of script time: measuring (the first figure comes after one second of samples).".to_owned(),
+    };
     html! {
         <div class="chart" data-testid="throughput">
-            <p>{ format!("{latest:.0} tasks per second of script time now; peak {peak:.0} in view") }</p>
+            <p>{ reading }</p>
             <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label="Total tasks per second over the last 20 seconds">
                 <polyline points={path.join(" ")} fill="none" stroke="#0072B2" stroke-width="2" />
             </svg>
