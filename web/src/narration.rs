@@ -104,10 +104,12 @@ fn ms(d: f64) -> String {
 impl Narrator {
     /// When `at_ms` (manager time) was in script seconds, for a line's time.
     pub fn when(&self, at_ms: f64) -> String {
-        let real = at_ms / 1e3;
+        // Never before the start: a worker created as the run began read
+        // "-0.00 s" (its time a hair before the script's zero).
+        let real = (at_ms / 1e3).max(0.0);
         match self.script.at(at_ms) {
             Some(script) if (script / 1e3 - real).abs() >= 0.005 => {
-                format!("{:>6.2} s", script / 1e3)
+                format!("{:>6.2} s", (script / 1e3).max(0.0))
             }
             _ => format!("{real:>6.2} s"),
         }

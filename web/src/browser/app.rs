@@ -441,7 +441,7 @@ pub fn app() -> Html {
                         }
                     </section>
                     <WorkersTable snapshot={Shared::from(&store.snapshot)} history={Shared::from(&store.history)}
-                        pool={store.pool} feedback={Shared::from(&store.feedback)} {on_row}
+                        pool={store.pool} speed={store.speed} feedback={Shared::from(&store.feedback)} {on_row}
                         unavailable={store.source.command_refusal().map(AttrValue::from)} />
                     <section class="panel wide" aria-labelledby="timeline-title">
                         <h2 id="timeline-title">{ "Timeline" }</h2>

@@ -18,6 +18,9 @@ pub struct TableProps {
     pub snapshot: Shared<Snapshot>,
     pub history: Shared<History>,
     pub pool: usize,
+    /// The speed dial: Tasks/s is per second of script time, as the chart
+    /// and the narration count (a 10-a-second worker reads 10 at 10x too).
+    pub speed: f64,
     /// Every inline error or note; rows show their own.
     pub feedback: Shared<BTreeMap<Place, Feedback>>,
     /// (what, worker)
@@ -58,7 +61,7 @@ pub fn workers_table(props: &TableProps) -> Html {
                         <th scope="col">{ "Actions" }</th>
                         <th scope="col">{ "Doing" }</th>
                         <th scope="col" class="num">{ "Tasks" }</th>
-                        <th scope="col" class="num">{ "Tasks/s" }</th>
+                        <th scope="col" class="num" title="tasks per second of script time">{ "Tasks/s" }</th>
                         <th scope="col" class="num">{ "Busy ms" }</th>
                         <th scope="col" class="num" title="messages waiting / most ever waiting / capacity">{ "Mailbox" }</th>
                         <th scope="col" class="num">{ "Messages read" }</th>
@@ -73,7 +76,7 @@ pub fn workers_table(props: &TableProps) -> Html {
                         let rate = props
                             .history
                             .rate(&w.id, snapshot.at_ms, w.tasks_completed)
-                            .map_or_else(|| "–".to_owned(), |r| format!("{r:.1}"));
+                            .map_or_else(|| "–".to_owned(), |r| format!("{:.1}", r / props.speed));
                         let error = props.feedback.get(&Place::Row(w.id.clone())).cloned();
                         html! { <WorkerRow key={w.id.clone()} row={RowView::of(w, rate)} {error} on_row={props.on_row.clone()}
                                     unavailable={props.unavailable.clone()} /> }
