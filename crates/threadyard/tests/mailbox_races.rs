@@ -27,8 +27,6 @@ fn tiny_yard<T: Send + 'static>(capacity: usize) -> Yard<T> {
         .unwrap()
 }
 
-/// Pauses and resumes `id` until `done`; a refused move (the worker already
-/// ended) ends the storm.
 /// Spawns `id`, a worker that only loops on its pause point, and pauses it
 /// once it runs: a mailbox nobody reads until the test says so.
 fn spawn_paused_looper<T: Send + 'static>(yard: &Yard<T>, id: &str) {
@@ -45,15 +43,39 @@ fn spawn_paused_looper<T: Send + 'static>(yard: &Yard<T>, id: &str) {
     yard.pause(id).unwrap();
 }
 
-fn control_storm<T: Send + 'static>(yard: &Yard<T>, id: &str, done: &AtomicBool) {
-    while !done.load(Ordering::SeqCst) {
-        if yard.pause(id).is_err() {
-            return;
-        }
-        std::thread::yield_now();
-        if yard.resume(id).is_err() {
-            return;
-        }
+/// Pauses and resumes a worker on a thread of its own until [`stop`](Self::stop);
+/// a refused move (the worker already ended) ends the storm.
+struct Storm {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Storm {
+    fn start<T: Send + 'static>(yard: &Arc<Yard<T>>, id: &str) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let (yard, stop, id) = (Arc::clone(yard), Arc::clone(&done), id.to_owned());
+        let thread = std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                if yard.pause(&id).is_err() {
+                    return;
+                }
+                std::thread::yield_now();
+                if yard.resume(&id).is_err() {
+                    return;
+                }
+            }
+        });
+        Self { done, thread }
+    }
+
+    /// Ends the storm, without waiting for its thread (a failing test's way out).
+    fn halt(&self) {
+        self.done.store(true, Ordering::SeqCst);
+    }
+
+    fn stop(self) {
+        self.halt();
+        self.thread.join().unwrap();
     }
 }
 
@@ -77,7 +99,6 @@ fn a_take_lost_to_a_pause_still_wakes_a_sender_waiting_for_room() {
         Ok(())
     })
     .unwrap();
-    let done = Arc::new(AtomicBool::new(false));
     let sender = {
         let yard = Arc::clone(&yard);
         std::thread::spawn(move || {
@@ -86,17 +107,14 @@ fn a_take_lost_to_a_pause_still_wakes_a_sender_waiting_for_room() {
             }
         })
     };
-    let storm = {
-        let (yard, done) = (Arc::clone(&yard), Arc::clone(&done));
-        std::thread::spawn(move || control_storm(&yard, "w", &done))
-    };
+    let storm = Storm::start(&yard, "w");
     let until = Instant::now() + LONG;
     for expected in 0..N {
         let left = until.saturating_duration_since(Instant::now());
         match got.recv_timeout(left) {
             Ok(m) => assert_eq!(m, expected, "FIFO from one sender"),
             Err(_) => {
-                done.store(true, Ordering::SeqCst);
+                storm.halt();
                 let _ = yard.resume("w");
                 panic!(
                     "message {expected} of {N} never arrived: {:?}",
@@ -105,8 +123,7 @@ fn a_take_lost_to_a_pause_still_wakes_a_sender_waiting_for_room() {
             }
         }
     }
-    done.store(true, Ordering::SeqCst);
-    storm.join().unwrap();
+    storm.stop();
     sender.join().unwrap();
     let _ = yard.resume("w");
     let report = yard.shutdown(LONG);
@@ -131,11 +148,7 @@ fn senders_with_short_and_long_deadlines_race_takes_and_a_control_storm() {
         Ok(())
     })
     .unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let storm = {
-        let (yard, done) = (Arc::clone(&yard), Arc::clone(&done));
-        std::thread::spawn(move || control_storm(&yard, "w", &done))
-    };
+    let storm = Storm::start(&yard, "w");
     let senders: Vec<_> = (0..SENDERS)
         .map(|s| {
             let yard = Arc::clone(&yard);
@@ -171,8 +184,7 @@ fn senders_with_short_and_long_deadlines_race_takes_and_a_control_storm() {
         .recv_timeout(LONG)
         .expect("a sender slept through room (or a take never came)");
     waiter.join().unwrap();
-    done.store(true, Ordering::SeqCst);
-    storm.join().unwrap();
+    storm.stop();
     let _ = yard.resume("w");
     let total: usize = accepted.iter().map(Vec::len).sum();
     let until = Instant::now() + LONG;
@@ -221,11 +233,7 @@ fn lent_receivers_under_a_control_storm_then_a_stop_lose_and_repeat_nothing() {
         Ok(())
     })
     .unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let storm = {
-        let (yard, done) = (Arc::clone(&yard), Arc::clone(&done));
-        std::thread::spawn(move || control_storm(&yard, "w", &done))
-    };
+    let storm = Storm::start(&yard, "w");
     let mut accepted = 0u64;
     for m in 0..N {
         match yard.send_timeout("w", m, Duration::from_millis(1)) {
@@ -234,8 +242,7 @@ fn lent_receivers_under_a_control_storm_then_a_stop_lose_and_repeat_nothing() {
         }
         if m == N / 2 {
             // Half way, some messages queued: the stop must not lose them.
-            done.store(true, Ordering::SeqCst);
-            storm.join().unwrap();
+            storm.stop();
             let _ = yard.resume("w");
             yard.stop("w").unwrap();
             break;
@@ -366,11 +373,7 @@ fn messages_calling_back_from_drop_while_put_back_and_drained() {
         Ok(())
     })
     .unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let storm = {
-        let (yard, done) = (Arc::clone(&yard), Arc::clone(&done));
-        std::thread::spawn(move || control_storm(&yard, "w", &done))
-    };
+    let storm = Storm::start(&yard, "w");
     let mut accepted = 0u64;
     for m in 0..200 {
         match yard.send_timeout("w", Nasty(m), Duration::from_millis(1)) {
@@ -378,8 +381,7 @@ fn messages_calling_back_from_drop_while_put_back_and_drained() {
             Err(e) => std::mem::forget(e.into_message()),
         }
     }
-    done.store(true, Ordering::SeqCst);
-    storm.join().unwrap();
+    storm.stop();
     let _ = yard.pause("w");
     let report = yard.shutdown(LONG);
     let received = took.try_iter().count() as u64;
@@ -462,16 +464,11 @@ fn each_lent_receiver_sees_one_senders_messages_in_order() {
         Ok(())
     })
     .unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let storm = {
-        let (yard, done) = (Arc::clone(&yard), Arc::clone(&done));
-        std::thread::spawn(move || control_storm(&yard, "w", &done))
-    };
+    let storm = Storm::start(&yard, "w");
     for m in 0..N {
         yard.send_timeout("w", m, HOUR).unwrap();
     }
-    done.store(true, Ordering::SeqCst);
-    storm.join().unwrap();
+    storm.stop();
     let _ = yard.resume("w");
     let until = Instant::now() + LONG;
     while yard.worker("w").unwrap().mailbox.received < N {
