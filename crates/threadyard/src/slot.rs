@@ -731,25 +731,22 @@ impl<T, J> Slot<T, J> {
                 None => Taken::Nothing,
             };
         }
-        let by_worker = current::is(self.address());
         let Some(message) = self.mailbox.pop() else {
             return Taken::Nothing;
         };
+        // One pop frees one place: it wakes one sleeping sender not woken
+        // already (a receiver draining a full mailbox would otherwise notify
+        // once per message until that sender ran). Also when the take then
+        // loses to a pause: a sender parked on the full mailbox is woken
+        // only by the take that frees a place, and without it slept through
+        // the room (with one place, until its deadline, while the worker,
+        // having taken the held message, slept on the empty queue).
+        self.mailbox.room().wake_one();
         if as_pause_point && !self.state.is_running_now() {
             self.mailbox.hold(&mut lock(&self.lane));
-            // The pop freed a place in the queue all the same, and a sender
-            // parked on the full mailbox is woken only by the take that
-            // frees a place: without this it slept through the room (with
-            // one place, until its deadline, while the worker, having taken
-            // the put-back message, slept on the empty queue).
-            self.mailbox.room().wake_one();
             return Taken::Held(message);
         }
-        self.mailbox.received(by_worker);
-        // One take frees one place: it wakes one sleeping sender not woken
-        // already (a receiver draining a full mailbox would otherwise
-        // notify once per message until that sender ran).
-        self.mailbox.room().wake_one();
+        self.mailbox.received(current::is(self.address()));
         Taken::Message(message)
     }
 
