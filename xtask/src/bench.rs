@@ -248,12 +248,12 @@ fn ratio(row: &str) -> f64 {
 /// One run of a browser benchmark (`test`, a test target of threadyard-web):
 /// its table's lines, header first.
 fn browser_run(chromedriver: &std::path::Path, test: &str) -> Result<Vec<String>, String> {
-    let mut cmd = threads_cargo("test");
-    // The main-thread figures are the app's: optimized, as the app ships.
-    if test == "main_bench" {
-        cmd.arg("--release");
-    }
-    let out = cmd
+    // Optimized, as the app ships and as the native rows are: the message
+    // rows of a debug build compared the two queues' code at `-O0` (the
+    // mailbox's layers, each a call there, against the channel's one
+    // function), not what either does per message.
+    let out = threads_cargo("test")
+        .arg("--release")
         .args([
             "--target",
             WASM,

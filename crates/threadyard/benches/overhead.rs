@@ -203,7 +203,11 @@ fn pin(side: Side) {
 
 /// Messages per second from `senders` threads to one receiver: the manager's
 /// mailbox against `sync_channel` of the same capacity, each side pinned
-/// ([`pin`]).
+/// ([`pin`]). The receiver times the run itself, from the start barrier to
+/// its last message: the bench's own thread is not pinned, and with
+/// seventeen threads on two cores its clock read after the barrier could
+/// come late by any amount (one sixteen-sender run of a plain queue read
+/// 7,500 M/s that way), flattering whichever side it happened to.
 fn throughput(scale: &Scale, senders: u64) -> Row {
     const CAPACITY: usize = 64;
     let n = scale.messages;
@@ -214,16 +218,19 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
             .build()
             .unwrap();
         let (done_tx, done) = mpsc::channel();
+        let start = Arc::new(Barrier::new(senders as usize + 1));
+        let receiver_start = Arc::clone(&start);
         yard.spawn("rx", move |w| {
             pin(Side::Receiver);
+            receiver_start.wait();
+            let t = Instant::now();
             for _ in 0..per * senders {
                 black_box(w.recv()?);
             }
-            done_tx.send(()).unwrap();
+            done_tx.send(t.elapsed()).unwrap();
             Ok(())
         })
         .unwrap();
-        let start = Arc::new(Barrier::new(senders as usize + 1));
         let threads: Vec<_> = (0..senders)
             .map(|_| {
                 let (tx, start) = (yard.sender("rx").unwrap(), Arc::clone(&start));
@@ -236,22 +243,24 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
                 })
             })
             .collect();
-        start.wait();
-        let t = Instant::now();
-        done.recv_timeout(LONG).unwrap();
-        let rate = (per * senders) as f64 / t.elapsed().as_secs_f64();
+        let took = done.recv_timeout(LONG).unwrap();
+        let rate = (per * senders) as f64 / took.as_secs_f64();
         threads.into_iter().for_each(|t| t.join().unwrap());
         rate
     };
     let raw = |_: ()| {
         let (tx, rx) = mpsc::sync_channel::<u64>(CAPACITY);
+        let start = Arc::new(Barrier::new(senders as usize + 1));
+        let receiver_start = Arc::clone(&start);
         let receiver = thread::spawn(move || {
             pin(Side::Receiver);
+            receiver_start.wait();
+            let t = Instant::now();
             for _ in 0..per * senders {
                 black_box(rx.recv().unwrap());
             }
+            t.elapsed()
         });
-        let start = Arc::new(Barrier::new(senders as usize + 1));
         let threads: Vec<_> = (0..senders)
             .map(|_| {
                 let (tx, start) = (tx.clone(), Arc::clone(&start));
@@ -264,10 +273,8 @@ fn throughput(scale: &Scale, senders: u64) -> Row {
                 })
             })
             .collect();
-        start.wait();
-        let t = Instant::now();
-        receiver.join().unwrap();
-        let rate = (per * senders) as f64 / t.elapsed().as_secs_f64();
+        let took = receiver.join().unwrap();
+        let rate = (per * senders) as f64 / took.as_secs_f64();
         threads.into_iter().for_each(|t| t.join().unwrap());
         rate
     };

@@ -21,6 +21,7 @@ pub(crate) fn enter(address: usize) -> Mark {
 }
 
 /// True when the calling thread acts for the worker at `address`.
+#[inline]
 pub(crate) fn is(address: usize) -> bool {
     ACTING_FOR.with(Cell::get) == address
 }

@@ -8,7 +8,7 @@ use crate::activity::Activity;
 use crate::error::{SendError, StopRequested, TaskError};
 use crate::hub::Hub;
 use crate::id::WorkerId;
-use crate::slot::{Slot, Want};
+use crate::slot::{Slot, Taken, Want};
 use crate::state::{Action, WorkerState};
 use crate::steps::Op;
 use crate::sync::{deadline_after, Arc, Weak};
@@ -170,6 +170,9 @@ impl<T: Send + 'static> Worker<T> {
         if self.slot.is_stepped() {
             self.step(Op::Receive)?;
         }
+        if let Some(taken) = self.receive_at_once() {
+            return taken;
+        }
         self.doing(Activity::WaitingForMessage, || loop {
             if let Some(message) = self.slot.wait_at(Want::Message, None)? {
                 return Ok(message);
@@ -190,9 +193,27 @@ impl<T: Send + 'static> Worker<T> {
             self.step(Op::Receive)?;
             return Ok(self.slot.try_take());
         }
+        if let Some(taken) = self.receive_at_once() {
+            return taken.map(Some);
+        }
         self.doing(Activity::WaitingForMessage, || {
             self.slot.wait_at(Want::Message, deadline_after(timeout))
         })
+    }
+
+    /// A receive's message when one waits for a running worker: taken
+    /// without marking the worker as waiting, since it does not wait
+    /// ([`Slot::take_at_once`]). `None`: wait for it in [`Slot::wait_at`].
+    fn receive_at_once(&self) -> Option<Result<T, StopRequested>> {
+        match self.slot.take_at_once() {
+            Taken::Message(message) => Some(Ok(message)),
+            // A pause came between the take and the look at the state: the
+            // message is kept through it, and the worker waits as in a receive.
+            Taken::Held(message) => Some(self.doing(Activity::WaitingForMessage, || {
+                self.slot.hold_through_pause(message)
+            })),
+            Taken::Control | Taken::Nothing => None,
+        }
     }
 
     /// Runs `call`, a call that blocks without using the CPU (a file or
