@@ -47,6 +47,9 @@
 //!   place with a `SeqCst` compare-exchange on the head, then loads the
 //!   count of sleeping senders, and only when it is non-zero locks the list
 //!   of sleepers and unparks the longest-waiting one (`mailbox/room.rs`).
+//!   Before registering, the sender backs off waiting for the mailbox to be
+//!   half empty, then sends if it has any room (`Slot::wait_for_room`
+//!   says why half).
 //! * closing works the same way against a push: the closer marks the
 //!   mailbox drained, fences, then empties it; a sender that queued and then
 //!   sees it drained empties it again itself, so nothing stays queued past

@@ -101,8 +101,26 @@ fn stop_racing_a_self_pause() {
 /// sleeps through the other's wakeup.
 #[test]
 fn full_mailbox_sender_and_receiver() {
-    loom::model(|| {
-        let slot = running_slot(1);
+    sender_blocked_on_a_full_mailbox(true);
+}
+
+/// The same with the sender's second look taken out: loom must find the
+/// interleaving where the sender, having found the mailbox full, registers
+/// just after the take that freed its place looked for sleepers and found
+/// none, and sleeps with room (a deadlock: the worker waits for the
+/// message the sleeping sender holds).
+#[test]
+fn loom_finds_the_lost_wakeup_without_the_senders_recheck_before_sleeping() {
+    assert_loom_finds_a_deadlock(|| sender_blocked_on_a_full_mailbox(false));
+}
+
+fn sender_blocked_on_a_full_mailbox(room_recheck: bool) {
+    loom::model(move || {
+        let (mut slot, _) = running_slot_unshared(1);
+        if !room_recheck {
+            slot.break_room_recheck();
+        }
+        let slot = Arc::new(slot);
         let sender = {
             let slot = Arc::clone(&slot);
             thread::spawn(move || {

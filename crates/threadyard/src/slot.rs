@@ -188,6 +188,10 @@ pub(crate) struct Slot<T, J> {
     /// The model tests' deliberately broken variant (see `skips_recheck`).
     #[cfg(loom)]
     broken_recheck: bool,
+    /// Another: a sender that sleeps for room without looking again (see
+    /// `skips_room_recheck`).
+    #[cfg(loom)]
+    broken_room_recheck: bool,
 }
 
 /// What a slot is made from: the worker's settings and the manager's shared
@@ -231,6 +235,8 @@ impl<T, J> Slot<T, J> {
             shut_down: parts.shut_down,
             #[cfg(loom)]
             broken_recheck: false,
+            #[cfg(loom)]
+            broken_room_recheck: false,
         }
     }
 
@@ -241,6 +247,13 @@ impl<T, J> Slot<T, J> {
     pub(crate) fn break_protocol(&mut self, fence_after_push: bool, recheck: bool) {
         self.mailbox.fence_after_push = fence_after_push;
         self.broken_recheck = !recheck;
+    }
+
+    /// Breaks the other side of it on purpose: a sender that registers to
+    /// wait for room and sleeps without looking at the queue again.
+    #[cfg(loom)]
+    pub(crate) fn break_room_recheck(&mut self) {
+        self.broken_room_recheck = true;
     }
 
     pub(crate) fn id(&self) -> &WorkerId {
@@ -717,6 +730,16 @@ impl<T, J> Slot<T, J> {
         false
     }
 
+    /// The model tests' third broken variant: a sender that sleeps for room
+    /// without looking at the queue again after registering.
+    #[inline(always)]
+    fn skips_room_recheck(&self) -> bool {
+        #[cfg(loom)]
+        return self.broken_room_recheck;
+        #[cfg(not(loom))]
+        false
+    }
+
     /// Takes the next message: first any put back, under the lane lock,
     /// else from the queue with no lock. With `as_pause_point`, the state is
     /// looked at after the take: a worker no longer running (a stop or a
@@ -892,7 +915,7 @@ impl<T, J> Slot<T, J> {
         }
         let room = self.mailbox.room();
         let ticket = room.register();
-        if self.mailbox.is_full() && !self.mailbox.is_closed() {
+        if self.skips_room_recheck() || (self.mailbox.is_full() && !self.mailbox.is_closed()) {
             room.wait(ticket, deadline);
         } else {
             room.cancel(ticket);
