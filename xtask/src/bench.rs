@@ -57,16 +57,26 @@ Natively, the message rows pin the receiver to one core and every sender to anot
   full mailbox read the high-water mark on the receiving side's line, so every take
   missed: a full mailbox is now a flag on the senders' line. Together: one to one from
   3.4 to 3.8 M/s to 12 to 16 M/s in the same runs as the channel's 4.8 to 11.7 M/s.
-- **What bounds the misses.** One to one passes or misses 2x by run: 1.02x in the table
-  above, 2.23x in a full run twenty minutes before it, 1.1x to 1.8x in the alternated runs
-  while it was built. Four and sixteen senders to one miss (0.26x to 0.69x): with the senders on one core and the receiver alone on
-  the other, the profile has the receiver's time in `ArrayQueue::pop` itself (the same
-  code as the channel's receive), stalled on slot lines the senders write; the channel's
-  senders sleep in batches while the queue is full, so its receiver drains lines the
-  senders are not touching, while the mailbox's senders come back to the queue as soon
-  as one place frees, because a sender asleep for room is woken by the first take (a
-  blocked sender must never sleep through room). Waking in batches (at half empty) would
-  break that promise when the worker stops taking in between.
+- **Why the rows had missed, and what changed (stop 22).** Counting, per run, how many sends
+  found the mailbox full showed the mailbox bistable. Once the receiver fell behind, the
+  mailbox stayed full: each waiting sender went back to the queue as soon as one place freed,
+  so it read the queue's head between every two takes and every take's compare-exchange waited
+  for that line to come back (9 to 15% of sends found it full; 4 to 11 M/s one to one, and a
+  plain `ArrayQueue` with the same threads did 30 M/s). A sender now backs off until the
+  mailbox is half empty, then sends if it has any room at all (so no free place keeps it
+  waiting longer than its back-off, and a sender asleep is still woken by the first take):
+  under 1% of sends find it full. A receive that finds a message takes it without marking the
+  worker as waiting. Alternated, old and new binaries in the same minutes (`examples` built
+  from the bench's own loops, 5 rounds each, receiver-timed): one to one 6.2 to 9.5 M/s before,
+  19.8 to 29.7 after; four to one 4.2 to 5.2 before, 18.5 to 21.8 after; sixteen to one 4.6
+  to 4.9 before, 18.1 to 20.6 after, against the channel's 5 to 8 M/s one to one and 14 to
+  20 M/s four and sixteen to one in the same runs. The
+  spread between runs shrank with it (one to one, 17.2 to 19.3 M/s over 11 rounds, from 3.5
+  to 11.2).
+- **What the rows measure.** The receiver times its own run, from the start barrier to its
+  last message, for the mailbox and the channel alike: the bench's own thread is not pinned,
+  and with seventeen threads on two cores its clock read after the barrier could come late by
+  any amount (one sixteen-sender run of a plain queue read 7,500 M/s that way).
 - **Shutdown of 1,000 workers** stops and closes each in one pass, wakes only workers that
   wait, and tracks only the ones still pending (it took 271 ms before). The extra row has
   a third of them busy-spinning on two cores. Their spinning now starts once all 1,000 are
@@ -95,23 +105,21 @@ const BROWSER_READING: &str = "
 - Pause meets its target. Resume is compared, as natively, with a Web Worker parked mid-loop
   (the worker's own history); against one parked right after a wake it sat at 3x to 4x, for
   the same reason as natively: where the sleeper sleeps, not the manager's work.
-- The message rows are the debug build the test command builds, and say how often the worker slept.
-  They still miss with the mailbox of issue 14 (takes without a lock, senders waiting for room
-  parked, which in a Web Worker is an atomic wait). Alternated on this machine against the same
-  build of the mailbox before that change: one to one 0.53x and 0.65x against 0.49x and 0.50x,
-  four to one 0.63x and 0.60x against 0.42x and 0.58x (the table above: 0.54x and 0.31x; the run
-  before it, 0.69x and 0.60x). The worker sleeps once every few hundred messages (see each row),
-  and each wakeup of a Web Worker costs a few hundred microseconds here.
-  Before issue 14, one to one read as below:
-- One sender to one worker missed (0.4x to 0.65x across runs). Measured with the worker's own
-  counters: over 300,000 messages it slept only 112 to 260 times and its mailbox sat at its
-  capacity, so neither wakeups nor the spin bound it: the per-message lock hand-off between
-  two threads does (`sync_channel` is a lock-free array, one compare-exchange per side). Two
-  fixes came out of it: std's mutex spins with `spin_loop()`, a no-op on wasm32, so a
-  contended lock went straight to `Atomics.wait`; the core now tries the lock a thousand
-  times first (0.44 to 1.19 M/s before, 1.24 to 1.41 M/s after; pause latency 55 to 95 µs
-  before, 15 to 25 µs after). And `send_timeout` reads the clock (a call out to JavaScript
-  here) only once the mailbox is full. The rest is the same bound as four senders natively.
+- The message rows are an optimized build, as the app ships (a debug build compared the two
+  queues' code at `-O0`: the mailbox's layers, each a call there, against the channel's one
+  function). Each alternates five rounds of the mailbox and the channel and shows the median of
+  each: V8 compiles hot functions to optimized code in the background while the first round
+  runs, and a single round measured that (the first of fifteen rounds read 0.4 to 1.6 M/s for
+  the mailbox, the rest 5 to 17 M/s). Both receivers count their own messages and say when they
+  have them all, and the measuring thread waits for that word in both: the mailbox's row used
+  to bump a shared counter per message, a locked add the channel's receiver did not make, and
+  to wait for it by spinning, taking a core from the threads measured.
+- With that, and the sender's wait for half the room (see the native reading), one to one read
+  1.76x to 2.50x over three runs and four to one 1.72x to 4.06x. The change alone, alternated
+  with the build before it with both receivers already signalling their end the same way (one
+  round each): one to one 0.50x, 0.55x and 0.75x before, 0.85x, 0.97x and 1.02x after. Spacing the receiver's looks out in the browser as the
+  native back-off does (1, 2, 4 … 64 empty turns apart) measured no different (1.7x to 3.0x
+  either way over 15 rounds), so the browser keeps its plain count of 2,048 turns.
 - Like the native suite, the browser suite runs three times and each row shows the run with
   the median ratio: its baselines are bimodal (a round trip between two Web Workers took
   5 µs in one run, when both sides shared a core, and 40 to 60 µs in others).

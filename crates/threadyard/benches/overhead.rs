@@ -50,6 +50,22 @@ struct Row {
     met: bool,
 }
 
+impl Row {
+    /// What "the run with the median" means for this row: its ratio, or for
+    /// a row with none (an absolute figure, such as the shutdown's) the
+    /// figure's leading number. Sorting those by a missing ratio kept the
+    /// runs in order, so the table showed the second run, not the median.
+    fn sort_key(&self) -> f64 {
+        self.ratio.unwrap_or_else(|| {
+            self.figure
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0.0)
+        })
+    }
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -679,7 +695,7 @@ fn main() {
         .into_iter()
         .chain((0..runs[0].len()).map(|i| {
             let mut same: Vec<&Row> = runs.iter().map(|run| &run[i]).collect();
-            same.sort_by(|a, b| a.ratio.unwrap_or(0.0).total_cmp(&b.ratio.unwrap_or(0.0)));
+            same.sort_by(|a, b| a.sort_key().total_cmp(&b.sort_key()));
             same[same.len() / 2].clone()
         }))
         .collect();
