@@ -129,6 +129,13 @@ const LAUNCH_RUNNING: u8 = 1;
 /// Its start gave up on it: it must never run.
 const LAUNCH_ABANDONED: u8 = 2;
 
+/// Who goes to sleep registered, for [`Slot::skips_recheck`].
+#[derive(Clone, Copy)]
+enum Sleeper {
+    Receiver,
+    Sender,
+}
+
 /// What a take found ([`Slot::take`]).
 pub(crate) enum Taken<T> {
     Message(T),
@@ -189,7 +196,7 @@ pub(crate) struct Slot<T, J> {
     #[cfg(loom)]
     broken_recheck: bool,
     /// Another: a sender that sleeps for room without looking again (see
-    /// `skips_room_recheck`).
+    /// `skips_recheck`).
     #[cfg(loom)]
     broken_room_recheck: bool,
 }
@@ -703,7 +710,7 @@ impl<T, J> Slot<T, J> {
         deadline: Option<Instant>,
     ) -> MutexGuard<'a, Lane<T>> {
         self.mailbox.register_receiver();
-        if self.mailbox.len() > 0 && !self.skips_recheck() {
+        if self.mailbox.len() > 0 && !self.skips_recheck(Sleeper::Receiver) {
             self.mailbox.unregister_receiver();
             return lane;
         }
@@ -720,24 +727,21 @@ impl<T, J> Slot<T, J> {
         lane
     }
 
-    /// The model tests' second broken variant: a receiver that sleeps
-    /// without looking at the queue again after registering.
+    /// The model tests' broken variants that sleep without looking at the
+    /// queue again after registering: a receiver (`Sleeper::Receiver`), or
+    /// a sender waiting for room (`Sleeper::Sender`).
     #[inline(always)]
-    fn skips_recheck(&self) -> bool {
+    fn skips_recheck(&self, sleeper: Sleeper) -> bool {
         #[cfg(loom)]
-        return self.broken_recheck;
+        return match sleeper {
+            Sleeper::Receiver => self.broken_recheck,
+            Sleeper::Sender => self.broken_room_recheck,
+        };
         #[cfg(not(loom))]
-        false
-    }
-
-    /// The model tests' third broken variant: a sender that sleeps for room
-    /// without looking at the queue again after registering.
-    #[inline(always)]
-    fn skips_room_recheck(&self) -> bool {
-        #[cfg(loom)]
-        return self.broken_room_recheck;
-        #[cfg(not(loom))]
-        false
+        {
+            let _ = sleeper;
+            false
+        }
     }
 
     /// Takes the next message: first any put back, under the lane lock,
@@ -915,7 +919,9 @@ impl<T, J> Slot<T, J> {
         }
         let room = self.mailbox.room();
         let ticket = room.register();
-        if self.skips_room_recheck() || (self.mailbox.is_full() && !self.mailbox.is_closed()) {
+        if self.skips_recheck(Sleeper::Sender)
+            || (self.mailbox.is_full() && !self.mailbox.is_closed())
+        {
             room.wait(ticket, deadline);
         } else {
             room.cancel(ticket);
