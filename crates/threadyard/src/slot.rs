@@ -404,12 +404,9 @@ impl<T, J> Slot<T, J> {
         }
         // A task can end while paused or in a receive (its helper threads
         // still waiting): those intervals end with it.
-        self.leave_pause();
-        Metrics::close(
-            &self.metrics.blocked_since_us,
-            &self.metrics.blocked_ns,
-            self.clock.now_us(),
-        );
+        let (m, now) = (&self.metrics, self.clock.now_us());
+        Metrics::close(&m.paused_since_us, &m.paused_ns, now);
+        Metrics::close(&m.blocked_since_us, &m.blocked_ns, now);
         self.sample_cpu();
         Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
         Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
@@ -672,10 +669,21 @@ impl<T, J> Slot<T, J> {
         }
     }
 
-    /// Ends the pause interval if one is open (one relaxed load otherwise).
+    /// Ends the pause interval if one is open and the worker is no longer
+    /// paused (one relaxed load when none is open). The state is looked at
+    /// under the event log, where every move into Paused opens its
+    /// interval: a thread of the task (lent `&Worker`) that found the
+    /// worker running just before another thread acknowledged a pause must
+    /// not end that new pause, or a worker paused for minutes shows its
+    /// `paused_ms` standing still (tests/mailbox_half_room.rs
+    /// `a_receive_racing_a_pause_on_another_thread_keeps_the_pause_timed`).
     fn leave_pause(&self) {
         let m = &self.metrics;
-        if Metrics::get(&m.paused_since_us) != UNSET {
+        if Metrics::get(&m.paused_since_us) == UNSET {
+            return;
+        }
+        let _log = self.events.writer();
+        if self.state.load() != WorkerState::Paused {
             Metrics::close(&m.paused_since_us, &m.paused_ns, self.clock.now_us());
         }
     }
