@@ -588,3 +588,43 @@ fn a_receive_racing_a_pause_on_another_thread_keeps_the_pause_timed() {
         lost.len()
     );
 }
+
+/// A paused worker resumed and at once paused again, before its thread
+/// woke: the thread wakes to the new request and acknowledges it without
+/// ever running. `paused_ms`, the total time paused, must not go back (the
+/// new pause must not write over the one still open, dropping it).
+#[test]
+fn a_pause_taken_again_before_the_worker_woke_keeps_the_first_pause_counted() {
+    let yard = tiny_yard::<u64>(4);
+    yard.spawn("r", move |w| loop {
+        w.recv()?;
+    })
+    .unwrap();
+    let mut last = 0.0;
+    for pause in 1..=60u64 {
+        if pause == 1 {
+            yard.pause("r").unwrap();
+        } else {
+            yard.resume("r").unwrap();
+            yard.pause("r").unwrap();
+        }
+        until("the pause is acknowledged", || {
+            let w = yard.worker("r").unwrap();
+            w.state == WorkerState::Paused && w.pause_count == pause
+        });
+        let now = yard.worker("r").unwrap().paused_ms;
+        assert!(
+            now >= last,
+            "pause {pause}: paused_ms went back from {last} to {now}"
+        );
+        // Lets the clock move on by a few ticks, so each pause measures.
+        let began = Instant::now();
+        while began.elapsed() < Duration::from_millis(1) {
+            std::thread::yield_now();
+        }
+        last = yard.worker("r").unwrap().paused_ms;
+    }
+    yard.stop("r").unwrap();
+    assert_eq!(yard.join("r", LONG), Ok(WorkerState::Stopped));
+    assert!(yard.worker("r").unwrap().paused_ms >= last);
+}
