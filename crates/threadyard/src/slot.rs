@@ -577,7 +577,14 @@ impl<T, J> Slot<T, J> {
             let m = &self.metrics;
             Metrics::bump(&m.pause_count);
             Metrics::set(&m.pause_requested_at_us, UNSET);
-            Metrics::open(&m.paused_since_us, self.clock.now_us());
+            // The last pause may still be open: resumed and asked to pause
+            // again before any thread of the worker woke and ran, it was
+            // never left. It is counted up to now, not written over (that
+            // dropped it, and paused_ms went back: tests/mailbox_half_room.rs
+            // `a_pause_taken_again_before_the_worker_woke_keeps_the_first_pause_counted`).
+            let now = self.clock.now_us();
+            Metrics::close(&m.paused_since_us, &m.paused_ns, now);
+            Metrics::open(&m.paused_since_us, now);
             log.moved(&self.id, moved.to, EventKind::Paused { by_itself });
         })
         .inspect(|_| tracing::debug!(worker = %self.id, by_itself, "paused"))
