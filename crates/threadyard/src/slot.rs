@@ -676,6 +676,15 @@ impl<T, J> Slot<T, J> {
         }
     }
 
+    /// True if the worker is Paused with no pause interval open (the model
+    /// tests' look): under the event log, as every move records itself.
+    #[cfg(loom)]
+    pub(crate) fn paused_untimed(&self) -> bool {
+        let _log = self.events.writer();
+        self.state.load() == WorkerState::Paused
+            && Metrics::get(&self.metrics.paused_since_us) == UNSET
+    }
+
     /// Ends the pause interval if one is open and the worker is no longer
     /// paused (one relaxed load when none is open). The state is looked at
     /// under the event log, where every move into Paused opens its
