@@ -483,3 +483,30 @@ fn a_take_racing_a_pause_holds_the_message_through_it() {
         assert_eq!((m.sent, m.received, m.depth), (1, 1, 0));
     });
 }
+
+/// A thread of the task (lent `&Worker`) begins a receive, finding the
+/// worker running, while the worker's own thread pauses itself: once the
+/// worker is Paused its pause is being timed. The receive that looked at
+/// the state just before the pause must not end the new pause's interval
+/// (with one preemption, it did: `paused_ms` then stood still however long
+/// the pause lasted).
+#[test]
+fn a_lent_receive_racing_a_self_pause_keeps_the_pause_timed() {
+    loom::model(|| {
+        let slot = running_slot(1);
+        let helper = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || {
+                let _ = slot.take_at_once();
+            })
+        };
+        let worker = {
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || slot.pause_itself())
+        };
+        helper.join().unwrap();
+        assert!(!slot.paused_untimed(), "Paused, and its pause not timed");
+        assert!(slot.control(Action::Stop).is_ok());
+        assert_eq!(worker.join().unwrap(), Err(StopRequested));
+    });
+}

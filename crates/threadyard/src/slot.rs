@@ -424,12 +424,9 @@ impl<T, J> Slot<T, J> {
         }
         // A task can end while paused or in a receive (its helper threads
         // still waiting): those intervals end with it.
-        self.leave_pause();
-        Metrics::close(
-            &self.metrics.blocked_since_us,
-            &self.metrics.blocked_ns,
-            self.clock.now_us(),
-        );
+        let (m, now) = (&self.metrics, self.clock.now_us());
+        Metrics::close(&m.paused_since_us, &m.paused_ns, now);
+        Metrics::close(&m.blocked_since_us, &m.blocked_ns, now);
         self.sample_cpu();
         Metrics::set(&self.metrics.ended_at_us, self.clock.now_us());
         Metrics::set(&self.metrics.pause_requested_at_us, UNSET);
@@ -600,7 +597,14 @@ impl<T, J> Slot<T, J> {
             let m = &self.metrics;
             Metrics::bump(&m.pause_count);
             Metrics::set(&m.pause_requested_at_us, UNSET);
-            Metrics::open(&m.paused_since_us, self.clock.now_us());
+            // The last pause may still be open: resumed and asked to pause
+            // again before any thread of the worker woke and ran, it was
+            // never left. It is counted up to now, not written over (that
+            // dropped it, and paused_ms went back: tests/mailbox_half_room.rs
+            // `a_pause_taken_again_before_the_worker_woke_keeps_the_first_pause_counted`).
+            let now = self.clock.now_us();
+            Metrics::close(&m.paused_since_us, &m.paused_ns, now);
+            Metrics::open(&m.paused_since_us, now);
             log.moved(&self.id, moved.to, EventKind::Paused { by_itself });
         })
         .inspect(|_| tracing::debug!(worker = %self.id, by_itself, "paused"))
@@ -692,10 +696,30 @@ impl<T, J> Slot<T, J> {
         }
     }
 
-    /// Ends the pause interval if one is open (one relaxed load otherwise).
+    /// True if the worker is Paused with no pause interval open (the model
+    /// tests' look): under the event log, as every move records itself.
+    #[cfg(loom)]
+    pub(crate) fn paused_untimed(&self) -> bool {
+        let _log = self.events.writer();
+        self.state.load() == WorkerState::Paused
+            && Metrics::get(&self.metrics.paused_since_us) == UNSET
+    }
+
+    /// Ends the pause interval if one is open and the worker is no longer
+    /// paused (one relaxed load when none is open). The state is looked at
+    /// under the event log, where every move into Paused opens its
+    /// interval: a thread of the task (lent `&Worker`) that found the
+    /// worker running just before another thread acknowledged a pause must
+    /// not end that new pause, or a worker paused for minutes shows its
+    /// `paused_ms` standing still (tests/mailbox_half_room.rs
+    /// `a_receive_racing_a_pause_on_another_thread_keeps_the_pause_timed`).
     fn leave_pause(&self) {
         let m = &self.metrics;
-        if Metrics::get(&m.paused_since_us) != UNSET {
+        if Metrics::get(&m.paused_since_us) == UNSET {
+            return;
+        }
+        let _log = self.events.writer();
+        if self.state.load() != WorkerState::Paused {
             Metrics::close(&m.paused_since_us, &m.paused_ns, self.clock.now_us());
         }
     }
