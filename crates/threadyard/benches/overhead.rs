@@ -3,7 +3,9 @@
 //! result, absolute times are recorded).
 //!
 //! `cargo bench -p threadyard --bench overhead -- [--quick] [--markdown FILE]`
-//! (`cargo xtask bench` runs it and writes BENCHMARKS.md). `--quick` runs
+//! (`cargo xtask bench` runs it, on x86-64 built with LLVM's mitigation for
+//! Intel's jump-alignment erratum so a tiny loop's speed does not depend on
+//! where the linker put it, and writes BENCHMARKS.md). `--quick` runs
 //! every row with few samples: it checks that the benchmarks run, not how
 //! fast.
 //!
