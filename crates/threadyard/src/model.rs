@@ -178,6 +178,20 @@ fn shutdown_racing_a_receive_and_a_send() {
     });
 }
 
+/// A running worker with the message 7 queued, and its thread receiving.
+fn receiving_a_queued_7() -> (
+    Arc<TestSlot>,
+    thread::JoinHandle<Result<Option<u32>, StopRequested>>,
+) {
+    let slot = running_slot(2);
+    assert!(slot.push(7, None, None).is_ok());
+    let worker = {
+        let slot = Arc::clone(&slot);
+        thread::spawn(move || slot.wait_at(Want::Message, None))
+    };
+    (slot, worker)
+}
+
 /// A receive's take races a stop with a message already queued: the take
 /// either comes first (the worker gets the message, counted received) or
 /// sees the stop after claiming the message and puts it back, so it is
@@ -185,12 +199,7 @@ fn shutdown_racing_a_receive_and_a_send() {
 #[test]
 fn a_take_racing_a_stop_puts_the_message_back() {
     loom::model(|| {
-        let slot = running_slot(2);
-        assert!(slot.push(7, None, None).is_ok());
-        let worker = {
-            let slot = Arc::clone(&slot);
-            thread::spawn(move || slot.wait_at(Want::Message, None))
-        };
+        let (slot, worker) = receiving_a_queued_7();
         assert!(slot.stop().is_ok());
         let got = worker.join().unwrap();
         slot.finish(None);
@@ -463,12 +472,7 @@ fn a_sender_giving_up_racing_a_take_passes_the_wakeup_on() {
 #[test]
 fn a_take_racing_a_pause_holds_the_message_through_it() {
     loom::model(|| {
-        let slot = running_slot(2);
-        assert!(slot.push(7, None, None).is_ok());
-        let worker = {
-            let slot = Arc::clone(&slot);
-            thread::spawn(move || slot.wait_at(Want::Message, None))
-        };
+        let (slot, worker) = receiving_a_queued_7();
         let paused = slot.control(Action::Pause).is_ok();
         if paused {
             if slot.state() == WorkerState::Paused {

@@ -16,54 +16,36 @@ use std::time::{Duration, Instant};
 
 use threadyard::{Activity, Chooser, SendError, WorkerState, Yard};
 
-/// The longest any test waits for an event before calling it lost.
-const LONG: Duration = Duration::from_secs(60);
-/// A sender's deadline that must never be what ends its wait.
-const HOUR: Duration = Duration::from_secs(3600);
+mod support;
 
-fn tiny_yard<T: Send + 'static>(capacity: usize) -> Yard<T> {
-    Yard::<T>::builder()
-        .mailbox_capacity(capacity)
-        .build()
-        .unwrap()
-}
+use support::{tiny_yard, until, Storm, HOUR, LONG};
 
-/// Yields until `done()`, failing with `what` after [`LONG`].
-fn until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !done() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::yield_now();
-    }
-}
-
-/// Pauses and resumes a worker on a thread of its own until [`stop`](Self::stop);
-/// a refused move (the worker already ended) ends the storm.
-struct Storm {
-    done: Arc<AtomicBool>,
+/// Sends to a worker nonstop on a thread of its own until [`stop`](Self::stop),
+/// each send waiting briefly for room (refused when it stays full): a
+/// mailbox that never runs dry while the worker takes.
+struct Flood {
+    flooding: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<()>,
 }
 
-impl Storm {
-    fn start<T: Send + 'static>(yard: &Arc<Yard<T>>, id: &str) -> Self {
-        let done = Arc::new(AtomicBool::new(false));
-        let (yard, stop, id) = (Arc::clone(yard), Arc::clone(&done), id.to_owned());
+impl Flood {
+    fn start(yard: &Yard<u64>, id: &str) -> Self {
+        let flooding = Arc::new(AtomicBool::new(true));
+        let (sender, going) = (yard.sender(id).unwrap(), Arc::clone(&flooding));
         let thread = std::thread::spawn(move || {
-            while !stop.load(Ordering::SeqCst) {
-                if yard.pause(&id).is_err() {
-                    return;
-                }
-                std::thread::yield_now();
-                if yard.resume(&id).is_err() {
-                    return;
+            let mut i = 0;
+            while going.load(Ordering::SeqCst) {
+                match sender.send_timeout(i, Duration::from_millis(5)) {
+                    Ok(()) | Err(SendError::Full { .. }) => i += 1,
+                    Err(other) => panic!("unexpected {other}"),
                 }
             }
         });
-        Self { done, thread }
+        Self { flooding, thread }
     }
 
     fn stop(self) {
-        self.done.store(true, Ordering::SeqCst);
+        self.flooding.store(false, Ordering::SeqCst);
         self.thread.join().unwrap();
     }
 }
@@ -365,19 +347,7 @@ fn a_receive_that_never_finds_its_mailbox_empty_still_answers_every_pause() {
             Ok(())
         })
         .unwrap();
-        let flooding = Arc::new(AtomicBool::new(true));
-        let flood = {
-            let (sender, flooding) = (yard.sender("r").unwrap(), Arc::clone(&flooding));
-            std::thread::spawn(move || {
-                let mut i = 0;
-                while flooding.load(Ordering::SeqCst) {
-                    match sender.send_timeout(i, Duration::from_millis(5)) {
-                        Ok(()) | Err(SendError::Full { .. }) => i += 1,
-                        Err(other) => panic!("unexpected {other}"),
-                    }
-                }
-            })
-        };
+        let flood = Flood::start(&yard, "r");
         for pause in 1..=40u64 {
             // The receiver is taking: the mailbox never runs dry.
             let before = taken.load(Ordering::SeqCst);
@@ -420,8 +390,7 @@ fn a_receive_that_never_finds_its_mailbox_empty_still_answers_every_pause() {
             assert!(later.paused_ms >= at_pause.paused_ms);
             yard.resume("r").unwrap();
         }
-        flooding.store(false, Ordering::SeqCst);
-        flood.join().unwrap();
+        flood.stop();
         yard.stop("r").unwrap();
         assert_eq!(yard.join("r", LONG), Ok(WorkerState::Stopped));
         let m = yard.worker("r").unwrap().mailbox;
@@ -539,19 +508,7 @@ fn a_receive_racing_a_pause_on_another_thread_keeps_the_pause_timed() {
         Ok(())
     })
     .unwrap();
-    let flooding = Arc::new(AtomicBool::new(true));
-    let flood = {
-        let (sender, flooding) = (yard.sender("r").unwrap(), Arc::clone(&flooding));
-        std::thread::spawn(move || {
-            let mut i = 0;
-            while flooding.load(Ordering::SeqCst) {
-                match sender.send_timeout(i, Duration::from_millis(5)) {
-                    Ok(()) | Err(SendError::Full { .. }) => i += 1,
-                    Err(other) => panic!("unexpected {other}"),
-                }
-            }
-        })
-    };
+    let flood = Flood::start(&yard, "r");
     let mut lost = Vec::new();
     for pause in 0..PAUSES {
         let before = taken.load(Ordering::SeqCst);
@@ -577,8 +534,7 @@ fn a_receive_racing_a_pause_on_another_thread_keeps_the_pause_timed() {
         }
         yard.resume("r").unwrap();
     }
-    flooding.store(false, Ordering::SeqCst);
-    flood.join().unwrap();
+    flood.stop();
     yard.stop("r").unwrap();
     assert_eq!(yard.join("r", LONG), Ok(WorkerState::Stopped));
     assert!(

@@ -15,17 +15,9 @@ use std::time::{Duration, Instant};
 
 use threadyard::{SendError, WorkerState, Yard};
 
-/// The longest any test waits for an event before calling it lost.
-const LONG: Duration = Duration::from_secs(60);
-/// A sender's deadline that must never be what ends its wait.
-const HOUR: Duration = Duration::from_secs(3600);
+mod support;
 
-fn tiny_yard<T: Send + 'static>(capacity: usize) -> Yard<T> {
-    Yard::<T>::builder()
-        .mailbox_capacity(capacity)
-        .build()
-        .unwrap()
-}
+use support::{tiny_yard, until, Storm, HOUR, LONG};
 
 /// Spawns `id`, a worker that only loops on its pause point, and pauses it
 /// once it runs: a mailbox nobody reads until the test says so.
@@ -41,42 +33,6 @@ fn spawn_paused_looper<T: Send + 'static>(yard: &Yard<T>, id: &str) {
     .unwrap();
     ready.recv_timeout(LONG).unwrap();
     yard.pause(id).unwrap();
-}
-
-/// Pauses and resumes a worker on a thread of its own until [`stop`](Self::stop);
-/// a refused move (the worker already ended) ends the storm.
-struct Storm {
-    done: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Storm {
-    fn start<T: Send + 'static>(yard: &Arc<Yard<T>>, id: &str) -> Self {
-        let done = Arc::new(AtomicBool::new(false));
-        let (yard, stop, id) = (Arc::clone(yard), Arc::clone(&done), id.to_owned());
-        let thread = std::thread::spawn(move || {
-            while !stop.load(Ordering::SeqCst) {
-                if yard.pause(&id).is_err() {
-                    return;
-                }
-                std::thread::yield_now();
-                if yard.resume(&id).is_err() {
-                    return;
-                }
-            }
-        });
-        Self { done, thread }
-    }
-
-    /// Ends the storm, without waiting for its thread (a failing test's way out).
-    fn halt(&self) {
-        self.done.store(true, Ordering::SeqCst);
-    }
-
-    fn stop(self) {
-        self.halt();
-        self.thread.join().unwrap();
-    }
 }
 
 /// A take that pops a message and then finds the worker paused puts the
@@ -108,9 +64,9 @@ fn a_take_lost_to_a_pause_still_wakes_a_sender_waiting_for_room() {
         })
     };
     let storm = Storm::start(&yard, "w");
-    let until = Instant::now() + LONG;
+    let deadline = Instant::now() + LONG;
     for expected in 0..N {
-        let left = until.saturating_duration_since(Instant::now());
+        let left = deadline.saturating_duration_since(Instant::now());
         match got.recv_timeout(left) {
             Ok(m) => assert_eq!(m, expected, "FIFO from one sender"),
             Err(_) => {
@@ -187,11 +143,9 @@ fn senders_with_short_and_long_deadlines_race_takes_and_a_control_storm() {
     storm.stop();
     let _ = yard.resume("w");
     let total: usize = accepted.iter().map(Vec::len).sum();
-    let until = Instant::now() + LONG;
-    while received.lock().unwrap().len() < total {
-        assert!(Instant::now() < until, "accepted messages never arrived");
-        std::thread::yield_now();
-    }
+    until("the accepted messages arrive", || {
+        received.lock().unwrap().len() >= total
+    });
     yard.stop("w").unwrap();
     assert_eq!(yard.join("w", LONG), Ok(WorkerState::Stopped));
     let snap = yard.worker("w").unwrap().mailbox;
@@ -321,11 +275,9 @@ fn counters_sampled_nonstop_never_go_back() {
         }
     }
     assert_eq!(accepted, N);
-    let until = Instant::now() + LONG;
-    while taken.load(Ordering::SeqCst) < N {
-        assert!(Instant::now() < until, "messages never taken");
-        std::thread::yield_now();
-    }
+    until("the messages are taken", || {
+        taken.load(Ordering::SeqCst) >= N
+    });
     yard.stop("w").unwrap();
     assert_eq!(yard.join("w", LONG), Ok(WorkerState::Stopped));
     done.store(true, Ordering::SeqCst);
@@ -470,11 +422,9 @@ fn each_lent_receiver_sees_one_senders_messages_in_order() {
     }
     storm.stop();
     let _ = yard.resume("w");
-    let until = Instant::now() + LONG;
-    while yard.worker("w").unwrap().mailbox.received < N {
-        assert!(Instant::now() < until, "messages never taken");
-        std::thread::yield_now();
-    }
+    until("the messages are taken", || {
+        yard.worker("w").unwrap().mailbox.received >= N
+    });
     yard.stop("w").unwrap();
     assert_eq!(yard.join("w", LONG), Ok(WorkerState::Stopped));
     let runs = runs.lock().unwrap();
