@@ -1,7 +1,24 @@
-//! Time: one monotonic epoch per manager, and the per-thread CPU clock.
+//! Time: one clock for every thread of the process, and the per-thread CPU
+//! clock.
 //!
-//! `web_time::Instant` is `std::time::Instant` natively and `performance.now()`
-//! in the browser, where the std one panics.
+//! Every timestamp the manager publishes (events, snapshots, activity spans,
+//! pause intervals, traces) is read from [`Clock::now_us`], which never goes
+//! backwards along happens-before: a reading taken after another (on any
+//! thread, once the two are ordered by a lock, a message or an atomic) is
+//! never the smaller. The event log stamps under its lock, so its stamps
+//! never go backwards in log order.
+//!
+//! Natively that is `std::time::Instant` as it is: the OS's monotonic clock
+//! is one clock for the whole process. In the browser it is not: each Web
+//! Worker's `performance.now()` counts from its own `performance.timeOrigin`,
+//! and `web_time::Instant` adds that origin back as an `f64` of milliseconds
+//! since 1970, so readings of one moment on two workers differ by up
+//! to the clock's resolution step. An event stamped on one worker could
+//! then read earlier than one stamped before it on another. So the browser's
+//! readings go through a high-water mark that every thread of the manager
+//! shares: a reading below the highest one already handed out is raised to
+//! it. The raise is at most that skew, and the cost is one atomic
+//! `fetch_max` beside a call into JavaScript that costs far more.
 
 use std::fmt;
 use std::time::Duration;
@@ -9,23 +26,47 @@ use std::time::Duration;
 use serde::Serialize;
 use web_time::Instant;
 
-/// The manager's epoch; every timestamp in events and snapshots is measured
-/// from it, in microseconds.
-#[derive(Debug, Clone, Copy)]
+/// A manager's clock: every timestamp in its events and snapshots is
+/// measured from its creation, in microseconds.
+#[derive(Debug, Clone)]
 pub(crate) struct Clock {
     epoch: Instant,
+    /// The highest reading handed out so far, on any thread (browser only).
+    #[cfg(target_arch = "wasm32")]
+    high: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Clock {
     pub(crate) fn new() -> Self {
         Self {
             epoch: Instant::now(),
+            #[cfg(target_arch = "wasm32")]
+            high: std::sync::Arc::default(),
         }
     }
 
-    /// Microseconds since the epoch.
+    /// Microseconds since the manager was created.
     pub(crate) fn now_us(&self) -> u64 {
-        micros(self.epoch.elapsed())
+        // `elapsed` saturates at zero: a Web Worker whose reading falls a
+        // hair before the epoch (taken on another thread) reads 0.
+        self.monotone(micros(self.epoch.elapsed()))
+    }
+
+    /// Natively the OS clock is already one monotonic clock for the process.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn monotone(&self, raw_us: u64) -> u64 {
+        raw_us
+    }
+
+    /// In the browser, a reading is never below the highest one handed out
+    /// on any thread (see the module docs). Every reading is a
+    /// read-modify-write of one atomic, so the readings are totally ordered,
+    /// and a thread reading after another's reading (in happens-before)
+    /// gets at least as much.
+    #[cfg(target_arch = "wasm32")]
+    fn monotone(&self, raw_us: u64) -> u64 {
+        use std::sync::atomic::Ordering;
+        self.high.fetch_max(raw_us, Ordering::Relaxed).max(raw_us)
     }
 }
 

@@ -47,7 +47,7 @@ fn running_slot_unshared(capacity: usize) -> (TestSlot, Arc<Changes>) {
         mailbox_capacity: capacity,
         restart: RestartPolicy::Never,
         clock,
-        events: Arc::new(EventLog::new(64, clock)),
+        events: Arc::new(EventLog::new(64, clock.clone())),
         changes: Arc::clone(&changes),
         threads,
         record_messages: false,

@@ -23,6 +23,7 @@ pub mod parallel;
 pub mod pause;
 pub mod shutdown;
 pub mod stepped;
+pub mod timestamps;
 pub mod workloads;
 
 /// Calls `$harness! { module::case, ... }` with every async case of the suite.
@@ -46,6 +47,7 @@ macro_rules! for_each_case {
             lifecycle::spawn_is_create_and_start,
             lifecycle::invalid_transitions_change_nothing,
             lifecycle::transitions_are_recorded_as_events,
+            timestamps::timestamps_never_go_backwards_across_threads,
             lifecycle::stopping_an_unstarted_worker_stops_it,
             lifecycle::capacity_is_enforced_and_released,
             pause::pause_is_acknowledged_at_the_next_pause_point,

@@ -119,7 +119,7 @@ impl<T: Send + 'static> Yard<T> {
             task,
             mailbox_capacity: capacity,
             restart: options.restart,
-            clock: self.shared.clock,
+            clock: self.shared.clock.clone(),
             events: Arc::clone(&self.shared.events),
             changes: Arc::clone(&self.shared.changes),
             threads: self.shared.threads.clone(),

@@ -69,7 +69,7 @@ pub(super) struct Shared<T> {
 impl<T> Shared<T> {
     pub(super) fn new(config: YardConfig, spawner: Box<dyn Spawn>) -> Self {
         let clock = Clock::new();
-        let events = Arc::new(EventLog::new(config.event_capacity, clock));
+        let events = Arc::new(EventLog::new(config.event_capacity, clock.clone()));
         let changes: Arc<Changes> = Arc::default();
         let hub = Arc::new(Hub::new(
             Arc::clone(&events),
