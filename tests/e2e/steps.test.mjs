@@ -56,6 +56,16 @@ async function grant(page, id) {
   await button.click();
 }
 
+/** Waits for `locator`; if it never shows, fails saying what the page shows instead. */
+async function showing(page, locator, what) {
+  try {
+    await locator.waitFor({ timeout: LONG });
+  } catch (error) {
+    const shown = await page.getByTestId("steps-page").innerText().catch((e) => `(unreadable: ${e.message})`);
+    throw new Error(`${what} never showed; the page shows:\n${shown}`, { cause: error });
+  }
+}
+
 async function settledWith(page, schedule) {
   await page.getByTestId("schedule").filter({ hasText: `Schedule: ${schedule}` }).waitFor({ timeout: LONG });
 }
@@ -129,7 +139,7 @@ test("find a failing schedule on Deadlock draws the cycle in red, and its link r
   assert.match(link, /#\/steps\/deadlock\/[01](,[01]){3}$/);
   const schedule = await page.getByTestId("schedule").innerText();
   const again = await open(t, link.slice(link.indexOf("#")));
-  await again.getByTestId("schedule").filter({ hasText: schedule }).waitFor({ timeout: LONG });
+  await showing(again, again.getByTestId("schedule").filter({ hasText: schedule }), `the reopened link's run at ${schedule}`);
   await again.locator('[data-testid="wait-edge"][data-cycle="true"]').nth(1).waitFor({ timeout: LONG });
   assert.equal(await again.getByTestId("steps-outcome").innerText(), outcome, "the same run");
 });
