@@ -134,7 +134,7 @@ struct Due {
 impl Due {
     fn after<T: Send + 'static>(w: &Worker<T>, pace: &Pace, length: Duration) -> Self {
         Self {
-            at: Instant::now() + length,
+            at: later(Instant::now(), length),
             paused: w.time_paused(),
             held: pace.time_held(),
             pace: pace.clone(),
@@ -145,10 +145,10 @@ impl Due {
     /// look.
     fn follow<T: Send + 'static>(&mut self, w: &Worker<T>) -> Instant {
         let paused = w.time_paused();
-        self.at += paused.saturating_sub(self.paused);
+        self.at = later(self.at, paused.saturating_sub(self.paused));
         self.paused = paused;
         let held = self.pace.time_held();
-        self.at += held.saturating_sub(self.held);
+        self.at = later(self.at, held.saturating_sub(self.held));
         self.held = held;
         self.at
     }
@@ -156,6 +156,19 @@ impl Due {
     /// Time left, pauses and holds taken out.
     fn left<T: Send + 'static>(&mut self, w: &Worker<T>) -> Duration {
         self.follow(w).saturating_duration_since(Instant::now())
+    }
+}
+
+/// `from + by`, or as far on as the clock can count: an item of
+/// `Duration::MAX` (one that never ends) waits, where `Instant + Duration`
+/// would panic with an overflow.
+fn later(from: Instant, by: Duration) -> Instant {
+    let mut by = by;
+    loop {
+        if let Some(at) = from.checked_add(by) {
+            return at;
+        }
+        by /= 2;
     }
 }
 
@@ -189,7 +202,7 @@ fn paced<T: AsRef<str> + Send + 'static>(
             tick(w);
             let now_speed = pace.speed();
             if now_speed == speed {
-                due.at += pace.scale(every);
+                due.at = later(due.at, pace.scale(every));
             } else {
                 speed = now_speed;
                 due = Due::after(w, pace, pace.scale(every));

@@ -1,0 +1,83 @@
+//! Issue 24, part 4: the promises of `Pace`, the stepped-mode choosers and
+//! the lessons, tried as an adversary would (hostile durations and speeds,
+//! schedules that do not fit their run, seeds and depths at their extremes).
+//! Every case here failed before the fix it names.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::time::Duration;
+
+use threadyard::workloads::{self, Pace, MAX_SPEED, MIN_SPEED};
+use threadyard::{Activity, WorkerState, Yard};
+
+const LONG: Duration = Duration::from_secs(30);
+
+/// `Pace::scale` is a plain function of a duration: at a slow speed a huge
+/// one (an item that never ends) must come out as the longest duration
+/// there is, not as a panic ("overflow when dividing duration by float").
+#[test]
+fn a_huge_duration_is_scaled_without_a_panic() {
+    for speed in [MIN_SPEED, 0.5, 1.0, MAX_SPEED] {
+        let pace = Pace::new(speed).unwrap();
+        for written in [Duration::MAX, Duration::from_secs(u64::MAX / 2)] {
+            let scaled = std::panic::catch_unwind(|| pace.scale(written));
+            let scaled =
+                scaled.unwrap_or_else(|_| panic!("scale({written:?}) at speed {speed} panicked"));
+            assert!(
+                speed > 1.0 || scaled >= written,
+                "speed {speed}: {written:?} became {scaled:?}"
+            );
+        }
+    }
+    // What was exact stays exact.
+    let pace = Pace::new(4.0).unwrap();
+    assert_eq!(
+        pace.scale(Duration::from_millis(100)),
+        Duration::from_millis(25)
+    );
+    assert_eq!(pace.scale(Duration::ZERO), Duration::ZERO);
+}
+
+/// The ready-made tasks take any `Duration` for their item: one of
+/// `Duration::MAX` ("an item that never ends") must wait, obeying stop,
+/// instead of failing the worker with an overflow panic on its first
+/// deadline.
+#[test]
+fn paced_workloads_with_an_endless_item_wait_and_stop_cleanly() {
+    let yard = Yard::<String>::new();
+    let pace = Pace::new(0.5).unwrap();
+    let endless = Duration::MAX;
+    yard.spawn("data", workloads::data_processor(endless, pace.clone()))
+        .unwrap();
+    yard.spawn("chatty", workloads::chatty(endless, pace.clone()))
+        .unwrap();
+    yard.spawn("flaky", workloads::flaky(endless, 1, pace.clone()))
+        .unwrap();
+    yard.spawn("producer", workloads::producer(endless, pace.clone()))
+        .unwrap();
+    yard.spawn("consumer", workloads::consumer(endless, pace.clone()))
+        .unwrap();
+    yard.send("consumer", "work".to_owned()).unwrap();
+    for (id, waiting) in [
+        ("data", Activity::WaitingForMessage),
+        ("chatty", Activity::WaitingForMessage),
+        ("flaky", Activity::WaitingForMessage),
+        ("producer", Activity::WaitingForMessage),
+        ("consumer", Activity::Sleeping),
+    ] {
+        // Waiting in its item, or (the break) already failed.
+        yard.wait_for_state(id, LONG, |state| {
+            state.is_finished() || yard.worker(id).map(|s| s.activity) == Ok(waiting)
+        })
+        .unwrap_or_else(|e| panic!("{id} never began its endless item: {e}"));
+        let s = yard.worker(id).unwrap();
+        assert_eq!(
+            s.state,
+            WorkerState::Running,
+            "{id} ended at once: {:?}",
+            s.last_error
+        );
+        yard.stop(id).unwrap();
+        assert_eq!(yard.join(id, LONG), Ok(WorkerState::Stopped), "{id}");
+    }
+}
