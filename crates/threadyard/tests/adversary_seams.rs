@@ -81,3 +81,59 @@ fn paced_workloads_with_an_endless_item_wait_and_stop_cleanly() {
         assert_eq!(yard.join(id, LONG), Ok(WorkerState::Stopped), "{id}");
     }
 }
+
+/// `lessons::run` judges a run it drove itself; with `Chooser::Learner`
+/// nobody grants, so the run settles at once with every worker held at its
+/// first step, and it must not be judged: it was told as "The run is stuck:
+/// no worker can go on", which is false (every worker can go on).
+#[test]
+fn a_lesson_run_with_a_learner_is_refused_not_judged_stuck() {
+    use threadyard::lessons;
+    use threadyard::Chooser;
+    for lesson in lessons::all() {
+        match lessons::run(&lesson, Chooser::Learner) {
+            Ok(run) => panic!(
+                "{}: a run nobody could grant was judged: holds {}, {:?}",
+                lesson.id, run.outcome.holds, run.outcome.says
+            ),
+            Err(e) => assert!(
+                e.to_string().contains("Chooser::Learner"),
+                "{}: {e}",
+                lesson.id
+            ),
+        }
+    }
+}
+
+/// A learner's run judged between two steps (`lessons::outcome`, as the
+/// page does after every step) is not over; it was told "The run is stuck:
+/// no worker can go on" while every worker could.
+#[test]
+fn a_learners_run_between_steps_is_not_called_stuck() {
+    use threadyard::lessons;
+    use threadyard::Chooser;
+    let lesson = lessons::find("lost-update").unwrap();
+    let yard = Yard::<String>::builder()
+        .stepped(Chooser::Learner)
+        .build()
+        .unwrap();
+    lessons::start(&yard, &lesson).unwrap();
+    let steps = yard.settle(LONG).unwrap();
+    let run = lessons::outcome(&yard, &lesson, steps.schedule, steps.left_schedule);
+    assert!(!run.outcome.holds, "nothing is decided yet");
+    assert!(
+        !run.outcome.says.contains("stuck"),
+        "every worker can go on, yet: {:?}",
+        run.outcome.says
+    );
+    // Granted to the end, the same call judges the finished run.
+    for who in ["worker_a", "worker_a", "worker_b", "worker_b"] {
+        yard.grant(who).unwrap();
+        yard.settle(LONG).unwrap();
+    }
+    let steps = yard.settle(LONG).unwrap();
+    assert!(steps.finished);
+    let run = lessons::outcome(&yard, &lesson, steps.schedule, steps.left_schedule);
+    assert!(run.outcome.holds, "{}", run.outcome.says);
+    drop(yard.shutdown(LONG));
+}
