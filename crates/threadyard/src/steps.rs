@@ -31,7 +31,9 @@ pub enum Chooser {
     /// The workers to grant, in order, by index (their order of start, from
     /// 0). Once the list runs out, or if a listed worker cannot go, the
     /// first worker that can go is granted and the run is marked as having
-    /// left its schedule.
+    /// left its schedule; so is a run that ends (finished or stuck) with
+    /// steps of the list not taken. A run not so marked took exactly the
+    /// steps listed.
     Fixed {
         /// The schedule.
         schedule: Vec<usize>,
@@ -392,10 +394,22 @@ impl Steps {
             return None;
         }
         let ready = self.ready();
+        let step = self.schedule.len();
         if ready.is_empty() {
+            // Settled with no one able to go: the run is over (finished or
+            // stuck). A fixed schedule with steps left was not followed to
+            // its end: say so, or a replay that ended early looks exact.
+            if let Picker::Fixed { schedule } = &self.picker {
+                if step < schedule.len() {
+                    let why = format!(
+                        "step {step}: the run could not go on (no worker can go), but the schedule has {} steps",
+                        schedule.len()
+                    );
+                    self.left_schedule.get_or_insert(why);
+                }
+            }
             return None;
         }
-        let step = self.schedule.len();
         let pick = match &mut self.picker {
             Picker::Learner => return None,
             Picker::Fixed { schedule } => match schedule.get(step) {
@@ -408,7 +422,14 @@ impl Steps {
                     self.left_schedule.get_or_insert(why);
                     ready[0]
                 }
-                None => ready[0],
+                None => {
+                    let why = format!(
+                        "step {step}: the schedule ran out after its {step} steps; went on with worker {}",
+                        ready[0]
+                    );
+                    self.left_schedule.get_or_insert(why);
+                    ready[0]
+                }
             },
             Picker::Random { rng } => {
                 ready[usize::try_from(rng.below(ready.len() as u64)).unwrap_or(0)]
@@ -513,7 +534,9 @@ mod test {
         steps.hold(&id("b"), Op::Store("x".into()), None);
         assert_eq!(steps.choose(), Some((1, id("a"))));
         assert_eq!(steps.snapshot().schedule, [1, 0]);
-        assert_eq!(steps.snapshot().left_schedule, None);
+        // The list ran out: the run goes on, and says it left the list.
+        let why = steps.snapshot().left_schedule.expect("marked");
+        assert!(why.contains("ran out"), "{why}");
     }
 
     #[test]

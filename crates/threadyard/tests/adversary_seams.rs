@@ -137,3 +137,59 @@ fn a_learners_run_between_steps_is_not_called_stuck() {
     assert!(run.outcome.holds, "{}", run.outcome.says);
     drop(yard.shutdown(LONG));
 }
+
+/// A replay of a fixed schedule follows it exactly or says why not: a run
+/// whose `left_schedule` is None ran exactly the schedule it was given. A
+/// schedule shorter than the run (it ran out, and the first ready worker
+/// went on) and one longer than the run (steps never taken) were followed
+/// silently.
+#[test]
+fn a_fixed_schedule_that_does_not_fit_its_run_says_so() {
+    use threadyard::lessons;
+    use threadyard::Chooser;
+    let lesson = lessons::find("lost-update").unwrap();
+    for given in [
+        vec![0, 1, 1, 0],
+        vec![0, 1],
+        vec![],
+        vec![0, 1, 1, 0, 1],
+        vec![0, 1, 1, 0, 0, 0, 0],
+        vec![7, 0, 1, 1],
+        vec![usize::MAX],
+    ] {
+        let run = lessons::run(
+            &lesson,
+            Chooser::Fixed {
+                schedule: given.clone(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            run.left_schedule.is_none(),
+            run.schedule == given,
+            "given {given:?}, ran {:?}, left_schedule {:?}",
+            run.schedule,
+            run.left_schedule
+        );
+    }
+    // A deadlock's own schedule ends where the run stops: it fits.
+    let deadlock = lessons::find("deadlock").unwrap();
+    let run = lessons::run(
+        &deadlock,
+        Chooser::Fixed {
+            schedule: vec![0, 1, 0, 1],
+        },
+    )
+    .unwrap();
+    assert!(run.deadlock.is_some());
+    assert_eq!(run.left_schedule, None);
+    // One step more than the deadlock allows is not taken, and said.
+    let run = lessons::run(
+        &deadlock,
+        Chooser::Fixed {
+            schedule: vec![0, 1, 0, 1, 0],
+        },
+    )
+    .unwrap();
+    assert!(run.left_schedule.is_some(), "ran {:?}", run.schedule);
+}
