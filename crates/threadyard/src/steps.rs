@@ -218,9 +218,16 @@ impl Picker {
             Chooser::Pct { seed, depth } => {
                 let mut rng = Rng::new(*seed);
                 let changes = (*depth).clamp(1, 8) - 1;
-                let change_at = (0..changes)
-                    .map(|_| usize::try_from(rng.below(PCT_HORIZON)).unwrap_or(0))
-                    .collect();
+                // Distinct steps: two draws of one step would make one
+                // change, and the run would aim at a smaller depth than
+                // asked (at depth 8, about one seed in three did).
+                let mut change_at = Vec::new();
+                while change_at.len() < changes as usize {
+                    let at = usize::try_from(rng.below(PCT_HORIZON)).unwrap_or(0);
+                    if !change_at.contains(&at) {
+                        change_at.push(at);
+                    }
+                }
                 Self::Pct {
                     rng,
                     priorities: Vec::new(),
@@ -571,6 +578,30 @@ mod test {
         assert_eq!(steps.grant("a").unwrap(), (0, id("a")));
         assert_eq!(steps.grant("b"), Err(StepError::Busy));
         assert!(matches!(steps.grant("zz"), Err(StepError::Unknown(_))));
+    }
+
+    /// PCT at depth d changes priorities at d - 1 distinct steps, for every
+    /// seed (the extremes too); depths outside 1 to 8 are taken as the
+    /// nearest. Two change points drawn on one step made one change.
+    #[test]
+    fn pct_makes_depth_minus_one_priority_changes_for_every_seed() {
+        let seeds = (0..2_000).chain([u64::MAX, u64::MAX - 1]);
+        for seed in seeds {
+            for (depth, changes) in [(0, 0), (1, 0), (2, 1), (3, 2), (8, 7), (u32::MAX, 7)] {
+                let Picker::Pct { change_at, .. } = Picker::new(&Chooser::Pct { seed, depth })
+                else {
+                    unreachable!("a PCT chooser makes a PCT picker")
+                };
+                let mut distinct = change_at.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                assert_eq!(
+                    distinct.len(),
+                    changes,
+                    "seed {seed}, depth {depth}: change points {change_at:?}"
+                );
+            }
+        }
     }
 
     #[test]
