@@ -193,3 +193,40 @@ fn a_fixed_schedule_that_does_not_fit_its_run_says_so() {
     .unwrap();
     assert!(run.left_schedule.is_some(), "ran {:?}", run.schedule);
 }
+
+/// "Workloads obey pause promptly": the CPU-bound workload had pause
+/// points only between items, and an item may be `u32::MAX` rounds (the
+/// spec accepts any count from 1), seconds of arithmetic with no pause
+/// point. A pause asked for inside such an item must be taken inside it.
+#[test]
+fn a_huge_cpu_bound_item_still_pauses_inside_it() {
+    let yard = Yard::<String>::new();
+    yard.spawn("cpu", workloads::cpu_bound(u32::MAX)).unwrap();
+    // Paused at its first pause point, before the item; once resumed and
+    // busy for a while, it is inside its first item.
+    yard.pause("cpu").unwrap();
+    assert_eq!(
+        yard.wait_for_state("cpu", LONG, |s| s == WorkerState::Paused),
+        Ok(WorkerState::Paused)
+    );
+    let busy = yard.worker("cpu").unwrap().busy_ms;
+    yard.resume("cpu").unwrap();
+    let deadline = std::time::Instant::now() + LONG;
+    while yard.worker("cpu").unwrap().busy_ms < busy + 50.0 {
+        assert!(std::time::Instant::now() < deadline, "it never computed");
+        std::thread::yield_now();
+    }
+    assert_eq!(yard.worker("cpu").unwrap().tasks_completed, 0);
+    yard.pause("cpu").unwrap();
+    assert_eq!(
+        yard.wait_for_state("cpu", LONG, |s| s == WorkerState::Paused),
+        Ok(WorkerState::Paused)
+    );
+    assert_eq!(
+        yard.worker("cpu").unwrap().tasks_completed,
+        0,
+        "paused only once its item of u32::MAX rounds was done"
+    );
+    yard.stop("cpu").unwrap();
+    assert_eq!(yard.join("cpu", LONG), Ok(WorkerState::Stopped));
+}

@@ -240,8 +240,9 @@ where
 }
 
 /// CPU-bound work: `work_per_item` rounds of arithmetic per item with a pause
-/// point between items, never waiting; control messages are picked up between
-/// items without blocking.
+/// point between items (and every million rounds inside a longer item, so a
+/// pause or a stop is taken within milliseconds however long the item), never
+/// waiting; control messages are picked up between items without blocking.
 pub fn cpu_bound<T>(
     work_per_item: u32,
 ) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
@@ -250,6 +251,9 @@ where
 {
     cpu_bound_held_by(work_per_item, Pace::default())
 }
+
+/// Rounds of CPU-bound work between two pause points, at most.
+const ROUNDS_PER_POINT: u32 = 1 << 20;
 
 /// [`cpu_bound`] that stands still between items while `pace` is held (its
 /// speed does not change how fast arithmetic runs).
@@ -263,12 +267,23 @@ where
     move |w| {
         let mut acc = 0x9E37_79B9_7F4A_7C15_u64;
         loop {
-            w.pause_point()?;
-            held(w, &pace);
-            for round in 0..work_per_item {
-                acc = (acc ^ u64::from(round))
-                    .wrapping_mul(0x0100_0000_01B3)
-                    .rotate_left(5);
+            let mut round = 0_u32;
+            loop {
+                // A pause point (and a look at the hold) at least every
+                // ROUNDS_PER_POINT rounds: an item may be u32::MAX rounds,
+                // seconds of arithmetic.
+                w.pause_point()?;
+                held(w, &pace);
+                let end = round.saturating_add(ROUNDS_PER_POINT).min(work_per_item);
+                for r in round..end {
+                    acc = (acc ^ u64::from(r))
+                        .wrapping_mul(0x0100_0000_01B3)
+                        .rotate_left(5);
+                }
+                round = end;
+                if round >= work_per_item {
+                    break;
+                }
             }
             std::hint::black_box(acc);
             w.task_done();
