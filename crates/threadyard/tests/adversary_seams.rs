@@ -230,3 +230,222 @@ fn a_huge_cpu_bound_item_still_pauses_inside_it() {
     yard.stop("cpu").unwrap();
     assert_eq!(yard.join("cpu", LONG), Ok(WorkerState::Stopped));
 }
+
+/// The Chrome trace of a run with every kind of move (pauses, a restart, a
+/// failure, messages between workers, a removal and a new worker under the
+/// same id, shutdown) is well formed: no negative or open-ended slice, the
+/// state slices of one track never overlap, every flow start has its end,
+/// one name per track, and every state slice starts at a stamp of its
+/// worker's events.
+#[test]
+fn the_trace_of_a_busy_run_is_well_formed_and_agrees_with_the_log() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use threadyard::trace::ACTIVITY_TRACKS;
+    use threadyard::{RestartPolicy, WorkerOptions};
+
+    let yard = Yard::<String>::new();
+    let pace = Pace::new(MAX_SPEED).unwrap();
+    yard.spawn(
+        "ticker",
+        workloads::data_processor(Duration::from_millis(1), pace.clone()),
+    )
+    .unwrap();
+    yard.spawn(
+        "chatty",
+        workloads::chatty(Duration::from_millis(1), pace.clone()),
+    )
+    .unwrap();
+    yard.spawn_with(
+        "flaky",
+        WorkerOptions::new().restart(RestartPolicy::OnFailure {
+            max_restarts: 2,
+            window: Duration::from_secs(600),
+        }),
+        workloads::flaky(Duration::from_millis(1), 3, pace.clone()),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        yard.pause("ticker").unwrap();
+        yard.wait_for_state("ticker", LONG, |s| s == WorkerState::Paused)
+            .unwrap();
+        yard.resume("ticker").unwrap();
+    }
+    assert_eq!(
+        yard.wait_for_state("flaky", LONG, |s| s == WorkerState::Failed),
+        Ok(WorkerState::Failed)
+    );
+    yard.remove("flaky").unwrap();
+    yard.spawn(
+        "flaky",
+        workloads::data_processor(Duration::from_millis(1), pace),
+    )
+    .unwrap();
+    drop(yard.shutdown(LONG));
+    let log = yard.events_since(0);
+    let trace = yard.trace();
+
+    let mut names: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut flows: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
+    let mut slices: BTreeMap<u32, Vec<(f64, f64)>> = BTreeMap::new();
+    let end = trace
+        .trace_events
+        .iter()
+        .map(|e| e.ts + e.dur.unwrap_or(0.0))
+        .fold(0.0, f64::max);
+    for e in &trace.trace_events {
+        assert!(e.ts >= 0.0 && e.ts.is_finite(), "{e:?}");
+        match e.ph {
+            "M" if e.name == "thread_name" => *names.entry(e.tid).or_default() += 1,
+            "X" => {
+                let dur = e.dur.expect("a complete slice has a length");
+                assert!(dur >= 0.0 && dur.is_finite() && e.ts + dur <= end, "{e:?}");
+                slices.entry(e.tid).or_default().push((e.ts, dur));
+            }
+            "s" => flows.entry(e.id.unwrap()).or_default().0 += 1,
+            "f" => flows.entry(e.id.unwrap()).or_default().1 += 1,
+            _ => {}
+        }
+    }
+    assert!(
+        names.values().all(|&n| n == 1),
+        "one name per track: {names:?}"
+    );
+    let sent_by_workers = log
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, threadyard::EventKind::MessageSent { from: Some(_) }))
+        .count();
+    assert_eq!(
+        flows.len(),
+        sent_by_workers,
+        "one flow per message a worker sent"
+    );
+    assert!(flows.values().all(|&f| f == (1, 1)), "{flows:?}");
+    let tracks: BTreeMap<String, u32> = trace
+        .trace_events
+        .iter()
+        .filter(|e| e.ph == "M" && e.name == "thread_name")
+        .filter_map(|e| match e.args.get("name") {
+            Some(threadyard::trace::Arg::Text(name)) => Some((name.clone(), e.tid)),
+            _ => None,
+        })
+        .collect();
+    for (tid, mut list) in slices {
+        assert!(names.contains_key(&tid), "slices on an unnamed track {tid}");
+        if tid >= ACTIVITY_TRACKS || tid == 0 {
+            continue;
+        }
+        list.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for pair in list.windows(2) {
+            assert!(
+                pair[0].0 + pair[0].1 <= pair[1].0,
+                "track {tid}: overlapping state slices {pair:?}"
+            );
+        }
+        let worker = tracks.iter().find(|(_, &t)| t == tid).unwrap().0;
+        let stamps: BTreeSet<u64> = log
+            .events
+            .iter()
+            .filter(|e| e.worker.as_ref().map(|w| w.as_str()) == Some(worker.as_str()))
+            .map(|e| e.at_us)
+            .collect();
+        for (ts, _) in list {
+            assert!(
+                stamps.contains(&(ts as u64)),
+                "{worker}: a slice at {ts} µs"
+            );
+        }
+    }
+}
+
+/// Same seed, same run: on real threads, every lesson run twice with one
+/// seeded chooser (the seeds' extremes too) takes the same schedule with the
+/// same events and values, and replaying it takes it again, marked as
+/// followed.
+#[test]
+fn the_same_seed_gives_the_same_run_and_its_replay_follows_it() {
+    use threadyard::lessons;
+    use threadyard::Chooser;
+    for lesson in lessons::all() {
+        for seed in [0, 1, 2, 3, 17, u64::MAX / 2, u64::MAX - 1, u64::MAX] {
+            for chooser in [
+                Chooser::Random { seed },
+                Chooser::Pct { seed, depth: 1 },
+                Chooser::Pct { seed, depth: 3 },
+                Chooser::Pct { seed, depth: 8 },
+            ] {
+                let first = lessons::run(&lesson, chooser.clone()).unwrap();
+                let again = lessons::run(&lesson, chooser.clone()).unwrap();
+                assert_eq!(first.schedule, again.schedule, "{} {chooser:?}", lesson.id);
+                assert_eq!(first.happened, again.happened, "{} {chooser:?}", lesson.id);
+                assert_eq!(first.left_schedule, None);
+                let replay = lessons::run(
+                    &lesson,
+                    Chooser::Fixed {
+                        schedule: first.schedule.clone(),
+                    },
+                )
+                .unwrap();
+                assert_eq!(replay.left_schedule, None, "{} {chooser:?}", lesson.id);
+                assert_eq!(replay.happened, first.happened, "{} {chooser:?}", lesson.id);
+                assert_eq!(replay.outcome, first.outcome);
+            }
+        }
+    }
+}
+
+/// Hold and release racing from many threads, with readers: `time_held`
+/// never goes backwards for any reader, the dial ends released after the
+/// last release, and a workload held by it goes on.
+#[test]
+fn hold_and_release_racing_from_many_threads_keep_time_held_monotone() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let pace = Pace::new(1.0).unwrap();
+    let yard = Yard::<String>::new();
+    yard.spawn("cpu", workloads::cpu_bound_held_by(1_000, pace.clone()))
+        .unwrap();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                let mut last = Duration::ZERO;
+                while !done.load(Ordering::SeqCst) {
+                    let now = pace.time_held();
+                    assert!(now >= last, "time_held went back: {last:?} then {now:?}");
+                    last = now;
+                }
+            });
+        }
+        let changers: Vec<_> = (0..4)
+            .map(|t| {
+                let pace = &pace;
+                scope.spawn(move || {
+                    for i in 0..2_000 {
+                        if (i + t) % 2 == 0 {
+                            pace.hold();
+                        } else {
+                            pace.release();
+                        }
+                        assert!(pace
+                            .set(if i % 3 == 0 { MIN_SPEED } else { MAX_SPEED })
+                            .is_ok());
+                        assert!(pace.set(f64::NAN).is_err());
+                    }
+                })
+            })
+            .collect();
+        for changer in changers {
+            changer.join().unwrap();
+        }
+        pace.release();
+        done.store(true, Ordering::SeqCst);
+    });
+    assert!(!pace.is_held());
+    // Released, the loop computes again: a pause is taken at its next point.
+    yard.pause("cpu").unwrap();
+    assert_eq!(
+        yard.wait_for_state("cpu", LONG, |s| s == WorkerState::Paused),
+        Ok(WorkerState::Paused)
+    );
+    drop(yard.shutdown(LONG));
+}
