@@ -328,6 +328,9 @@ pub enum LessonError {
     /// [`run`] was given `Chooser::Learner`: nobody would grant a step.
     #[error("lessons::run needs an automatic chooser, not Chooser::Learner (nobody would grant a step): for a learner's run use lessons::start, Yard::grant and lessons::outcome")]
     Learner,
+    /// A PCT depth outside 1 to 8 (it would be run as the nearest).
+    #[error("PCT depth {0} is out of range: use 1 to 8")]
+    Depth(u32),
 }
 
 /// One scheduled event of a run: the same for every replay of its schedule.
@@ -384,6 +387,11 @@ pub fn run(lesson: &Lesson, chooser: Chooser) -> Result<Run, LessonError> {
         // It would settle at once, every worker held at its first step, and
         // be judged as if it had ended there.
         return Err(LessonError::Learner);
+    }
+    if let Chooser::Pct { depth, .. } = chooser {
+        if !(1..=8).contains(&depth) {
+            return Err(LessonError::Depth(depth));
+        }
     }
     let yard = Yard::<()>::builder()
         .stepped(chooser)

@@ -449,3 +449,26 @@ fn hold_and_release_racing_from_many_threads_keep_time_held_monotone() {
     );
     drop(yard.shutdown(LONG));
 }
+
+/// PCT's depth is documented as 1 to 8; a depth outside it was quietly run
+/// as the nearest (0 as 1, u32::MAX as 8), so a search reported as "depth
+/// 0" or "depth 100" was neither. `lessons::run` refuses it, naming the
+/// range.
+#[test]
+fn a_pct_depth_outside_1_to_8_is_refused_by_a_lesson_run() {
+    use threadyard::lessons;
+    use threadyard::Chooser;
+    let lesson = lessons::find("lost-update").unwrap();
+    for depth in [0, 9, u32::MAX] {
+        match lessons::run(&lesson, Chooser::Pct { seed: 1, depth }) {
+            Ok(run) => panic!(
+                "depth {depth} was run as another: schedule {:?}",
+                run.schedule
+            ),
+            Err(e) => assert!(e.to_string().contains("1 to 8"), "depth {depth}: {e}"),
+        }
+    }
+    for depth in 1..=8 {
+        assert!(lessons::run(&lesson, Chooser::Pct { seed: 1, depth }).is_ok());
+    }
+}
