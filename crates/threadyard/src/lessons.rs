@@ -372,7 +372,10 @@ pub struct Run {
     pub deadlock: Option<Deadlock>,
     /// Whether the invariant held.
     pub outcome: Outcome,
-    /// Set when a fixed schedule could not be followed.
+    /// Set when the run did not take exactly the steps of its fixed
+    /// schedule (a listed worker could not go, the list ran out, or the run
+    /// ended with steps of it left), saying where and why; `None` means
+    /// `schedule` is the one given.
     pub left_schedule: Option<String>,
 }
 
