@@ -325,6 +325,12 @@ pub enum LessonError {
     /// The run did not settle in time.
     #[error("the lesson's run did not settle: {0}")]
     Step(#[from] StepError),
+    /// [`run`] was given `Chooser::Learner`: nobody would grant a step.
+    #[error("lessons::run needs an automatic chooser, not Chooser::Learner (nobody would grant a step): for a learner's run use lessons::start, Yard::grant and lessons::outcome")]
+    Learner,
+    /// A PCT depth outside 1 to 8 (it would be run as the nearest).
+    #[error("PCT depth {0} is out of range: use 1 to 8")]
+    Depth(u32),
 }
 
 /// One scheduled event of a run: the same for every replay of its schedule.
@@ -366,7 +372,10 @@ pub struct Run {
     pub deadlock: Option<Deadlock>,
     /// Whether the invariant held.
     pub outcome: Outcome,
-    /// Set when a fixed schedule could not be followed.
+    /// Set when the run did not take exactly the steps of its fixed
+    /// schedule (a listed worker could not go, the list ran out, or the run
+    /// ended with steps of it left), saying where and why; `None` means
+    /// `schedule` is the one given.
     pub left_schedule: Option<String>,
 }
 
@@ -374,8 +383,19 @@ pub struct Run {
 const SETTLE: Duration = Duration::from_secs(60);
 
 /// Runs `lesson` on real threads in stepped mode, steps chosen by `chooser`
-/// (not [`Chooser::Learner`]: nobody would grant), and checks its invariant.
+/// (not [`Chooser::Learner`], refused with [`LessonError::Learner`]: nobody
+/// would grant), and checks its invariant.
 pub fn run(lesson: &Lesson, chooser: Chooser) -> Result<Run, LessonError> {
+    if chooser == Chooser::Learner {
+        // It would settle at once, every worker held at its first step, and
+        // be judged as if it had ended there.
+        return Err(LessonError::Learner);
+    }
+    if let Chooser::Pct { depth, .. } = chooser {
+        if !(1..=8).contains(&depth) {
+            return Err(LessonError::Depth(depth));
+        }
+    }
     let yard = Yard::<()>::builder()
         .stepped(chooser)
         .event_capacity(4096)
@@ -464,13 +484,20 @@ pub fn outcome<T: Send + 'static>(
         .collect();
     let snapshot = yard.snapshot();
     let finished = snapshot.steps.as_ref().is_some_and(|s| s.finished);
+    let stuck = snapshot.steps.as_ref().is_some_and(|s| s.stuck);
     let cells: Vec<(String, i64)> = lesson
         .cells
         .iter()
         .map(|(name, _)| ((*name).to_owned(), peek(&happened, name, lesson)))
         .collect();
     let deadlock = snapshot.deadlocks.into_iter().next();
-    let outcome = judge(lesson, &cells, finished, deadlock.as_ref(), &happened);
+    let outcome = judge(
+        lesson,
+        &cells,
+        (finished, stuck),
+        deadlock.as_ref(),
+        &happened,
+    );
     Run {
         lesson: lesson.id,
         schedule,
@@ -508,7 +535,7 @@ fn peek(happened: &[Happened], name: &str, lesson: &Lesson) -> i64 {
 fn judge(
     lesson: &Lesson,
     cells: &[(String, i64)],
-    finished: bool,
+    (finished, stuck): (bool, bool),
     deadlock: Option<&Deadlock>,
     happened: &[Happened],
 ) -> Outcome {
@@ -518,10 +545,17 @@ fn judge(
             says: format!("{}. {}", deadlock.text, lesson.when_broken),
         };
     }
-    if !finished {
+    if stuck {
         return Outcome {
             holds: false,
             says: "The run is stuck: no worker can go on.".to_owned(),
+        };
+    }
+    if !finished {
+        // A learner's run between two steps: nothing is decided yet.
+        return Outcome {
+            holds: false,
+            says: "The run is not over: a worker can still go on.".to_owned(),
         };
     }
     match lesson.expect {

@@ -31,7 +31,9 @@ pub enum Chooser {
     /// The workers to grant, in order, by index (their order of start, from
     /// 0). Once the list runs out, or if a listed worker cannot go, the
     /// first worker that can go is granted and the run is marked as having
-    /// left its schedule.
+    /// left its schedule; so is a run that ends (finished or stuck) with
+    /// steps of the list not taken. A run not so marked took exactly the
+    /// steps listed.
     Fixed {
         /// The schedule.
         schedule: Vec<usize>,
@@ -216,9 +218,16 @@ impl Picker {
             Chooser::Pct { seed, depth } => {
                 let mut rng = Rng::new(*seed);
                 let changes = (*depth).clamp(1, 8) - 1;
-                let change_at = (0..changes)
-                    .map(|_| usize::try_from(rng.below(PCT_HORIZON)).unwrap_or(0))
-                    .collect();
+                // Distinct steps: two draws of one step would make one
+                // change, and the run would aim at a smaller depth than
+                // asked (at depth 8, about one seed in three did).
+                let mut change_at = Vec::new();
+                while change_at.len() < changes as usize {
+                    let at = usize::try_from(rng.below(PCT_HORIZON)).unwrap_or(0);
+                    if !change_at.contains(&at) {
+                        change_at.push(at);
+                    }
+                }
                 Self::Pct {
                     rng,
                     priorities: Vec::new(),
@@ -392,10 +401,22 @@ impl Steps {
             return None;
         }
         let ready = self.ready();
+        let step = self.schedule.len();
         if ready.is_empty() {
+            // Settled with no one able to go: the run is over (finished or
+            // stuck). A fixed schedule with steps left was not followed to
+            // its end: say so, or a replay that ended early looks exact.
+            if let Picker::Fixed { schedule } = &self.picker {
+                if step < schedule.len() {
+                    let why = format!(
+                        "step {step}: the run could not go on (no worker can go), but the schedule has {} steps",
+                        schedule.len()
+                    );
+                    self.left_schedule.get_or_insert(why);
+                }
+            }
             return None;
         }
-        let step = self.schedule.len();
         let pick = match &mut self.picker {
             Picker::Learner => return None,
             Picker::Fixed { schedule } => match schedule.get(step) {
@@ -408,7 +429,14 @@ impl Steps {
                     self.left_schedule.get_or_insert(why);
                     ready[0]
                 }
-                None => ready[0],
+                None => {
+                    let why = format!(
+                        "step {step}: the schedule ran out after its {step} steps; went on with worker {}",
+                        ready[0]
+                    );
+                    self.left_schedule.get_or_insert(why);
+                    ready[0]
+                }
             },
             Picker::Random { rng } => {
                 ready[usize::try_from(rng.below(ready.len() as u64)).unwrap_or(0)]
@@ -513,7 +541,9 @@ mod test {
         steps.hold(&id("b"), Op::Store("x".into()), None);
         assert_eq!(steps.choose(), Some((1, id("a"))));
         assert_eq!(steps.snapshot().schedule, [1, 0]);
-        assert_eq!(steps.snapshot().left_schedule, None);
+        // The list ran out: the run goes on, and says it left the list.
+        let why = steps.snapshot().left_schedule.expect("marked");
+        assert!(why.contains("ran out"), "{why}");
     }
 
     #[test]
@@ -548,6 +578,30 @@ mod test {
         assert_eq!(steps.grant("a").unwrap(), (0, id("a")));
         assert_eq!(steps.grant("b"), Err(StepError::Busy));
         assert!(matches!(steps.grant("zz"), Err(StepError::Unknown(_))));
+    }
+
+    /// PCT at depth d changes priorities at d - 1 distinct steps, for every
+    /// seed (the extremes too); depths outside 1 to 8 are taken as the
+    /// nearest. Two change points drawn on one step made one change.
+    #[test]
+    fn pct_makes_depth_minus_one_priority_changes_for_every_seed() {
+        let seeds = (0..2_000).chain([u64::MAX, u64::MAX - 1]);
+        for seed in seeds {
+            for (depth, changes) in [(0, 0), (1, 0), (2, 1), (3, 2), (8, 7), (u32::MAX, 7)] {
+                let Picker::Pct { change_at, .. } = Picker::new(&Chooser::Pct { seed, depth })
+                else {
+                    unreachable!("a PCT chooser makes a PCT picker")
+                };
+                let mut distinct = change_at.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                assert_eq!(
+                    distinct.len(),
+                    changes,
+                    "seed {seed}, depth {depth}: change points {change_at:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -39,7 +39,8 @@ pub enum Workload {
         item_ms: f64,
     },
     /// Busy work between pause points: `work_per_item` rounds of arithmetic
-    /// per item, as fast as the thread can go.
+    /// per item, as fast as the thread can go (with a pause point every
+    /// million rounds inside a longer item).
     CpuBound {
         /// Rounds of work per item.
         work_per_item: u32,

@@ -101,9 +101,13 @@ impl Pace {
         f64::from_bits(self.0.speed.load(Ordering::Relaxed))
     }
 
-    /// `written`, as long as it takes at the current speed.
+    /// `written`, as long as it takes at the current speed. A duration too
+    /// long to slow down (`Duration::MAX` at a speed below 1, an item that
+    /// never ends) comes out as `Duration::MAX`, never a panic.
     pub fn scale(&self, written: Duration) -> Duration {
-        written.div_f64(self.speed())
+        // `div_f64` is this division, but panics when the quotient does not
+        // fit in a `Duration`.
+        Duration::try_from_secs_f64(written.as_secs_f64() / self.speed()).unwrap_or(Duration::MAX)
     }
 
     /// Holds every workload made with this dial where it is, until

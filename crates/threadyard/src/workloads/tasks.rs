@@ -129,33 +129,57 @@ struct Due {
     paused: Duration,
     pace: Pace,
     held: Duration,
+    /// When the deadline was last moved on.
+    looked: Instant,
 }
 
 impl Due {
     fn after<T: Send + 'static>(w: &Worker<T>, pace: &Pace, length: Duration) -> Self {
+        let now = Instant::now();
         Self {
-            at: Instant::now() + length,
+            at: later(now, length),
             paused: w.time_paused(),
             held: pace.time_held(),
             pace: pace.clone(),
+            looked: now,
         }
     }
 
     /// Moves the deadline on by the time paused and held since the last
-    /// look.
-    fn follow<T: Send + 'static>(&mut self, w: &Worker<T>) -> Instant {
-        let paused = w.time_paused();
-        self.at += paused.saturating_sub(self.paused);
-        self.paused = paused;
-        let held = self.pace.time_held();
-        self.at += held.saturating_sub(self.held);
-        self.held = held;
-        self.at
-    }
-
-    /// Time left, pauses and holds taken out.
+    /// look, and returns the time left.
+    ///
+    /// A pause and a hold can overlap (the pace held while the worker is
+    /// paused): both totals then grow by the same stretch, which must be
+    /// taken out once. The time stopped since the last look is at most the
+    /// time since it, so the sum is capped there: exact when the two do not
+    /// overlap and when one of them lasted the whole while, and never more
+    /// than the time that passed (the time left never grows).
     fn left<T: Send + 'static>(&mut self, w: &Worker<T>) -> Duration {
-        self.follow(w).saturating_duration_since(Instant::now())
+        let paused = w.time_paused();
+        let held = self.pace.time_held();
+        let now = Instant::now();
+        let stopped = paused
+            .saturating_sub(self.paused)
+            .saturating_add(held.saturating_sub(self.held))
+            .min(now.saturating_duration_since(self.looked));
+        self.at = later(self.at, stopped);
+        self.paused = paused;
+        self.held = held;
+        self.looked = now;
+        self.at.saturating_duration_since(now)
+    }
+}
+
+/// `from + by`, or as far on as the clock can count: an item of
+/// `Duration::MAX` (one that never ends) waits, where `Instant + Duration`
+/// would panic with an overflow.
+fn later(from: Instant, by: Duration) -> Instant {
+    let mut by = by;
+    loop {
+        if let Some(at) = from.checked_add(by) {
+            return at;
+        }
+        by /= 2;
     }
 }
 
@@ -189,7 +213,7 @@ fn paced<T: AsRef<str> + Send + 'static>(
             tick(w);
             let now_speed = pace.speed();
             if now_speed == speed {
-                due.at += pace.scale(every);
+                due.at = later(due.at, pace.scale(every));
             } else {
                 speed = now_speed;
                 due = Due::after(w, pace, pace.scale(every));
@@ -227,8 +251,9 @@ where
 }
 
 /// CPU-bound work: `work_per_item` rounds of arithmetic per item with a pause
-/// point between items, never waiting; control messages are picked up between
-/// items without blocking.
+/// point between items (and every million rounds inside a longer item, so a
+/// pause or a stop is taken within milliseconds however long the item), never
+/// waiting; control messages are picked up between items without blocking.
 pub fn cpu_bound<T>(
     work_per_item: u32,
 ) -> impl FnMut(&Worker<T>) -> Result<(), TaskError> + Send + 'static
@@ -237,6 +262,9 @@ where
 {
     cpu_bound_held_by(work_per_item, Pace::default())
 }
+
+/// Rounds of CPU-bound work between two pause points, at most.
+const ROUNDS_PER_POINT: u32 = 1 << 20;
 
 /// [`cpu_bound`] that stands still between items while `pace` is held (its
 /// speed does not change how fast arithmetic runs).
@@ -250,12 +278,23 @@ where
     move |w| {
         let mut acc = 0x9E37_79B9_7F4A_7C15_u64;
         loop {
-            w.pause_point()?;
-            held(w, &pace);
-            for round in 0..work_per_item {
-                acc = (acc ^ u64::from(round))
-                    .wrapping_mul(0x0100_0000_01B3)
-                    .rotate_left(5);
+            let mut round = 0_u32;
+            loop {
+                // A pause point (and a look at the hold) at least every
+                // ROUNDS_PER_POINT rounds: an item may be u32::MAX rounds,
+                // seconds of arithmetic.
+                w.pause_point()?;
+                held(w, &pace);
+                let end = round.saturating_add(ROUNDS_PER_POINT).min(work_per_item);
+                for r in round..end {
+                    acc = (acc ^ u64::from(r))
+                        .wrapping_mul(0x0100_0000_01B3)
+                        .rotate_left(5);
+                }
+                round = end;
+                if round >= work_per_item {
+                    break;
+                }
             }
             std::hint::black_box(acc);
             w.task_done();
@@ -461,6 +500,60 @@ where
 
 #[cfg(test)]
 mod test {
+    /// "After any pause or hold, the worker goes on with as much of its
+    /// item left as it had": a hold that lies inside a pause was taken out
+    /// of the item twice (once as time paused, once as time held), so the
+    /// item had more left after the pause than before it.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_hold_inside_a_pause_is_not_taken_out_twice() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        use super::{Due, Pace};
+        use crate::{WorkerState, Yard};
+
+        const LONG: Duration = Duration::from_secs(30);
+        let yard = Yard::<String>::new();
+        let pace = Pace::new(1.0).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let theirs = pace.clone();
+        yard.spawn("w", move |w| {
+            let mut due = Due::after(w, &theirs, Duration::from_secs(600));
+            tx.send(due.left(w)).unwrap();
+            // Paused while blocked here; held while paused.
+            w.recv()?;
+            tx.send(due.left(w)).unwrap();
+            Ok(())
+        })
+        .unwrap();
+        let before = rx.recv_timeout(LONG).unwrap();
+        yard.pause("w").unwrap();
+        assert_eq!(
+            yard.wait_for_state("w", LONG, |s| s == WorkerState::Paused),
+            Ok(WorkerState::Paused)
+        );
+        pace.hold();
+        // Time passes while held and paused: a 50 ms item of another worker
+        // (on a pace of its own) runs to its end.
+        yard.spawn(
+            "clock",
+            super::batch(Duration::from_millis(50), Pace::default()),
+        )
+        .unwrap();
+        yard.send("clock", "shutdown".to_owned()).unwrap();
+        assert_eq!(yard.join("clock", LONG), Ok(WorkerState::Stopped));
+        pace.release();
+        yard.resume("w").unwrap();
+        yard.send("w", "go".to_owned()).unwrap();
+        let after = rx.recv_timeout(LONG).unwrap();
+        assert!(
+            after <= before,
+            "{before:?} left before the pause, {after:?} after it"
+        );
+        drop(yard.shutdown(LONG));
+    }
+
     #[test]
     fn the_flaky_workload_counts_in_plain_english() {
         let said: Vec<String> = [1, 2, 3, 4, 10, 11, 12, 13, 21, 22, 23, 101, 111]
