@@ -52,6 +52,12 @@ pub enum ConfigError {
         /// What is wrong with it and what to use instead.
         problem: &'static str,
     },
+    /// `Chooser::Pct` with a depth outside [`PCT_DEPTHS`](crate::PCT_DEPTHS).
+    #[error("PCT depth {given} is out of range: use 1 to 8 (the number of ordering constraints the bug needs)")]
+    PctDepth {
+        /// The depth asked for.
+        given: u32,
+    },
     /// The event log must keep at least one event.
     #[error("event log capacity {given} is out of range: use 1 to {max}")]
     EventCapacity {

@@ -391,15 +391,14 @@ pub fn run(lesson: &Lesson, chooser: Chooser) -> Result<Run, LessonError> {
         // be judged as if it had ended there.
         return Err(LessonError::Learner);
     }
-    if let Chooser::Pct { depth, .. } = chooser {
-        if !(1..=8).contains(&depth) {
-            return Err(LessonError::Depth(depth));
-        }
-    }
     let yard = Yard::<()>::builder()
         .stepped(chooser)
         .event_capacity(4096)
-        .build()?;
+        .build()
+        .map_err(|e| match e {
+            ConfigError::PctDepth { given } => LessonError::Depth(given),
+            other => LessonError::from(other),
+        })?;
     start(&yard, lesson)?;
     yard.begin_steps()?;
     let steps = yard.settle(SETTLE)?;

@@ -153,7 +153,7 @@ pub use policy::{
 };
 pub use slot::WorkerSnapshot;
 pub use state::{Action, WorkerState};
-pub use steps::{Chooser, Op, StepError, StepLane, StepSnapshot, StepStatus};
+pub use steps::{Chooser, Op, StepError, StepLane, StepSnapshot, StepStatus, PCT_DEPTHS};
 pub use waits::{Deadlock, Resource, WaitEdge};
 pub use worker::{Task, Worker};
 pub use yard::{

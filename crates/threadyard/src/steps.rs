@@ -19,6 +19,10 @@ use serde::Serialize;
 use crate::id::WorkerId;
 use crate::waits::Resource;
 
+/// The PCT depths a stepped manager accepts: each is one more priority
+/// change point, and past 8 a lesson's short runs have no room for them.
+pub const PCT_DEPTHS: std::ops::RangeInclusive<u32> = 1..=8;
+
 /// Who picks the next worker in stepped mode
 /// ([`YardBuilder::stepped`](crate::YardBuilder::stepped)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,7 +55,8 @@ pub enum Chooser {
     Pct {
         /// The seed.
         seed: u64,
-        /// The bug depth aimed at (1 to 8).
+        /// The bug depth aimed at ([`PCT_DEPTHS`]; the builder refuses
+        /// another).
         depth: u32,
     },
 }
@@ -217,7 +222,7 @@ impl Picker {
             },
             Chooser::Pct { seed, depth } => {
                 let mut rng = Rng::new(*seed);
-                let changes = (*depth).clamp(1, 8) - 1;
+                let changes = (*depth).clamp(*PCT_DEPTHS.start(), *PCT_DEPTHS.end()) - 1;
                 // Distinct steps: two draws of one step would make one
                 // change, and the run would aim at a smaller depth than
                 // asked (at depth 8, about one seed in three did).

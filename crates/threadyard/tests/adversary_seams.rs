@@ -472,3 +472,26 @@ fn a_pct_depth_outside_1_to_8_is_refused_by_a_lesson_run() {
         assert!(lessons::run(&lesson, Chooser::Pct { seed: 1, depth }).is_ok());
     }
 }
+
+/// The builder takes a PCT depth as given: outside 1 to 8 it ran as the
+/// nearest depth (0 as 1, `u32::MAX` as 8), so a manager aimed at a depth it
+/// never tried. Refused now, with the range.
+#[test]
+fn a_pct_depth_outside_1_to_8_is_refused_by_the_builder() {
+    use threadyard::{Chooser, ConfigError, PCT_DEPTHS};
+    for depth in [0, 9, u32::MAX] {
+        match Yard::<()>::builder()
+            .stepped(Chooser::Pct { seed: 1, depth })
+            .build()
+        {
+            Err(ConfigError::PctDepth { given }) => assert_eq!(given, depth),
+            other => panic!("depth {depth}: {:?}", other.map(|_| "built")),
+        }
+    }
+    for depth in PCT_DEPTHS {
+        assert!(Yard::<()>::builder()
+            .stepped(Chooser::Pct { seed: 1, depth })
+            .build()
+            .is_ok());
+    }
+}

@@ -91,6 +91,11 @@ impl<T: Send + 'static> YardBuilder<T> {
                 max: MAX_EVENT_CAPACITY,
             });
         }
+        if let Some(Chooser::Pct { depth, .. }) = &self.config.stepped {
+            if !crate::PCT_DEPTHS.contains(depth) {
+                return Err(ConfigError::PctDepth { given: *depth });
+            }
+        }
         let spawner = self.spawner.unwrap_or_else(default_spawner);
         Ok(Yard::from_shared(Shared::new(self.config, spawner)))
     }
