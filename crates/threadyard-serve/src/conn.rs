@@ -158,6 +158,10 @@ fn admit<T: Send + 'static>(
     request: &Request,
     peer: Option<IpAddr>,
 ) -> Result<Admitted, (StatusCode, Refusal)> {
+    // The Origin first: a page on a foreign site is told so whatever its
+    // link holds, and what it sent is no guess at the token (checking the
+    // token first answered it `missing-token` and counted a failure).
+    check_origin(shared, request)?;
     let now = Instant::now();
     if let Some(wait) = peer.and_then(|p| shared.guard.locked_out(p, now)) {
         return Err((
@@ -171,14 +175,6 @@ fn admit<T: Send + 'static>(
             ),
         ));
     }
-    // Counted across connections: each failure closes its own.
-    let failed = || {
-        if let Some(peer) = peer {
-            if shared.guard.failed(peer, now) {
-                tracing::warn!(%peer, "too many failed authentications: the address is refused for a while");
-            }
-        }
-    };
     let query = request.uri().query().unwrap_or("");
     let param = |key: &str| {
         query
@@ -187,8 +183,8 @@ fn admit<T: Send + 'static>(
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v)
     };
+    // No token is no guess at it: not counted.
     let token = param("token").ok_or_else(|| {
-        failed();
         (
             StatusCode::UNAUTHORIZED,
             Refusal::new(ErrorCode::MissingToken,
@@ -197,26 +193,17 @@ fn admit<T: Send + 'static>(
     })?;
     if !shared.token.matches(token) {
         tracing::warn!("a connection presented a wrong token");
-        failed();
+        // Counted across connections: each failure closes its own.
+        if let Some(peer) = peer {
+            if shared.guard.failed(peer, now) {
+                tracing::warn!(%peer, "too many failed authentications: the address is refused for a while");
+            }
+        }
         return Err((
             StatusCode::UNAUTHORIZED,
             Refusal::new(ErrorCode::BadToken,
             "the token is not this server's: copy the link again from the program (each run has a new one)"),
         ));
-    }
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        if !shared.origins.iter().any(|o| o == origin) {
-            tracing::warn!(origin, "a page from a foreign origin tried to connect");
-            return Err((
-                StatusCode::FORBIDDEN,
-                Refusal::new(ErrorCode::ForeignOrigin,
-                format!(
-                    "pages from {:?} may not connect: the program must allow that origin (ServeOptions::allow_origin, or --origin)",
-                    protocol::truncate(origin)
-                )),
-            ));
-        }
     }
     if shared.connections.load(Ordering::Acquire) > shared.max_connections {
         return Err((
@@ -241,6 +228,46 @@ fn admit<T: Send + 'static>(
         })?,
     };
     Ok(Admitted { from })
+}
+
+/// A request with no `Origin` is not from a browser page (it still needs
+/// the token); one with an `Origin` must be on the allowlist. Origins are
+/// compared ignoring ASCII case (scheme and host are case-insensitive). More
+/// than one `Origin` header is refused: no browser sends that, and taking
+/// either one would let the other through.
+fn check_origin<T: Send + 'static>(
+    shared: &Shared<T>,
+    request: &Request,
+) -> Result<(), (StatusCode, Refusal)> {
+    let forbidden = |why: String| {
+        Err((
+            StatusCode::FORBIDDEN,
+            Refusal::new(ErrorCode::ForeignOrigin, why),
+        ))
+    };
+    let mut sent = request.headers().get_all(header::ORIGIN).iter();
+    let origin = match (sent.next(), sent.next()) {
+        (None, _) => return Ok(()),
+        (Some(one), None) => one.to_str().unwrap_or(""),
+        (Some(_), Some(_)) => {
+            tracing::warn!("a request with more than one Origin header tried to connect");
+            return forbidden(
+                "the request has more than one Origin header, which no browser sends: send one, from an allowed page".to_owned(),
+            );
+        }
+    };
+    if shared
+        .origins
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(origin))
+    {
+        return Ok(());
+    }
+    tracing::warn!(origin, "a page from a foreign origin tried to connect");
+    forbidden(format!(
+        "pages from {:?} may not connect: the program must allow that origin (ServeOptions::allow_origin, or --origin)",
+        protocol::truncate(origin)
+    ))
 }
 
 fn refuse(status: StatusCode, refusal: &Refusal) -> ErrorResponse {

@@ -166,7 +166,7 @@ impl<T> ServeOptions<T> {
         self
     }
 
-    /// Failed authentications (no token, or a wrong one) one remote
+    /// Wrong tokens (a link with no token is no guess: not counted) one remote
     /// address may make within `window` (at least 1; 10 in 60 s by
     /// default). Past them the address is refused (`too-many-failures`),
     /// even with the right token, until `window` after its first failure.

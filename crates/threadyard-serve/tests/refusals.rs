@@ -9,6 +9,8 @@ use std::time::Duration;
 use common::*;
 use serde_json::json;
 use threadyard_serve::{serve, ServeError, ServeOptions};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::http::header::ORIGIN;
 use tungstenite::Message;
 
 #[test]
@@ -54,6 +56,57 @@ fn a_handshake_without_the_token_with_a_wrong_one_or_from_a_foreign_origin_is_re
     .expect("serving");
     let mut ok = open(other.link(), Some("http://127.0.0.1:9999")).expect("admitted");
     assert_eq!(next(&mut ok)["type"], "hello");
+    assert_eq!(fingerprint(&yard), before, "the manager is unchanged");
+}
+
+/// The Origin is checked before the token: a page on a foreign site is
+/// told `foreign-origin` whatever its link holds (none, a wrong token, even
+/// the right one), and none of that is a guess at the token, nor is a link
+/// with no token: however many come, the app still gets in at once.
+#[test]
+fn a_foreign_page_gets_foreign_origin_whatever_its_token_and_is_no_failed_authentication() {
+    let yard = yard(1);
+    let server = serve(
+        &yard,
+        ServeOptions::new().max_failed_auth(3, Duration::from_secs(600)),
+    )
+    .expect("serving");
+    let before = fingerprint(&yard);
+    let base = format!("ws://{}/", server.addr());
+    let wrong = format!("{base}?token={}", "0".repeat(40));
+    for url in [base.as_str(), wrong.as_str(), server.link()] {
+        for origin in [
+            "https://evil.example",
+            "null",
+            "http://127.0.0.1:8080.evil.example",
+        ] {
+            let (status, body) = refused(open(url, Some(origin)));
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (403, Some("foreign-origin")),
+                "{url} from {origin}"
+            );
+        }
+    }
+    // Two Origin headers, one allowed: no page sends that; refused too.
+    let mut twice = server.link().into_client_request().expect("a request");
+    twice
+        .headers_mut()
+        .append(ORIGIN, "http://127.0.0.1:8080".parse().expect("an origin"));
+    twice
+        .headers_mut()
+        .append(ORIGIN, "https://evil.example".parse().expect("an origin"));
+    let (status, body) = refused(tungstenite::connect(twice).map(|(s, _)| s));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("foreign-origin"))
+    );
+    // No token at all is no guess either.
+    for _ in 0..5 {
+        assert_eq!(refused(open(&base, None)).1["error"], "missing-token");
+    }
+    let mut app = open(server.link(), Some("http://127.0.0.1:8080")).expect("admitted");
+    assert_eq!(next(&mut app)["type"], "hello");
     assert_eq!(fingerprint(&yard), before, "the manager is unchanged");
 }
 
@@ -104,8 +157,9 @@ fn an_address_that_keeps_failing_to_authenticate_is_refused_even_with_the_right_
     // Admitted before any failure; admissions count for nothing.
     let mut first = open(server.link(), None).expect("admitted");
     assert_eq!(next(&mut first)["type"], "hello");
+    // No token is no guess: not counted (see the test above).
     assert_eq!(refused(open(&base, None)).1["error"], "missing-token");
-    for guess in ["0", "1"] {
+    for guess in ["0", "1", "2"] {
         let wrong = format!("{base}?token={}", guess.repeat(40));
         assert_eq!(refused(open(&wrong, None)).1["error"], "bad-token");
     }
