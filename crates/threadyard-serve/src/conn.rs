@@ -76,6 +76,8 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
     let Ok(write_socket) = socket.try_clone() else {
         return;
     };
+    let deadline = Instant::now() + HANDSHAKE_DEADLINE;
+    let hold = socket.try_clone().ok();
     let peer = socket.peer_addr().ok().map(|a| a.ip());
     let max = shared.settings.max_frame_bytes;
     // tungstenite's own limit, past which a frame is not even read: four
@@ -92,7 +94,15 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
             admitted = Some(a);
             Ok(response)
         }
-        Err((status, refusal)) => Err(refuse(status, &refusal)),
+        Err((status, refusal)) => {
+            if refusal.error == ErrorCode::TooManyFailures {
+                // The tarpit: a guesser past the limit waits for its answer.
+                if let Some(socket) = &hold {
+                    hold_until(socket, deadline);
+                }
+            }
+            Err(refuse(status, &refusal))
+        }
     };
     let side = ReadSide {
         socket,
@@ -162,19 +172,6 @@ fn admit<T: Send + 'static>(
     // link holds, and what it sent is no guess at the token (checking the
     // token first answered it `missing-token` and counted a failure).
     check_origin(shared, request)?;
-    let now = Instant::now();
-    if let Some(wait) = peer.and_then(|p| shared.guard.locked_out(p, now)) {
-        return Err((
-            StatusCode::TOO_MANY_REQUESTS,
-            Refusal::new(
-                ErrorCode::TooManyFailures,
-                format!(
-                    "too many failed authentications from this address: try again in {} s, with the whole link the program printed",
-                    wait.as_secs() + 1
-                ),
-            ),
-        ));
-    }
     let query = request.uri().query().unwrap_or("");
     let param = |key: &str| {
         query
@@ -191,13 +188,20 @@ fn admit<T: Send + 'static>(
             "the link has no token: open the whole link the program printed (ws://...?token=...)"),
         )
     })?;
+    // Compared first and in constant time: the right token is admitted
+    // whatever wrong ones came before it (no lockout to refuse it).
     if !shared.token.matches(token) {
         tracing::warn!("a connection presented a wrong token");
-        // Counted across connections: each failure closes its own.
-        if let Some(peer) = peer {
-            if shared.guard.failed(peer, now) {
-                tracing::warn!(%peer, "too many failed authentications: the address is refused for a while");
-            }
+        // Counted across connections: each wrong token closes its own.
+        let slowed = peer.is_some_and(|peer| shared.guard.failed(peer, Instant::now()));
+        if slowed {
+            return Err((
+                StatusCode::TOO_MANY_REQUESTS,
+                Refusal::new(
+                    ErrorCode::TooManyFailures,
+                    "too many wrong tokens from this address: each further wrong one is answered only at the handshake's deadline; copy the whole link again from the program (each run has a new one)",
+                ),
+            ));
         }
         return Err((
             StatusCode::UNAUTHORIZED,
@@ -268,6 +272,31 @@ fn check_origin<T: Send + 'static>(
         "pages from {:?} may not connect: the program must allow that origin (ServeOptions::allow_origin, or --origin)",
         protocol::truncate(origin)
     ))
+}
+
+/// Waits until `deadline` without reading the request further: returns
+/// early if the client goes, or the server stops (which shuts the socket
+/// down), so a held connection never delays the server's drop. Whatever
+/// the client sends meanwhile is thrown away (it gets no second try).
+fn hold_until(mut socket: &TcpStream, deadline: Instant) {
+    let mut sink = [0_u8; 256];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || socket.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match socket.read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
 }
 
 fn refuse(status: StatusCode, refusal: &Refusal) -> ErrorResponse {

@@ -166,10 +166,11 @@ impl<T> ServeOptions<T> {
         self
     }
 
-    /// Wrong tokens (a link with no token is no guess: not counted) one remote
-    /// address may make within `window` (at least 1; 10 in 60 s by
-    /// default). Past them the address is refused (`too-many-failures`),
-    /// even with the right token, until `window` after its first failure.
+    /// Wrong tokens (a link with no token is no guess: not counted) one
+    /// remote address is answered at once within `window` (at least 1; 10
+    /// in 60 s by default). Past them each further wrong token is answered
+    /// (`too-many-failures`) only at the handshake's deadline, until
+    /// `window` after its first. The right token is never refused for it.
     pub fn max_failed_auth(mut self, limit: u32, window: Duration) -> Self {
         self.max_failed_auth = limit.max(1);
         self.failed_auth_window = window;
