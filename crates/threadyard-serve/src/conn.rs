@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::http::{header, StatusCode};
@@ -25,21 +25,44 @@ use crate::hub::{Client, Out};
 use crate::protocol::{self, frame, ErrorCode, Refusal};
 use crate::server::{lock, Shared};
 
-/// How long a client may take over its handshake.
-const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
-
 /// The connection's socket as the reader's WebSocket sees it: reads come
 /// from the socket; writes (tungstenite's automatic pong and close
 /// replies, and the HTTP answer before that) go to the socket during the
 /// handshake and to the writer's queue after it, so that only one thread
 /// ever writes frames.
+///
+/// During the handshake every read is given only what remains of the
+/// handshake's deadline: a socket timeout alone restarts at each read,
+/// so a client trickling its request a byte at a time held its slot for as
+/// long as it trickled.
 struct ReadSide {
     socket: TcpStream,
     divert: Option<SyncSender<Out>>,
+    /// The end of the handshake's time, while it lasts.
+    deadline: Option<Instant>,
+}
+
+impl ReadSide {
+    /// Gives the next read only what is left of the handshake's time; an
+    /// error once none is left.
+    fn within_deadline(&self) -> io::Result<()> {
+        let Some(deadline) = self.deadline else {
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the handshake took longer than its deadline",
+            ));
+        }
+        self.socket.set_read_timeout(Some(left))
+    }
 }
 
 impl Read for ReadSide {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.within_deadline()?;
         self.socket.read(buf)
     }
 }
@@ -52,6 +75,10 @@ impl Write for ReadSide {
                 .send(Out::Raw(buf.to_vec()))
                 .map(|()| buf.len())
                 .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "writer gone")),
+            // Not bound by the deadline: the answer (a tarpit's comes at
+            // the deadline) is one small write into an empty socket buffer,
+            // which a client cannot slow by reading slowly; the socket's
+            // write timeout bounds it anyway.
             None => self.socket.write(buf),
         }
     }
@@ -71,12 +98,13 @@ struct Admitted {
 
 pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, socket: TcpStream) {
     let _ = socket.set_nodelay(true);
-    let _ = socket.set_read_timeout(Some(HANDSHAKE_DEADLINE));
-    let _ = socket.set_write_timeout(Some(HANDSHAKE_DEADLINE));
+    // From accept (near enough: this thread starts just after), for the
+    // whole handshake, the tarpit's wait included.
+    let deadline = Instant::now() + shared.handshake_deadline;
+    let _ = socket.set_write_timeout(Some(shared.handshake_deadline));
     let Ok(write_socket) = socket.try_clone() else {
         return;
     };
-    let deadline = Instant::now() + HANDSHAKE_DEADLINE;
     let hold = socket.try_clone().ok();
     let peer = socket.peer_addr().ok().map(|a| a.ip());
     let max = shared.settings.max_frame_bytes;
@@ -107,6 +135,7 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
     let side = ReadSide {
         socket,
         divert: None,
+        deadline: Some(deadline),
     };
     let mut ws = match tungstenite::accept_hdr_with_config(side, callback, Some(config)) {
         Ok(ws) => ws,
@@ -118,6 +147,7 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
     let Some(Admitted { from }) = admitted else {
         return;
     };
+    ws.get_mut().deadline = None;
     let _ = ws.get_ref().socket.set_read_timeout(None);
     let _ = write_socket.set_write_timeout(None);
 

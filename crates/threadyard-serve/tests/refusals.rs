@@ -110,6 +110,79 @@ fn a_foreign_page_gets_foreign_origin_whatever_its_token_and_is_no_failed_authen
     assert_eq!(fingerprint(&yard), before, "the manager is unchanged");
 }
 
+/// Sends a request that never ends (one header whose value goes on), a
+/// chunk every 150 ms, until the server closes the connection; panics if
+/// it has not by the deadline. The chunks are 160 bytes: tungstenite's own
+/// check closes a handshake read in pieces of less than 128 bytes on
+/// average, or past 64 KiB (more than a minute at this pace), and the
+/// per-read wait never runs out at it, so only a deadline on the whole
+/// handshake closes it.
+fn trickle(addr: std::net::SocketAddr, path: String) {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connected");
+    tcp.set_read_timeout(Some(Duration::from_millis(150)))
+        .expect("the trickle's pace");
+    let start = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ");
+    if tcp.write_all(start.as_bytes()).is_err() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + LONG;
+    let mut buf = [0_u8; 512];
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a trickling handshake was not closed before the deadline"
+        );
+        match tcp.read(&mut buf) {
+            Ok(_) => return,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+        if tcp.write_all(&[b'a'; 160]).is_err() {
+            return;
+        }
+    }
+}
+
+/// The handshake's deadline is on the whole handshake, from accept, not on
+/// each read: connections that trickle their requests (as many as the
+/// server even answers, twice its limit) are closed at it, and a real
+/// client gets in after. A deadline per read let them hold every slot for
+/// as long as they trickled, and the app got 503 too-many-connections.
+#[test]
+fn trickling_handshakes_are_closed_at_the_deadline_and_a_real_client_gets_in_after() {
+    let yard = yard(0);
+    let server = serve(
+        &yard,
+        ServeOptions::new()
+            .max_connections(2)
+            .handshake_deadline(Duration::from_millis(500)),
+    )
+    .expect("serving");
+    let path = server
+        .link()
+        .split_once(&server.addr().to_string())
+        .map(|(_, path)| path.to_owned())
+        .expect("a path in the link");
+    let tricklers: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, path) = (server.addr(), path.clone());
+            std::thread::spawn(move || trickle(addr, path))
+        })
+        .collect();
+    for trickler in tricklers {
+        trickler
+            .join()
+            .expect("closed by the server before the deadline");
+    }
+    let mut app = open(server.link(), Some("http://127.0.0.1:8080")).expect("admitted");
+    assert_eq!(next(&mut app)["type"], "hello");
+}
+
 #[test]
 fn a_non_loopback_address_is_refused_unless_opted_into() {
     let yard = yard(0);
@@ -153,7 +226,9 @@ fn an_address_that_keeps_guessing_is_slowed_but_the_right_token_is_always_admitt
     let yard = yard(1);
     let server = serve(
         &yard,
-        ServeOptions::new().max_failed_auth(3, Duration::from_secs(600)),
+        ServeOptions::new()
+            .max_failed_auth(3, Duration::from_secs(600))
+            .handshake_deadline(Duration::from_secs(1)),
     )
     .expect("serving");
     let before = fingerprint(&yard);
