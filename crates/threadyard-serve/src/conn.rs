@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
+use tungstenite::error::ProtocolError;
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tungstenite::handshake::HandshakeError;
 use tungstenite::http::{header, StatusCode};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
@@ -115,21 +117,27 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
         .max_message_size(Some(max * 4))
         .max_frame_size(Some(max * 4));
     let mut admitted = None;
+    // Whether the request got as far as the callback: then tungstenite
+    // has answered it (the upgrade, or the refusal the callback made).
+    let asked = std::cell::Cell::new(false);
     // The callback's type is tungstenite's: its error is the HTTP answer.
     #[allow(clippy::result_large_err)]
-    let callback = |request: &Request, response: Response| match admit(shared, request, peer) {
-        Ok(a) => {
-            admitted = Some(a);
-            Ok(response)
-        }
-        Err((status, refusal)) => {
-            if refusal.error == ErrorCode::TooManyFailures {
-                // The tarpit: a guesser past the limit waits for its answer.
-                if let Some(socket) = &hold {
-                    hold_until(socket, deadline);
-                }
+    let callback = |request: &Request, response: Response| {
+        asked.set(true);
+        match admit(shared, request, peer) {
+            Ok(a) => {
+                admitted = Some(a);
+                Ok(response)
             }
-            Err(refuse(status, &refusal))
+            Err((status, refusal)) => {
+                if refusal.error == ErrorCode::TooManyFailures {
+                    // The tarpit: a guesser past the limit waits for its answer.
+                    if let Some(socket) = &hold {
+                        hold_until(socket, deadline);
+                    }
+                }
+                Err(refuse(status, &refusal))
+            }
         }
     };
     let side = ReadSide {
@@ -141,6 +149,9 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
         Ok(ws) => ws,
         Err(error) => {
             tracing::debug!(%error, "handshake refused or failed");
+            if let (false, HandshakeError::Failure(failure)) = (asked.get(), &error) {
+                not_an_upgrade(&write_socket, failure);
+            }
             return;
         }
     };
@@ -326,6 +337,38 @@ fn hold_until(mut socket: &TcpStream, deadline: Instant) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return,
         }
+    }
+}
+
+/// Answers `400 bad-request` to a request tungstenite refused before
+/// asking the callback (it answers nothing itself): one that is not a
+/// WebSocket upgrade, or not HTTP. A handshake that failed for any other
+/// reason (the deadline, the client gone) gets no answer: there is no one
+/// to read it, or it had its time.
+fn not_an_upgrade(mut socket: &TcpStream, failure: &tungstenite::Error) {
+    let why = match failure {
+        tungstenite::Error::Protocol(ProtocolError::HandshakeIncomplete) => return,
+        tungstenite::Error::Protocol(problem) => problem.to_string(),
+        tungstenite::Error::HttpFormat(problem) => format!("not an HTTP request ({problem})"),
+        tungstenite::Error::AttackAttempt => {
+            "the request came in too many tiny pieces or is too large".to_owned()
+        }
+        _ => return,
+    };
+    let refusal = Refusal::new(
+        ErrorCode::BadRequest,
+        format!(
+            "this server speaks WebSocket only, and the request is not a WebSocket upgrade: {}; open the link with a WebSocket client (the app attaches to it), not as a web page",
+            protocol::truncate(&why)
+        ),
+    );
+    let body = serde_json::to_string(&refusal).unwrap_or_default();
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if let Err(error) = socket.write_all(answer.as_bytes()) {
+        tracing::debug!(%error, "the bad request's answer could not be sent");
     }
 }
 

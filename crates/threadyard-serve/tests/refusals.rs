@@ -183,6 +183,55 @@ fn trickling_handshakes_are_closed_at_the_deadline_and_a_real_client_gets_in_aft
     assert_eq!(next(&mut app)["type"], "hello");
 }
 
+/// Sends `request` as raw bytes and reads the answer until the server
+/// closes: its status line and JSON body.
+fn raw(addr: std::net::SocketAddr, request: &str) -> (String, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connected");
+    tcp.set_read_timeout(Some(LONG)).expect("a read deadline");
+    tcp.write_all(request.as_bytes()).expect("sent");
+    let mut answer = String::new();
+    let _ = tcp.read_to_string(&mut answer);
+    let status = answer.lines().next().unwrap_or("").to_owned();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+/// A request that is not a WebSocket upgrade (a browser tab opening the
+/// link, a POST, an upgrade without its key, bytes that are not HTTP) is
+/// answered `400 bad-request` with a reason, as PROTOCOL.md says: it used
+/// to get no HTTP answer at all, only a closed connection.
+#[test]
+fn a_request_that_is_not_a_websocket_upgrade_gets_400_bad_request() {
+    let yard = yard(0);
+    let server = serve(&yard, ServeOptions::new()).expect("serving");
+    let path = server
+        .link()
+        .split_once(&server.addr().to_string())
+        .map(|(_, path)| path.to_owned())
+        .expect("a path in the link");
+    for request in [
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"),
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+        "hello there\r\n\r\n".to_owned(),
+    ] {
+        let (status, body) = raw(server.addr(), &request);
+        assert!(status.starts_with("HTTP/1.1 400"), "{request:?}: {status:?}");
+        assert_eq!(body["error"], "bad-request", "{request:?}: {body}");
+        assert!(
+            body["message"].as_str().unwrap_or("").contains("WebSocket"),
+            "{body}"
+        );
+    }
+    // The server goes on: a real client gets in.
+    let mut app = connect(&server);
+    assert_eq!(next(&mut app)["type"], "hello");
+}
+
 #[test]
 fn a_non_loopback_address_is_refused_unless_opted_into() {
     let yard = yard(0);
