@@ -9,7 +9,7 @@
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
@@ -23,7 +23,7 @@ use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext}
 use tungstenite::{Message, Utf8Bytes, WebSocket};
 
 use crate::control;
-use crate::hub::{Client, Out};
+use crate::hub::{self, Client, Out, Outbox};
 use crate::protocol::{self, frame, ErrorCode, Refusal};
 use crate::server::{lock, Shared};
 
@@ -162,12 +162,13 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
     let _ = ws.get_ref().socket.set_read_timeout(None);
     let _ = write_socket.set_write_timeout(None);
 
-    let (queue, outbox) = mpsc::sync_channel::<Out>(shared.settings.queue_frames);
+    let (queue, outbox) = hub::queue(shared.settings.queue_frames);
+    let client = Client::new(id, queue.clone(), from, &outbox);
     let writer = {
         let write_config = config;
         thread::Builder::new()
             .name("threadyard-serve-write".into())
-            .spawn(move || write(write_socket, &outbox, write_config))
+            .spawn(move || write(write_socket, outbox, write_config))
     };
     let Ok(writer) = writer else {
         return;
@@ -186,12 +187,7 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
         return;
     }
     ws.get_mut().divert = Some(queue.clone());
-    lock(&shared.clients).push(Client {
-        id,
-        queue: queue.clone(),
-        cursor: from,
-        skipped: 0,
-    });
+    lock(&shared.clients).push(client);
     shared.admitted.one_more();
     read(shared, &mut ws, &queue);
     lock(&shared.clients).retain(|c| c.id != id);
@@ -486,7 +482,7 @@ fn handle<T: Clone + Send + 'static>(
 }
 
 /// Sends what the queue holds until it closes or the socket fails.
-fn write(mut socket: TcpStream, outbox: &Receiver<Out>, config: WebSocketConfig) {
+fn write(mut socket: TcpStream, outbox: Outbox, config: WebSocketConfig) {
     let mut context = WebSocketContext::new(Role::Server, Some(config));
     for out in outbox {
         let sent = match out {
