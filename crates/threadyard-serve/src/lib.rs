@@ -36,6 +36,7 @@
 mod conn;
 mod control;
 mod guard;
+mod handshake;
 mod hub;
 mod options;
 mod protocol;
