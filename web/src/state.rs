@@ -355,7 +355,9 @@ impl<Y> AppState<Y> {
             return;
         };
         let (first, last) = p.replay.span();
-        let at_ms = at_ms.clamp(first, last);
+        // Not `clamp`, which panics when first > last or either is NaN: a
+        // panic in the reducer ends the page. A NaN time is taken as the start.
+        let at_ms = at_ms.max(first).min(last);
         let samples = std::rc::Rc::clone(&p.replay.samples);
         let target = p.replay.count_until(at_ms);
         let mut shown = p.replay.shown;
@@ -771,6 +773,28 @@ mod tests {
                 snapshot_interval_ms: 1.0
             }
         )));
+    }
+
+    /// Samples whose first is later than their last (no recording read
+    /// by `read_recording` has them, but the reducer must not trust its
+    /// callers): opening, ticking, seeking anywhere (NaN too) and playing
+    /// again never panic; `at_ms.clamp(first, last)` did, with min > max.
+    #[test]
+    fn a_replay_of_samples_out_of_order_never_panics() {
+        let samples: Vec<Sample> = [5_000.0, 9_000.0, 10.0]
+            .iter()
+            .map(|at| (snapshot(*at, WorkerState::Running, 1), EventPage::default()))
+            .collect();
+        let s = ready().reduce(Action::OpenRecording("joined.jsonl".into(), samples));
+        let g = s.generation;
+        let s = s
+            .reduce(Action::ReplayTick(g, 100.0))
+            .reduce(Action::ReplaySeek(g, f64::NAN))
+            .reduce(Action::ReplaySeek(g, -1.0))
+            .reduce(Action::ReplaySeek(g, 1e12))
+            .reduce(Action::ReplayPlaying(true))
+            .reduce(Action::ReplaySeek(g, 0.0));
+        assert!(matches!(s.source, Source::Replay(_)));
     }
 
     #[test]

@@ -113,8 +113,29 @@ impl Pairing {
     }
 }
 
-/// Reads a recording: its samples, in order, or what is wrong with it.
-pub fn read_recording(text: &str) -> Result<Vec<Sample>, String> {
+/// Why a recording cannot be played: each says what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordingError {
+    #[error("not a threadyard recording: its first line is not {{\"type\": \"threadyard-recording\", ...}}; record one with `threadyard seed --record FILE` or the app's export")]
+    NotARecording,
+    #[error("this recording uses protocol {protocol}, newer than this page's {PROTOCOL}: open it with a newer app")]
+    NewerProtocol { protocol: u32 },
+    #[error("line {line}: {why}")]
+    BadLine { line: usize, why: String },
+    #[error("the recording has no snapshot: nothing to play")]
+    NoSnapshot,
+    /// A replay runs on the recorded clock, so it must never go back.
+    #[error("line {line}: its snapshot is at {at_ms} ms, earlier than the one before it ({before_ms} ms): the recording's clock went back, or two recordings were joined into one file; split it where the clock goes back, or record it again")]
+    ClockWentBack {
+        line: usize,
+        at_ms: f64,
+        before_ms: f64,
+    },
+}
+
+/// Reads a recording: its samples, in order of the recorded clock, or
+/// what is wrong with it.
+pub fn read_recording(text: &str) -> Result<Vec<Sample>, RecordingError> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -122,25 +143,32 @@ pub fn read_recording(text: &str) -> Result<Vec<Sample>, String> {
     match lines.next().map(|(_, l)| Frame::read(l)) {
         Some(Ok(Frame::Recording { protocol })) if protocol <= PROTOCOL => {}
         Some(Ok(Frame::Recording { protocol })) => {
-            return Err(format!(
-                "this recording uses protocol {protocol}, newer than this page's {PROTOCOL}: open it with a newer app"
-            ))
+            return Err(RecordingError::NewerProtocol { protocol })
         }
-        _ => {
-            return Err(
-                "not a threadyard recording: its first line is not {\"type\": \"threadyard-recording\", ...}; record one with `threadyard seed --record FILE` or the app's export"
-                    .to_owned(),
-            )
-        }
+        _ => return Err(RecordingError::NotARecording),
     }
     let mut pairing = Pairing::default();
-    let mut samples = Vec::new();
+    let mut samples: Vec<Sample> = Vec::new();
     for (n, line) in lines {
-        let frame = Frame::read(line).map_err(|e| format!("line {}: {e}", n + 1))?;
-        samples.extend(pairing.take(frame));
+        let frame =
+            Frame::read(line).map_err(|why| RecordingError::BadLine { line: n + 1, why })?;
+        if let Some(sample) = pairing.take(frame) {
+            // Checked here, where the line is known: the replay's span and
+            // its search by time both rely on the order.
+            if let Some((before, _)) = samples.last() {
+                if sample.0.at_ms < before.at_ms {
+                    return Err(RecordingError::ClockWentBack {
+                        line: n + 1,
+                        at_ms: sample.0.at_ms,
+                        before_ms: before.at_ms,
+                    });
+                }
+            }
+            samples.push(sample);
+        }
     }
     if samples.is_empty() {
-        return Err("the recording has no snapshot: nothing to play".to_owned());
+        return Err(RecordingError::NoSnapshot);
     }
     Ok(samples)
 }
@@ -215,10 +243,13 @@ impl Replay {
         }
     }
 
-    /// The recorded clock's first and last moments (ms).
+    /// The recorded clock's first and last moments (ms), first <= last
+    /// even for samples out of order (`read_recording` refuses those, but
+    /// a replay must not trust its caller): the earliest and the latest.
     pub fn span(&self) -> (f64, f64) {
-        let at = |i: usize| self.samples.get(i).map_or(0.0, |s| s.0.at_ms);
-        (at(0), at(self.samples.len().saturating_sub(1)))
+        let mut times = self.samples.iter().map(|s| s.0.at_ms);
+        let first = times.next().unwrap_or(0.0);
+        times.fold((first, first), |(lo, hi), at| (lo.min(at), hi.max(at)))
     }
 
     /// How many samples are at or before `at_ms`.
@@ -268,24 +299,71 @@ mod tests {
         assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 8000, 8000]);
     }
 
+    /// A recording whose clock goes back (a clock that went back, or a
+    /// long recording with a short one appended) is refused on open with
+    /// the line and the times: the replay's clamp needs first <= last, and
+    /// its search by time needs them in order.
+    #[test]
+    fn a_recording_whose_clock_goes_back_is_refused_with_the_line_and_times() {
+        let snapshot = |at: f64| {
+            format!(
+                "{{\"type\":\"snapshot\",\"skipped\":0,\"snapshot\":{{\"at_ms\":{at},\"workers\":[],\"live_threads\":0,\"capacity\":null,\"shut_down\":false}}}}"
+            )
+        };
+        let header = "{\"type\":\"threadyard-recording\",\"protocol\":1}";
+        let good = [
+            header.to_owned(),
+            snapshot(100.0),
+            snapshot(100.0),
+            snapshot(200.0),
+        ]
+        .join("\n");
+        assert_eq!(read_recording(&good).map(|s| s.len()), Ok(3));
+        // A long run with a short one appended: the first is later than the last.
+        let joined = [
+            header.to_owned(),
+            snapshot(5_000.0),
+            snapshot(9_000.0),
+            header.to_owned(),
+            snapshot(10.0),
+        ]
+        .join("\n");
+        let error = read_recording(&joined).unwrap_err();
+        assert_eq!(
+            error,
+            RecordingError::ClockWentBack {
+                line: 5,
+                at_ms: 10.0,
+                before_ms: 9_000.0
+            }
+        );
+        let told = error.to_string();
+        assert!(told.contains("line 5") && told.contains("9000"), "{told}");
+        assert!(told.contains("record it again"), "says what to do: {told}");
+    }
+
     #[test]
     fn a_recording_that_is_not_one_is_refused_with_the_reason() {
         assert!(read_recording("")
             .unwrap_err()
+            .to_string()
             .contains("not a threadyard recording"));
         assert!(
             read_recording("{\"type\":\"threadyard-recording\",\"protocol\":99}")
                 .unwrap_err()
+                .to_string()
                 .contains("newer")
         );
         assert!(
             read_recording("{\"type\":\"threadyard-recording\",\"protocol\":1}\nnot json")
                 .unwrap_err()
+                .to_string()
                 .starts_with("line 2")
         );
         assert!(
             read_recording("{\"type\":\"threadyard-recording\",\"protocol\":1}\n")
                 .unwrap_err()
+                .to_string()
                 .contains("no snapshot")
         );
     }

@@ -1,4 +1,4 @@
-//! One connection: the handshake (token, origin, connection limit), then a
+//! One connection: the handshake (its checks are in [`handshake`](crate::handshake)), then a
 //! reader on this thread and a writer on a thread of its own, joined by
 //! the client's bounded queue. The reader runs commands and answers them
 //! through the queue (waiting for room there only ever holds up this
@@ -7,39 +7,62 @@
 //! reader's own replies (pong, close) are diverted to it as bytes.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, TcpStream};
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::net::TcpStream;
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tungstenite::http::{header, StatusCode};
+use tungstenite::handshake::server::{Request, Response};
+use tungstenite::handshake::HandshakeError;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
 use tungstenite::{Message, Utf8Bytes, WebSocket};
 
 use crate::control;
-use crate::hub::{Client, Out};
+use crate::handshake::{admit, hold_until, not_an_upgrade, refuse, Admitted};
+use crate::hub::{self, Client, Out, Outbox};
 use crate::protocol::{self, frame, ErrorCode, Refusal};
 use crate::server::{lock, Shared};
-
-/// How long a client may take over its handshake.
-const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The connection's socket as the reader's WebSocket sees it: reads come
 /// from the socket; writes (tungstenite's automatic pong and close
 /// replies, and the HTTP answer before that) go to the socket during the
 /// handshake and to the writer's queue after it, so that only one thread
 /// ever writes frames.
+///
+/// During the handshake every read is given only what remains of the
+/// handshake's deadline: a socket timeout alone restarts at each read,
+/// so a client trickling its request a byte at a time held its slot for as
+/// long as it trickled.
 struct ReadSide {
     socket: TcpStream,
     divert: Option<SyncSender<Out>>,
+    /// The end of the handshake's time, while it lasts.
+    deadline: Option<Instant>,
+}
+
+impl ReadSide {
+    /// Gives the next read only what is left of the handshake's time; an
+    /// error once none is left.
+    fn within_deadline(&self) -> io::Result<()> {
+        let Some(deadline) = self.deadline else {
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the handshake took longer than its deadline",
+            ));
+        }
+        self.socket.set_read_timeout(Some(left))
+    }
 }
 
 impl Read for ReadSide {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.within_deadline()?;
         self.socket.read(buf)
     }
 }
@@ -52,6 +75,10 @@ impl Write for ReadSide {
                 .send(Out::Raw(buf.to_vec()))
                 .map(|()| buf.len())
                 .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "writer gone")),
+            // Not bound by the deadline: the answer (a tarpit's comes at
+            // the deadline) is one small write into an empty socket buffer,
+            // which a client cannot slow by reading slowly; the socket's
+            // write timeout bounds it anyway.
             None => self.socket.write(buf),
         }
     }
@@ -64,18 +91,16 @@ impl Write for ReadSide {
     }
 }
 
-/// What the handshake found out.
-struct Admitted {
-    from: u64,
-}
-
 pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, socket: TcpStream) {
     let _ = socket.set_nodelay(true);
-    let _ = socket.set_read_timeout(Some(HANDSHAKE_DEADLINE));
-    let _ = socket.set_write_timeout(Some(HANDSHAKE_DEADLINE));
+    // From accept (near enough: this thread starts just after), for the
+    // whole handshake, the tarpit's wait included.
+    let deadline = Instant::now() + shared.handshake_deadline;
+    let _ = socket.set_write_timeout(Some(shared.handshake_deadline));
     let Ok(write_socket) = socket.try_clone() else {
         return;
     };
+    let hold = socket.try_clone().ok();
     let peer = socket.peer_addr().ok().map(|a| a.ip());
     let max = shared.settings.max_frame_bytes;
     // tungstenite's own limit, past which a frame is not even read: four
@@ -85,38 +110,58 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
         .max_message_size(Some(max * 4))
         .max_frame_size(Some(max * 4));
     let mut admitted = None;
+    // Whether the request got as far as the callback: then tungstenite
+    // has answered it (the upgrade, or the refusal the callback made).
+    let asked = std::cell::Cell::new(false);
     // The callback's type is tungstenite's: its error is the HTTP answer.
     #[allow(clippy::result_large_err)]
-    let callback = |request: &Request, response: Response| match admit(shared, request, peer) {
-        Ok(a) => {
-            admitted = Some(a);
-            Ok(response)
+    let callback = |request: &Request, response: Response| {
+        asked.set(true);
+        match admit(shared, request, peer) {
+            Ok(a) => {
+                admitted = Some(a);
+                Ok(response)
+            }
+            Err((status, refusal)) => {
+                if refusal.error == ErrorCode::TooManyFailures {
+                    // The tarpit: a guesser past the limit waits for its answer.
+                    if let Some(socket) = &hold {
+                        hold_until(socket, deadline);
+                    }
+                }
+                Err(refuse(status, &refusal))
+            }
         }
-        Err((status, refusal)) => Err(refuse(status, &refusal)),
     };
     let side = ReadSide {
         socket,
         divert: None,
+        deadline: Some(deadline),
     };
     let mut ws = match tungstenite::accept_hdr_with_config(side, callback, Some(config)) {
         Ok(ws) => ws,
         Err(error) => {
             tracing::debug!(%error, "handshake refused or failed");
+            if let (false, HandshakeError::Failure(failure)) = (asked.get(), &error) {
+                not_an_upgrade(&write_socket, failure);
+            }
             return;
         }
     };
     let Some(Admitted { from }) = admitted else {
         return;
     };
+    ws.get_mut().deadline = None;
     let _ = ws.get_ref().socket.set_read_timeout(None);
     let _ = write_socket.set_write_timeout(None);
 
-    let (queue, outbox) = mpsc::sync_channel::<Out>(shared.settings.queue_frames);
+    let (queue, outbox) = hub::queue(shared.settings.queue_frames);
+    let client = Client::new(id, queue.clone(), from, &outbox);
     let writer = {
         let write_config = config;
         thread::Builder::new()
             .name("threadyard-serve-write".into())
-            .spawn(move || write(write_socket, &outbox, write_config))
+            .spawn(move || write(write_socket, outbox, write_config))
     };
     let Ok(writer) = writer else {
         return;
@@ -135,123 +180,13 @@ pub(crate) fn run<T: Clone + Send + 'static>(shared: &Arc<Shared<T>>, id: u64, s
         return;
     }
     ws.get_mut().divert = Some(queue.clone());
-    lock(&shared.clients).push(Client {
-        id,
-        queue: queue.clone(),
-        cursor: from,
-        skipped: 0,
-    });
+    lock(&shared.clients).push(client);
     shared.admitted.one_more();
     read(shared, &mut ws, &queue);
     lock(&shared.clients).retain(|c| c.id != id);
     drop(queue);
     drop(ws);
     let _ = writer.join();
-}
-
-/// Checks a request before it becomes a connection: the token, the
-/// origin, the limit. A refusal is an HTTP error whose body is
-/// `{"error": CODE, "message": ...}`, and the connection is closed: a
-/// client that failed authentication gets no second try on it.
-fn admit<T: Send + 'static>(
-    shared: &Shared<T>,
-    request: &Request,
-    peer: Option<IpAddr>,
-) -> Result<Admitted, (StatusCode, Refusal)> {
-    let now = Instant::now();
-    if let Some(wait) = peer.and_then(|p| shared.guard.locked_out(p, now)) {
-        return Err((
-            StatusCode::TOO_MANY_REQUESTS,
-            Refusal::new(
-                ErrorCode::TooManyFailures,
-                format!(
-                    "too many failed authentications from this address: try again in {} s, with the whole link the program printed",
-                    wait.as_secs() + 1
-                ),
-            ),
-        ));
-    }
-    // Counted across connections: each failure closes its own.
-    let failed = || {
-        if let Some(peer) = peer {
-            if shared.guard.failed(peer, now) {
-                tracing::warn!(%peer, "too many failed authentications: the address is refused for a while");
-            }
-        }
-    };
-    let query = request.uri().query().unwrap_or("");
-    let param = |key: &str| {
-        query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
-    };
-    let token = param("token").ok_or_else(|| {
-        failed();
-        (
-            StatusCode::UNAUTHORIZED,
-            Refusal::new(ErrorCode::MissingToken,
-            "the link has no token: open the whole link the program printed (ws://...?token=...)"),
-        )
-    })?;
-    if !shared.token.matches(token) {
-        tracing::warn!("a connection presented a wrong token");
-        failed();
-        return Err((
-            StatusCode::UNAUTHORIZED,
-            Refusal::new(ErrorCode::BadToken,
-            "the token is not this server's: copy the link again from the program (each run has a new one)"),
-        ));
-    }
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        if !shared.origins.iter().any(|o| o == origin) {
-            tracing::warn!(origin, "a page from a foreign origin tried to connect");
-            return Err((
-                StatusCode::FORBIDDEN,
-                Refusal::new(ErrorCode::ForeignOrigin,
-                format!(
-                    "pages from {:?} may not connect: the program must allow that origin (ServeOptions::allow_origin, or --origin)",
-                    protocol::truncate(origin)
-                )),
-            ));
-        }
-    }
-    if shared.connections.load(Ordering::Acquire) > shared.max_connections {
-        return Err((
-            StatusCode::SERVICE_UNAVAILABLE,
-            Refusal::new(
-                ErrorCode::TooManyConnections,
-                format!(
-                    "this server takes at most {} connections: close one and try again",
-                    shared.max_connections
-                ),
-            ),
-        ));
-    }
-    let from = match param("from") {
-        None => 0,
-        Some(text) => text.parse::<u64>().map_err(|_| {
-            (
-                StatusCode::BAD_REQUEST,
-                Refusal::new(ErrorCode::BadRequest,
-                "`from` must be an event position (a whole number): the `next` of the last page read"),
-            )
-        })?,
-    };
-    Ok(Admitted { from })
-}
-
-fn refuse(status: StatusCode, refusal: &Refusal) -> ErrorResponse {
-    let body = serde_json::to_string(refusal).ok();
-    let mut response = ErrorResponse::new(body);
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 /// Reads frames until the client goes or the server stops.
@@ -357,7 +292,7 @@ fn handle<T: Clone + Send + 'static>(
 }
 
 /// Sends what the queue holds until it closes or the socket fails.
-fn write(mut socket: TcpStream, outbox: &Receiver<Out>, config: WebSocketConfig) {
+fn write(mut socket: TcpStream, outbox: Outbox, config: WebSocketConfig) {
     let mut context = WebSocketContext::new(Role::Server, Some(config));
     for out in outbox {
         let sent = match out {

@@ -23,8 +23,8 @@
 //! opted into), every connection must present the link's random token,
 //! browser pages are checked against an origin allowlist, commands are off
 //! unless allowed, frames, connections and commands per second are
-//! limited, an address that keeps failing to authenticate is refused for a
-//! while, and a slow or stalled client never holds up a worker, the
+//! limited, an address that keeps presenting wrong tokens gets its answers
+//! slowly (the right token is never refused), and a slow or stalled client never holds up a worker, the
 //! manager or another client. What the server promises, and the tests that
 //! hold it, are in the core's guarantees (`threadyard::guarantees`).
 //!
@@ -36,6 +36,7 @@
 mod conn;
 mod control;
 mod guard;
+mod handshake;
 mod hub;
 mod options;
 mod protocol;

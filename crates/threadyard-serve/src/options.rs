@@ -35,6 +35,7 @@ pub struct ServeOptions<T> {
     pub(crate) queue_frames: usize,
     pub(crate) max_failed_auth: u32,
     pub(crate) failed_auth_window: Duration,
+    pub(crate) handshake_deadline: Duration,
     pub(crate) app_url: String,
 }
 
@@ -53,6 +54,7 @@ impl<T> Default for ServeOptions<T> {
             queue_frames: 64,
             max_failed_auth: 10,
             failed_auth_window: Duration::from_secs(60),
+            handshake_deadline: Duration::from_secs(5),
             app_url: "http://127.0.0.1:8080/".to_owned(),
         }
     }
@@ -71,6 +73,7 @@ impl<T> fmt::Debug for ServeOptions<T> {
             .field("max_connections", &self.max_connections)
             .field("max_commands_per_second", &self.max_commands_per_second)
             .field("queue_frames", &self.queue_frames)
+            .field("handshake_deadline", &self.handshake_deadline)
             .finish()
     }
 }
@@ -166,13 +169,24 @@ impl<T> ServeOptions<T> {
         self
     }
 
-    /// Failed authentications (no token, or a wrong one) one remote
-    /// address may make within `window` (at least 1; 10 in 60 s by
-    /// default). Past them the address is refused (`too-many-failures`),
-    /// even with the right token, until `window` after its first failure.
+    /// Wrong tokens (a link with no token is no guess: not counted) one
+    /// remote address is answered at once within `window` (at least 1; 10
+    /// in 60 s by default). Past them each further wrong token is answered
+    /// (`too-many-failures`) only at the handshake's deadline, until
+    /// `window` after its first. The right token is never refused for it.
     pub fn max_failed_auth(mut self, limit: u32, window: Duration) -> Self {
         self.max_failed_auth = limit.max(1);
         self.failed_auth_window = window;
+        self
+    }
+
+    /// How long a connection may take over its whole handshake, from the
+    /// moment it is accepted (5 s by default; clamped to 10 ms .. 60 s).
+    /// Past it the connection is closed, however it trickles its request,
+    /// and its slot is free again.
+    pub fn handshake_deadline(mut self, deadline: Duration) -> Self {
+        self.handshake_deadline =
+            deadline.clamp(Duration::from_millis(10), Duration::from_secs(60));
         self
     }
 

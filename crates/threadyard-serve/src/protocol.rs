@@ -27,8 +27,9 @@ pub enum ErrorCode {
     ForeignOrigin,
     /// The server already has as many connections as it allows.
     TooManyConnections,
-    /// Too many failed authentications from this address within the
-    /// server's window: refused until the window ends.
+    /// A wrong token from an address past its limit of wrong tokens
+    /// within the server's window: answered only at the handshake's
+    /// deadline (the right token is never refused for it).
     TooManyFailures,
     /// The request was not a WebSocket upgrade the server understands.
     BadRequest,

@@ -42,6 +42,8 @@ pub(crate) struct Shared<T: Send + 'static> {
     pub(crate) origins: Vec<String>,
     pub(crate) decoder: Option<Decoder<T>>,
     pub(crate) max_connections: usize,
+    /// How long a whole handshake may take, from accept.
+    pub(crate) handshake_deadline: Duration,
     /// Failed authentications, per remote address, across connections.
     pub(crate) guard: Guard,
     /// Clients past their handshake, for the hub.
@@ -240,6 +242,7 @@ pub fn serve<T: Clone + Send + 'static>(
         origins: options.origins,
         decoder: options.decoder,
         max_connections: options.max_connections,
+        handshake_deadline: options.handshake_deadline,
         guard: Guard::new(options.max_failed_auth, options.failed_auth_window),
         clients: Mutex::new(Vec::new()),
         sockets: Mutex::new(HashMap::new()),
@@ -325,8 +328,11 @@ fn accept<T: Clone + Send + 'static>(
             .name("threadyard-serve-conn".into())
             .spawn(move || {
                 conn::run(&shared_conn, id, stream);
-                lock(&shared_conn.sockets).remove(&id);
+                // Counted out before the last handle on the socket closes
+                // it: a client that sees its connection closed can count
+                // on its slot being free.
                 shared_conn.connections.fetch_sub(1, Ordering::AcqRel);
+                lock(&shared_conn.sockets).remove(&id);
             });
         match spawned {
             Ok(thread) => {
