@@ -442,6 +442,22 @@ fn speedup() -> Scenario {
             )
         })
         .collect();
+    // The phases are measured from the workers' states: one still on its way
+    // to its pause point would count as computing (and, resumed before it
+    // got there, would never pause). Waiting on the event keeps the phases
+    // true however loaded the machine is.
+    script.extend(SPEEDUP_WORKERS[1..].iter().map(|&worker| {
+        step(
+            0.0,
+            Command::WaitFor {
+                worker,
+                state: WorkerState::Paused,
+                timeout_ms: 3_000.0,
+            },
+            "The script waits until each of cpu_2 to cpu_8 has paused (a step each), so \
+             cpu_1's phase measures one worker alone.",
+        )
+    }));
     for (phase, joining, says) in [
         (
             1.0,
