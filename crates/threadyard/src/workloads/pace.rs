@@ -31,8 +31,14 @@ pub const MAX_SPEED: f64 = 100.0;
 /// work stops part-way and goes on from there after [`release`](Self::release);
 /// a CPU-bound loop stops between items), and time held does not count
 /// towards any item. A held worker is not paused: its state stays what it
-/// was, its activity reads [`Held`](crate::Activity::Held), and it reaches
-/// its next pause point (to pause or stop) only once the hold is released.
+/// was, its activity reads [`Held`](crate::Activity::Held) once it looks at
+/// the dial, and it reaches its next pause point (to pause or stop) only once
+/// the hold is released. A workload that waits out its item in a receive
+/// (the data processor, chatty, flaky, the producer) looks only when that
+/// wait ends: until then it reads
+/// [`WaitingForMessage`](crate::Activity::WaitingForMessage), though the
+/// hold is still left out of its item's time. (A hold cannot yet wake a
+/// receive; issue 24's note records it.)
 ///
 /// ```
 /// use std::time::Duration;
