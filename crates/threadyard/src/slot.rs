@@ -856,11 +856,27 @@ impl<T, J> Slot<T, J> {
 
     /// Queues `message`; when the mailbox is full, waits up to `wait` for
     /// room (`Duration::MAX`: no limit).
+    #[inline]
     pub(crate) fn push(
         &self,
         message: T,
         wait: Option<Duration>,
         from: Option<&WorkerId>,
+    ) -> Result<(), SendError<T>> {
+        self.push_noting_wait(message, wait, from, None)
+    }
+
+    /// [`push`](Self::push), calling `blocks` once, just before the first
+    /// wait for room: a send that finds room, or whose time is already up,
+    /// never waits, so the caller's wait-for edge is made only for a send
+    /// that really does (issue 24: a `send_to_timeout` with no time to wait
+    /// on a full mailbox was an edge, and closed a cycle that never held).
+    pub(crate) fn push_noting_wait(
+        &self,
+        message: T,
+        wait: Option<Duration>,
+        from: Option<&WorkerId>,
+        mut blocks: Option<&mut dyn FnMut()>,
     ) -> Result<(), SendError<T>> {
         let mut message = message;
         // Read the clock only once the mailbox is found full: in the browser
@@ -886,6 +902,9 @@ impl<T, J> Slot<T, J> {
                 {
                     Some(deadline) if !expired(deadline) => {
                         message = refused;
+                        if let Some(blocks) = blocks.take() {
+                            blocks();
+                        }
                         self.wait_for_room(deadline);
                     }
                     _ => {

@@ -21,6 +21,7 @@ pub mod mailbox;
 pub mod metrics;
 pub mod parallel;
 pub mod pause;
+pub mod seams;
 pub mod shutdown;
 pub mod stepped;
 pub mod workloads;
@@ -118,6 +119,8 @@ macro_rules! for_each_case {
             adversary::a_message_clone_may_call_back_into_the_manager,
             adversary::a_waker_may_call_back_into_the_manager,
             adversary::a_broken_spawner_fails_the_worker,
+            seams::a_wait_that_never_blocks_is_not_an_edge,
+            seams::a_wait_that_blocks_is_an_edge_while_it_lasts,
             bad_input::restart_policies,
             bad_input::thread_limits,
         }

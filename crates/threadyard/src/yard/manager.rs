@@ -21,7 +21,7 @@ use crate::policy::{check_mailbox_capacity, check_restart_policy, WorkerOptions}
 use crate::runner;
 use crate::slot::{Slot, SlotParts, WorkerSnapshot};
 use crate::state::{Action, WorkerState};
-use crate::sync::{deadline_after, lock, Arc, Ordering, Weak};
+use crate::sync::{deadline_after, expired, lock, Arc, Ordering, Weak};
 use crate::worker::{Peers, Task, Worker};
 
 /// The thread manager: named workers, each a task on its own thread, with
@@ -493,8 +493,23 @@ impl<T: Send + 'static> Yard<T> {
     /// Called from inside a worker's task, the wait is an edge of the
     /// wait-for graph (that worker waits for `id` to finish).
     pub fn join(&self, id: &str, timeout: Duration) -> Result<WorkerState, ControlError> {
-        let _waiting = self.shared.join_edge(id);
-        self.wait_for_state(id, timeout, WorkerState::is_finished)
+        let worker = self.shared.worker(id)?;
+        let deadline = deadline_after(timeout);
+        // A join that answers at once (the worker has finished, or there is
+        // no time to wait) never blocks, so it is no edge: a zero timeout
+        // closed a "cycle" that never held (issue 24).
+        let state = worker.state();
+        if state.is_finished() {
+            return Ok(state);
+        }
+        if expired(deadline) {
+            return Err(ControlError::Timeout {
+                id: worker.id().clone(),
+                state,
+            });
+        }
+        let _waiting = self.shared.join_edge(&worker);
+        self.wait_until_state(&worker, deadline, WorkerState::is_finished)
     }
 
     /// Waits until worker `id` is in a state for which `done` holds, at most
@@ -518,10 +533,16 @@ impl<T: Send + 'static> Yard<T> {
         done: impl Fn(WorkerState) -> bool,
     ) -> Result<WorkerState, ControlError> {
         let worker = self.shared.worker(id)?;
-        let reached = self
-            .shared
-            .changes
-            .wait(deadline_after(timeout), || done(worker.state()));
+        self.wait_until_state(&worker, deadline_after(timeout), done)
+    }
+
+    fn wait_until_state(
+        &self,
+        worker: &Worker<T>,
+        deadline: Option<Instant>,
+        done: impl Fn(WorkerState) -> bool,
+    ) -> Result<WorkerState, ControlError> {
+        let reached = self.shared.changes.wait(deadline, || done(worker.state()));
         let state = worker.state();
         if reached {
             Ok(state)
