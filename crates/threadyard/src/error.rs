@@ -281,6 +281,15 @@ pub enum ShareError {
         /// Who holds it, if anyone.
         holder: Option<WorkerId>,
     },
+    /// In stepped mode, a helper thread the task lent `&Worker` to used a
+    /// shared cell or lock: only the worker's own thread is scheduled.
+    #[error("`{object}` was used by a helper thread of stepped worker `{worker}`: in stepped mode only the worker's own thread is scheduled, so do shared operations on the task's thread (helper threads may still call pause_point and receive)")]
+    NotScheduled {
+        /// The cell or lock.
+        object: String,
+        /// The worker.
+        worker: WorkerId,
+    },
     /// The object belongs to another manager than the worker using it.
     #[error("`{object}` belongs to another manager than worker `{worker}`: make it with this worker's Yard")]
     OtherManager {

@@ -53,7 +53,7 @@ impl SharedLock {
     /// stop while it waits.
     pub fn lock<T: Send + 'static>(&self, w: &Worker<T>) -> Result<(), ShareError> {
         self.check(w)?;
-        w.step(Op::Lock(self.name.to_string()))?;
+        w.scheduled_step(Op::Lock(self.name.to_string()), &self.name)?;
         // Marked for the whole call: an uncontended take is over at once,
         // and a contended one is exactly the wait a watcher should see.
         w.doing(Activity::WaitingForLock, || {
@@ -64,7 +64,7 @@ impl SharedLock {
     /// Releases it, as worker `w`, which must hold it. A scheduling point.
     pub fn unlock<T: Send + 'static>(&self, w: &Worker<T>) -> Result<(), ShareError> {
         self.check(w)?;
-        w.step(Op::Unlock(self.name.to_string()))?;
+        w.scheduled_step(Op::Unlock(self.name.to_string()), &self.name)?;
         self.hub.unlock(w.id(), &self.name)
     }
 

@@ -1,0 +1,104 @@
+//! The seams of issue 24 part 2 that need native threads: helper threads
+//! lent `&Worker` in stepped mode, and sends racing `remove`.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::time::Duration;
+
+use threadyard::{Chooser, ShareError, StopRequested, WorkerState, Yard};
+
+const LONG: Duration = Duration::from_secs(20);
+
+/// A stepped worker whose task lends `&Worker` to two helper threads that
+/// call `pause_point()`: the run settles and finishes (before, one thread
+/// took the worker's last grant and finished, the lane read Running, and
+/// the other waited for a grant nobody made: `settle` timed out).
+#[test]
+fn a_stepped_worker_with_helper_threads_settles() {
+    for chooser in [
+        Chooser::Fixed { schedule: vec![] },
+        Chooser::Random { seed: 5 },
+    ] {
+        let yard = Yard::<u32>::builder().stepped(chooser).build().unwrap();
+        let counter = yard.cell("counter", 0).unwrap();
+        for id in ["a", "b"] {
+            let counter = counter.clone();
+            yard.spawn(id, move |w| {
+                std::thread::scope(|scope| {
+                    for _ in 0..2 {
+                        scope.spawn(|| {
+                            for _ in 0..3 {
+                                w.pause_point()?;
+                                let _ = w.recv_timeout(Duration::ZERO)?;
+                            }
+                            Ok::<(), StopRequested>(())
+                        });
+                    }
+                });
+                let seen = counter.load(w)?;
+                counter.store(w, seen + 1)?;
+                Ok(())
+            })
+            .unwrap();
+        }
+        yard.begin_steps().unwrap();
+        let run = yard.settle(LONG).expect("the run settles");
+        assert!(run.finished, "{run:?}");
+        assert!(yard.join_all(LONG).is_empty());
+    }
+}
+
+/// In stepped mode a helper thread's shared operation is refused with a
+/// typed error (it would run outside the schedule), and a stop reaches
+/// helper threads looping on their pause points while the worker's own
+/// thread is held for a step: everything ends.
+#[test]
+fn stepped_helper_threads_are_refused_shared_operations_and_hear_a_stop() {
+    let yard = Yard::<u32>::builder()
+        .stepped(Chooser::Learner)
+        .build()
+        .unwrap();
+    let counter = yard.cell("counter", 0).unwrap();
+    let lock = yard.lock("L").unwrap();
+    let (refusals_tx, refusals) = std::sync::mpsc::channel();
+    let held_lock = lock.clone();
+    yard.spawn("w", move |w| {
+        let lock = &held_lock;
+        std::thread::scope(|scope| {
+            let (counter, refusals_tx) = (&counter, &refusals_tx);
+            for _ in 0..2 {
+                scope.spawn(move || {
+                    let load = counter.load(w);
+                    let locked = lock.lock(w);
+                    refusals_tx.send((load, locked)).unwrap();
+                    while w.pause_point().is_ok() {
+                        std::thread::yield_now();
+                    }
+                });
+            }
+            // The worker's own thread is scheduled: held here until granted.
+            loop {
+                w.pause_point()?;
+            }
+        })
+    })
+    .unwrap();
+    for _ in 0..2 {
+        let (load, locked) = refusals.recv_timeout(LONG).unwrap();
+        assert!(
+            matches!(load, Err(ShareError::NotScheduled { .. })),
+            "{load:?}"
+        );
+        assert!(
+            matches!(locked, Err(ShareError::NotScheduled { .. })),
+            "{locked:?}"
+        );
+    }
+    let held = yard.settle(LONG).expect("settles with w held");
+    assert!(!held.finished);
+    yard.grant("w").unwrap();
+    yard.settle(LONG).expect("settles again");
+    assert_eq!(lock.holder(), None, "a refused lock is not taken");
+    yard.stop("w").unwrap();
+    assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+}
