@@ -271,6 +271,17 @@ pub enum ShareError {
         /// The worker.
         worker: WorkerId,
     },
+    /// The lock's holder ended (its task returned, failed or panicked)
+    /// without unlocking it: what it guards may be half-updated. Nobody
+    /// holds it; every `lock` and `unlock` fails this way until
+    /// [`SharedLock::clear_poison`](crate::shared::SharedLock::clear_poison).
+    #[error("lock {lock} is poisoned: `{holder}` ended holding it, so what it guards may be half-updated; check that, then call SharedLock::clear_poison to use the lock again")]
+    Poisoned {
+        /// The lock.
+        lock: String,
+        /// The worker that ended holding it.
+        holder: WorkerId,
+    },
     /// Only the holder may release a lock.
     #[error("worker `{worker}` cannot unlock {lock}: {}", holder.as_ref().map_or_else(|| "nobody holds it".to_owned(), |h| format!("`{h}` holds it")))]
     NotHolder {

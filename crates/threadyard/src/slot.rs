@@ -192,6 +192,9 @@ pub(crate) struct Slot<T, J> {
     record_messages: bool,
     /// The manager's "shutdown has begun" flag: no message is taken after it.
     shut_down: Arc<AtomicBool>,
+    /// Which worker this is, among every one its manager has had (a lock's
+    /// holder is known by it, not by the id, which a new worker may reuse).
+    incarnation: u64,
     /// The model tests' deliberately broken variant (see `skips_recheck`).
     #[cfg(loom)]
     broken_recheck: bool,
@@ -216,6 +219,8 @@ pub(crate) struct SlotParts<J> {
     pub(crate) shut_down: Arc<AtomicBool>,
     /// Run in stepped mode (see `steps.rs`).
     pub(crate) stepped: bool,
+    /// Unique among the manager's workers (`Hub::incarnation`).
+    pub(crate) incarnation: u64,
 }
 
 impl<T, J> Slot<T, J> {
@@ -240,6 +245,7 @@ impl<T, J> Slot<T, J> {
             threads: parts.threads,
             record_messages: parts.record_messages,
             shut_down: parts.shut_down,
+            incarnation: parts.incarnation,
             #[cfg(loom)]
             broken_recheck: false,
             #[cfg(loom)]
@@ -265,6 +271,10 @@ impl<T, J> Slot<T, J> {
 
     pub(crate) fn id(&self) -> &WorkerId {
         &self.id
+    }
+
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.incarnation
     }
 
     /// The current state: one `Acquire` load.

@@ -76,6 +76,19 @@ impl<T> Worker<T> {
         self.peers.upgrade().map(|peers| peers.hub())
     }
 
+    /// Which of its manager's workers this is, for a lock's holder.
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.slot.incarnation()
+    }
+
+    /// One run of the task has ended: the locks it still holds are
+    /// poisoned (see `hub.rs`).
+    pub(crate) fn task_ended(&self) {
+        if let Some(hub) = self.hub() {
+            hub.task_ended(self.id(), self.slot.incarnation());
+        }
+    }
+
     /// Says whether this worker has been asked to stop (for the hub's waits).
     pub(crate) fn stopping(&self) -> bool {
         self.slot.state() == WorkerState::Stopping

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use threadyard::{ControlError, SendError, WorkerState, Yard};
+use threadyard::{
+    AccessOp, Chooser, ControlError, EventKind, RestartPolicy, SendError, ShareError,
+    WorkerOptions, WorkerState, Yard,
+};
 
 use crate::support::{channel, next, LONG};
 
@@ -127,4 +130,161 @@ pub fn a_wait_that_blocks_is_an_edge_while_it_lasts() {
     assert_eq!(next(&joined).unwrap(), WorkerState::Stopped);
     assert_eq!(yard.join("a", LONG).unwrap(), WorkerState::Stopped);
     assert!(yard.waits().is_empty(), "{:?}", yard.waits());
+}
+
+/// Worker `h` ends holding L, is removed, and a new worker takes the id
+/// `h`: the new one is not the holder (before, its `lock` failed with
+/// `AlreadyHeld` and its `unlock` released the old one's lock). The old
+/// one's end poisoned L: nobody holds it, and every `lock` and `unlock`
+/// says who ended holding it until `clear_poison`.
+pub fn a_lock_belongs_to_the_incarnation_that_took_it() {
+    let yard = Yard::<u32>::new();
+    let lock = yard.lock("L").unwrap();
+    let l = lock.clone();
+    yard.spawn("h", move |w| {
+        l.lock(w)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(yard.join("h", LONG).unwrap(), WorkerState::Stopped);
+    assert_eq!(lock.holder(), None);
+    assert_eq!(lock.poisoned_by().unwrap().as_str(), "h");
+    yard.remove("h").unwrap();
+    let (tried_tx, tried) = channel();
+    let (cleared_tx, cleared) = channel::<()>();
+    let l = lock.clone();
+    yard.spawn("h", move |w| {
+        let unlocked = l.unlock(w);
+        let locked = l.lock(w);
+        tried_tx.send((unlocked, locked)).unwrap();
+        let _ = cleared.recv();
+        let again = l.lock(w).map(|()| l.holder());
+        let released = l.unlock(w);
+        tried_tx.send((released, again.map(|_| ()))).unwrap();
+        Ok(())
+    })
+    .unwrap();
+    let (unlocked, locked) = next(&tried);
+    assert!(
+        matches!(&unlocked, Err(ShareError::Poisoned { holder, .. }) if holder.as_str() == "h"),
+        "the new h released the lock the old h took: {unlocked:?}"
+    );
+    assert!(
+        matches!(&locked, Err(ShareError::Poisoned { lock, .. }) if lock.as_str() == "L"),
+        "{locked:?}"
+    );
+    assert!(locked.unwrap_err().to_string().contains("clear_poison"));
+    assert!(lock.clear_poison());
+    assert!(!lock.clear_poison(), "cleared once");
+    cleared_tx.send(()).unwrap();
+    let (released, again) = next(&tried);
+    assert_eq!((released, again), (Ok(()), Ok(())));
+    assert_eq!(yard.join("h", LONG).unwrap(), WorkerState::Stopped);
+    assert_eq!((lock.holder(), lock.poisoned_by()), (None, None));
+    let poisonings = yard
+        .events_since(0)
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Access {
+                    op: AccessOp::Poisoned,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(poisonings, 1);
+}
+
+/// A holder that panics (or fails, and is restarted) while another worker
+/// waits for its lock: the waiter's wait ends at once with `Poisoned`, its
+/// edge goes, and the restarted run finds the lock poisoned too, not
+/// "already held" by itself.
+pub fn a_holder_that_dies_poisons_the_lock_and_ends_its_waiters_wait() {
+    let yard = Yard::<u32>::new();
+    let lock = yard.lock("L").unwrap();
+    let (held_tx, held) = channel();
+    let (die_tx, die) = channel::<()>();
+    let (rerun_tx, rerun) = channel();
+    let l = lock.clone();
+    let mut runs = 0;
+    yard.spawn_with(
+        "holder",
+        WorkerOptions::default().restart(RestartPolicy::OnFailure {
+            max_restarts: 1,
+            window: Duration::from_secs(3600),
+        }),
+        move |w| {
+            runs += 1;
+            if runs == 1 {
+                l.lock(w)?;
+                held_tx.send(()).unwrap();
+                let _ = die.recv();
+                panic!("dies holding L");
+            }
+            rerun_tx.send(l.lock(w)).unwrap();
+            Ok(())
+        },
+    )
+    .unwrap();
+    next(&held);
+    let (waited_tx, waited) = channel();
+    let l = lock.clone();
+    yard.spawn("waiter", move |w| {
+        waited_tx.send(l.lock(w)).unwrap();
+        Ok(())
+    })
+    .unwrap();
+    assert!(yard.wait_for_waits(LONG, |waits, _| waits
+        .iter()
+        .any(|e| e.worker.as_str() == "waiter")));
+    die_tx.send(()).unwrap();
+    let waited = next(&waited);
+    assert!(
+        matches!(&waited, Err(ShareError::Poisoned { holder, .. }) if holder.as_str() == "holder"),
+        "{waited:?}"
+    );
+    let rerun = next(&rerun);
+    assert!(
+        matches!(rerun, Err(ShareError::Poisoned { .. })),
+        "{rerun:?}"
+    );
+    for id in ["holder", "waiter"] {
+        assert!(yard.join(id, LONG).unwrap().is_finished());
+    }
+    assert!(yard.waits().is_empty(), "{:?}", yard.waits());
+    assert!(yard.deadlocks().is_empty());
+}
+
+/// In stepped mode: a worker blocked on a lock whose holder ends holding
+/// it is unblocked (it would otherwise be stuck for good), granted, and
+/// told the lock is poisoned; the run finishes.
+pub fn a_stepped_run_whose_holder_ends_holding_a_lock_finishes() {
+    let yard = Yard::<()>::builder()
+        .stepped(Chooser::Fixed {
+            schedule: vec![0, 1, 0],
+        })
+        .build()
+        .unwrap();
+    let lock = yard.lock("L").unwrap();
+    let (told_tx, told) = channel();
+    let l = lock.clone();
+    yard.spawn("holder", move |w| {
+        l.lock(w)?;
+        // Ends holding it, after b has tried.
+        w.pause_point()?;
+        Ok(())
+    })
+    .unwrap();
+    yard.spawn("b", move |w| {
+        told_tx.send(lock.lock(w)).unwrap();
+        Ok(())
+    })
+    .unwrap();
+    yard.begin_steps().unwrap();
+    let run = yard.settle(LONG).unwrap();
+    assert!(run.finished, "{run:?}");
+    assert!(matches!(next(&told), Err(ShareError::Poisoned { .. })));
 }

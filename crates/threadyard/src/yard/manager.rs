@@ -126,6 +126,7 @@ impl<T: Send + 'static> Yard<T> {
             record_messages: self.shared.config.record_messages,
             shut_down: Arc::clone(&self.shared.shut_down),
             stepped: self.shared.hub.is_stepped(),
+            incarnation: self.shared.hub.incarnation(),
         });
         Ok(Arc::new(Worker::new(slot, peers)))
     }
