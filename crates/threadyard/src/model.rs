@@ -54,6 +54,7 @@ fn running_slot_unshared(capacity: usize) -> (TestSlot, Arc<Changes>) {
         shut_down: Arc::default(),
         stepped: false,
         incarnation: 1,
+        undelivered_after_removal: Arc::default(),
     });
     assert!(slot.mark_started().is_ok());
     (slot, changes)

@@ -53,8 +53,8 @@ use crate::metrics::{Metrics, UNSET};
 use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
 use crate::sync::{
-    deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, AtomicU8, AtomicUsize,
-    Condvar, Mutex, MutexGuard, Ordering,
+    deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, AtomicU64, AtomicU8,
+    AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
 };
 use crate::threads::ThreadCounts;
 use crossbeam_utils::CachePadded;
@@ -195,6 +195,9 @@ pub(crate) struct Slot<T, J> {
     /// Which worker this is, among every one its manager has had (a lock's
     /// holder is known by it, not by the id, which a new worker may reuse).
     incarnation: u64,
+    /// The manager's count of messages accepted after their worker was
+    /// removed (see [`Slot::removal_snapshot`]).
+    undelivered_after_removal: Arc<AtomicU64>,
     /// The model tests' deliberately broken variant (see `skips_recheck`).
     #[cfg(loom)]
     broken_recheck: bool,
@@ -221,6 +224,8 @@ pub(crate) struct SlotParts<J> {
     pub(crate) stepped: bool,
     /// Unique among the manager's workers (`Hub::incarnation`).
     pub(crate) incarnation: u64,
+    /// The manager's count of messages accepted after a removal.
+    pub(crate) undelivered_after_removal: Arc<AtomicU64>,
 }
 
 impl<T, J> Slot<T, J> {
@@ -246,6 +251,7 @@ impl<T, J> Slot<T, J> {
             record_messages: parts.record_messages,
             shut_down: parts.shut_down,
             incarnation: parts.incarnation,
+            undelivered_after_removal: parts.undelivered_after_removal,
             #[cfg(loom)]
             broken_recheck: false,
             #[cfg(loom)]
@@ -932,7 +938,16 @@ impl<T, J> Slot<T, J> {
             // The worker ended, and its mailbox was emptied, while this
             // message went in: empty it again, so nothing stays queued past
             // the worker's end. Accepted, counted undelivered.
-            let left = self.mailbox.drain(&mut lock(&self.lane));
+            let mut lane = lock(&self.lane);
+            let left = self.mailbox.drain(&mut lane);
+            // After the worker's removal no snapshot of it shows this
+            // message: its manager counts it (`Snapshot::undelivered_after_removal`).
+            let unseen = self.mailbox.unread_since_removal(&mut lane);
+            drop(lane);
+            if unseen > 0 {
+                self.undelivered_after_removal
+                    .fetch_add(unseen as u64, Ordering::Relaxed);
+            }
             self.drop_unread(left);
         } else if queued.wake {
             // Taking the lock waits until the sleepers really wait; claiming
@@ -1109,6 +1124,21 @@ impl<T, J> Slot<T, J> {
     }
 
     pub(crate) fn snapshot(&self) -> WorkerSnapshot {
+        let mailbox = self.mailbox.snapshot(&lock(&self.lane));
+        self.snapshot_with(mailbox)
+    }
+
+    /// The final figures of a worker being removed. Its mailbox's are read
+    /// under the lane lock that also marks it removed, so a send accepted
+    /// after its end (the one race the lock-free send leaves) is counted
+    /// once: in these figures if it queued before, in the manager's
+    /// `undelivered_after_removal` if after.
+    pub(crate) fn removal_snapshot(&self) -> WorkerSnapshot {
+        let mailbox = self.mailbox.removed(&mut lock(&self.lane));
+        self.snapshot_with(mailbox)
+    }
+
+    fn snapshot_with(&self, mailbox: MailboxSnapshot) -> WorkerSnapshot {
         let m = &self.metrics;
         let now = self.clock.now_us();
         let state = self.state.load();
@@ -1145,7 +1175,7 @@ impl<T, J> Slot<T, J> {
             paused_ms: ms(paused_ns),
             pause_pending_ms: (state == WorkerState::PauseRequested && requested != UNSET)
                 .then(|| ms(now.saturating_sub(requested) * 1_000)),
-            mailbox: self.mailbox.snapshot(&lock(&self.lane)),
+            mailbox,
             last_error: lock(&self.last_error).clone(),
             restart: self.restart,
         }

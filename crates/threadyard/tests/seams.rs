@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use threadyard::{Chooser, ShareError, StopRequested, WorkerState, Yard};
+use threadyard::{Chooser, SendError, ShareError, StopRequested, WorkerState, Yard};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -101,4 +101,66 @@ fn stepped_helper_threads_are_refused_shared_operations_and_hear_a_stop() {
     assert_eq!(lock.holder(), None, "a refused lock is not taken");
     yard.stop("w").unwrap();
     assert_eq!(yard.join("w", LONG).unwrap(), WorkerState::Stopped);
+}
+
+/// Sends racing the worker's end and its removal, round after round: every
+/// send that returned `Ok` is received by the task or counted undelivered,
+/// in the removal's snapshot or, for a send that queued after it, in the
+/// manager's snapshot; exactly (before, a send that passed its checks as
+/// the worker ended and queued after the removal was counted nowhere).
+#[test]
+fn every_send_accepted_around_a_removal_is_counted_once() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    const ROUNDS: usize = 3_000;
+    let yard = Yard::<u32>::builder().mailbox_capacity(64).build().unwrap();
+    let mut sent_ok = 0u64;
+    let mut delivered = 0u64;
+    let mut undelivered = 0u64;
+    for _ in 0..ROUNDS {
+        let received = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&received);
+        yard.spawn("w", move |w| {
+            for _ in 0..4 {
+                w.recv()?;
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(())
+        })
+        .unwrap();
+        let senders: Vec<_> = (0..2)
+            .map(|_| {
+                let sender = yard.sender("w").unwrap();
+                std::thread::spawn(move || {
+                    let mut ok = 0u64;
+                    // Until the worker has ended: a full mailbox is tried
+                    // again, so sends keep racing the end.
+                    loop {
+                        match sender.send(7) {
+                            Ok(()) => ok += 1,
+                            Err(SendError::Full { .. }) => std::thread::yield_now(),
+                            Err(_) => return ok,
+                        }
+                    }
+                })
+            })
+            .collect();
+        let gone = loop {
+            match yard.remove("w") {
+                Ok(gone) => break gone,
+                Err(_) => std::thread::yield_now(),
+            }
+        };
+        for sender in senders {
+            sent_ok += sender.join().unwrap();
+        }
+        delivered += received.load(Ordering::SeqCst);
+        undelivered += gone.mailbox.depth as u64;
+    }
+    let late = yard.snapshot().undelivered_after_removal;
+    assert_eq!(
+        sent_ok,
+        delivered + undelivered + late,
+        "{sent_ok} sends accepted, {delivered} received, {undelivered} counted undelivered by the removals, {late} after them"
+    );
 }

@@ -127,6 +127,7 @@ impl<T: Send + 'static> Yard<T> {
             shut_down: Arc::clone(&self.shared.shut_down),
             stepped: self.shared.hub.is_stepped(),
             incarnation: self.shared.hub.incarnation(),
+            undelivered_after_removal: Arc::clone(&self.shared.undelivered_after_removal),
         });
         Ok(Arc::new(Worker::new(slot, peers)))
     }
@@ -433,6 +434,10 @@ impl<T: Send + 'static> Yard<T> {
             waits: self.shared.hub.waits(),
             deadlocks: self.shared.hub.deadlocks(),
             steps: self.shared.hub.steps(),
+            undelivered_after_removal: self
+                .shared
+                .undelivered_after_removal
+                .load(Ordering::Relaxed),
         }
     }
 
@@ -567,7 +572,11 @@ impl<T: Send + 'static> Yard<T> {
         still().map(|s| s.id().clone()).collect()
     }
 
-    /// Forgets a finished worker and returns its final figures.
+    /// Forgets a finished worker and returns its final figures. A send
+    /// that was accepted as the worker ended and queued only after these
+    /// figures were taken is counted in the manager's
+    /// [`Snapshot::undelivered_after_removal`] instead: every accepted
+    /// message is received, or counted undelivered in exactly one place.
     pub fn remove(&self, id: &str) -> Result<WorkerSnapshot, ControlError> {
         let mut registry = lock(&self.shared.registry);
         let worker = registry
@@ -586,7 +595,7 @@ impl<T: Send + 'static> Yard<T> {
             .unwrap_or_else(|| unreachable!("looked up above"));
         drop(registry);
         worker.slot().event(EventKind::Removed);
-        Ok(worker.slot().snapshot())
+        Ok(worker.slot().removal_snapshot())
     }
 
     /// Stops every worker and waits for them, all within one overall

@@ -18,7 +18,7 @@ use crate::id::WorkerId;
 use crate::platform::Spawn;
 use crate::policy::default_mailbox_capacity;
 use crate::steps::Chooser;
-use crate::sync::{lock, Arc, AtomicBool, Mutex};
+use crate::sync::{lock, Arc, AtomicBool, AtomicU64, Mutex};
 use crate::threads::{Occupancy, ThreadCounts};
 use crate::waits::{Resource, WaitEdge};
 use crate::worker::{Peers, Worker};
@@ -64,6 +64,10 @@ pub(super) struct Shared<T> {
     pub(super) shut_down: Arc<AtomicBool>,
     /// Shared cells and locks, the wait-for graph, stepped mode.
     pub(super) hub: Arc<Hub>,
+    /// Messages accepted after their worker's removal (a send that passed
+    /// its checks before the worker ended and queued after its removal was
+    /// reported): counted here, since no snapshot of that worker remains.
+    pub(super) undelivered_after_removal: Arc<AtomicU64>,
 }
 
 impl<T> Shared<T> {
@@ -89,6 +93,7 @@ impl<T> Shared<T> {
             },
             spawner,
             shut_down: Arc::default(),
+            undelivered_after_removal: Arc::default(),
         }
     }
 
