@@ -307,21 +307,26 @@ impl<T, J> Slot<T, J> {
         self.mailbox.is_full()
     }
 
-    /// The worker's own thread begins `activity`; returns the one to go
-    /// back to with [`end_activity`](Self::end_activity).
-    pub(crate) fn begin_activity(&self, activity: Activity) -> Activity {
+    /// The worker's own thread begins `activity`, inside whatever it is
+    /// doing; true if it was marked (then [`end_activity`](Self::end_activity)
+    /// ends it), false if nested too deep to be.
+    pub(crate) fn begin_activity(&self, activity: Activity) -> bool {
         // A clock read is a call out to JavaScript in the browser: only the
-        // waits timed here read it, never a receive.
-        let timed = activity.timed_here();
-        let now = if timed { self.clock.now_us() } else { 0 };
-        let before = self.activity.enter(activity, now);
-        if timed {
+        // waits timed here (or a wait inside one) read it, never a receive
+        // made while computing.
+        let now = if self.activity.needs_clock(activity) {
+            self.clock.now_us()
+        } else {
+            0
+        };
+        let entered = self.activity.enter(activity, now);
+        if activity.timed_here() {
             // So a `wait_for_state` predicate that looks at the activity
             // sees the worker go into a long wait (receives, far more
             // frequent, do not signal).
             self.changes.notify();
         }
-        before
+        entered
     }
 
     /// What the worker is doing now.
@@ -329,11 +334,15 @@ impl<T, J> Slot<T, J> {
         self.activity.get()
     }
 
-    /// The worker's own thread goes back to `before`.
-    pub(crate) fn end_activity(&self, before: Activity) {
-        let timed = self.activity.get().timed_here();
+    /// The worker's own thread ends the activity it began last (if it was
+    /// marked) and goes back to the one around it.
+    pub(crate) fn end_activity(&self, entered: bool) {
+        if !entered {
+            return;
+        }
+        let timed = self.activity.leave_needs_clock();
         let now = if timed { self.clock.now_us() } else { 0 };
-        self.activity.leave(before, now);
+        self.activity.leave(now);
         if timed {
             self.changes.notify();
         }
@@ -621,6 +630,11 @@ impl<T, J> Slot<T, J> {
             let now = self.clock.now_us();
             Metrics::close(&m.paused_since_us, &m.paused_ns, now);
             Metrics::open(&m.paused_since_us, now);
+            // Paused inside a blocking call (its closure's pause point):
+            // from the same moment the time is paused, not waited.
+            if current::is(self.address()) {
+                self.activity.suspend(now);
+            }
             log.moved(&self.id, moved.to, EventKind::Paused { by_itself });
         })
         .inspect(|_| tracing::debug!(worker = %self.id, by_itself, "paused"))
@@ -736,7 +750,11 @@ impl<T, J> Slot<T, J> {
         }
         let _log = self.events.writer();
         if self.state.load() != WorkerState::Paused {
-            Metrics::close(&m.paused_since_us, &m.paused_ns, self.clock.now_us());
+            let now = self.clock.now_us();
+            Metrics::close(&m.paused_since_us, &m.paused_ns, now);
+            if current::is(self.address()) {
+                self.activity.resume(now);
+            }
         }
     }
 

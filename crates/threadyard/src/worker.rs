@@ -295,8 +295,10 @@ impl<T: Send + 'static> Worker<T> {
         self.slot.snapshot_activity()
     }
 
-    /// Runs `f` as `activity`, then goes back to what the worker was doing.
-    /// Only the worker's own thread marks its activity: a helper thread the
+    /// Runs `f` as `activity`, then goes back to what the worker was doing:
+    /// activities nest (a blocking call whose closure waits for a lock),
+    /// each moment counted for the innermost one (`activity.rs`). Only the
+    /// worker's own thread marks its activity: a helper thread the
     /// task lent `&Worker` to is not the worker.
     pub(crate) fn doing<R>(&self, activity: Activity, f: impl FnOnce() -> R) -> R {
         if !crate::current::is(self.slot.address()) {
@@ -304,16 +306,16 @@ impl<T: Send + 'static> Worker<T> {
         }
         struct Back<'a, T> {
             slot: &'a Slot<T, Task<T>>,
-            before: Activity,
+            entered: bool,
         }
         impl<T> Drop for Back<'_, T> {
             // Also when `f` panics: a failed worker is not left "sleeping".
             fn drop(&mut self) {
-                self.slot.end_activity(self.before);
+                self.slot.end_activity(self.entered);
             }
         }
         let _back = Back {
-            before: self.slot.begin_activity(activity),
+            entered: self.slot.begin_activity(activity),
             slot: &self.slot,
         };
         f()

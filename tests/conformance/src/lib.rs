@@ -124,6 +124,7 @@ macro_rules! for_each_case {
             seams::a_lock_belongs_to_the_incarnation_that_took_it,
             seams::a_holder_that_dies_poisons_the_lock_and_ends_its_waiters_wait,
             seams::a_stepped_run_whose_holder_ends_holding_a_lock_finishes,
+            seams::nested_activities_keep_the_accounting_identity_and_nest_in_the_trace,
             bad_input::restart_policies,
             bad_input::thread_limits,
         }

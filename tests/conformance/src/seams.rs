@@ -288,3 +288,241 @@ pub fn a_stepped_run_whose_holder_ends_holding_a_lock_finishes() {
     assert!(run.finished, "{run:?}");
     assert!(matches!(next(&told), Err(ShareError::Poisoned { .. })));
 }
+
+/// A few milliseconds: long enough for the trace to keep a wait as a span
+/// (1 ms and up). Sleeps never return early, so lengths built of them are
+/// lower bounds, never timings.
+const NAP: Duration = Duration::from_millis(3);
+
+/// The accounting identity of a finished worker: busy + paused + blocked +
+/// waited = wall, none negative, none above wall.
+fn assert_identity(yard: &Yard<u32>, id: &str, case: &str) {
+    let s = yard.worker(id).unwrap();
+    // Figures are kept in whole microseconds.
+    const SLACK: f64 = 0.01;
+    let parts = [
+        ("busy", s.busy_ms),
+        ("paused", s.paused_ms),
+        ("blocked", s.blocked_ms),
+        ("waited", s.waited_ms),
+    ];
+    for (name, value) in parts {
+        assert!(
+            value >= 0.0 && value <= s.wall_ms + SLACK,
+            "{case}: {name}_ms {value} outside 0..=wall_ms {}: {parts:?}",
+            s.wall_ms
+        );
+    }
+    let sum: f64 = parts.iter().map(|(_, v)| v).sum();
+    assert!(
+        (sum - s.wall_ms).abs() <= SLACK,
+        "{case}: busy + paused + blocked + waited = {sum} ms, wall {} ms: {parts:?}",
+        s.wall_ms
+    );
+}
+
+/// The worker's activity slices nest on their track: any two are apart or
+/// one holds the other. Returns the spans.
+fn assert_nested(yard: &Yard<u32>, id: &str, case: &str) -> Vec<threadyard::ActivitySpan> {
+    let track = yard
+        .activity_tracks()
+        .into_iter()
+        .find(|t| t.worker.as_str() == id)
+        .unwrap();
+    let spans = track.spans;
+    for a in &spans {
+        for b in &spans {
+            let apart = a.end_us <= b.start_us || b.end_us <= a.start_us;
+            let a_holds_b = a.start_us <= b.start_us && b.end_us <= a.end_us;
+            let b_holds_a = b.start_us <= a.start_us && a.end_us <= b.end_us;
+            assert!(
+                apart || a_holds_b || b_holds_a,
+                "{case}: slices overlap without nesting: {a:?} and {b:?}"
+            );
+        }
+    }
+    spans
+}
+
+/// Runs `body` as worker `id`'s task to its end, then checks the identity
+/// and the nesting; returns the spans.
+fn run_nested(
+    yard: &Yard<u32>,
+    id: &str,
+    case: &str,
+    naps: u32,
+    body: impl FnOnce(&threadyard::Worker<u32>) -> Result<(), threadyard::TaskError> + Send + 'static,
+) -> Vec<threadyard::ActivitySpan> {
+    let mut body = Some(body);
+    yard.spawn(id, move |w| body.take().map_or(Ok(()), |body| body(w)))
+        .unwrap();
+    assert_eq!(yard.join(id, LONG).unwrap(), WorkerState::Stopped, "{case}");
+    assert_identity(yard, id, case);
+    let spans = assert_nested(yard, id, case);
+    assert_covers(&spans, naps, case);
+    spans
+}
+
+/// The outermost slice covers the whole blocking call, at least `naps`
+/// naps (before, it began where the inner activity did).
+fn assert_covers(spans: &[threadyard::ActivitySpan], naps: u32, case: &str) {
+    let longest = spans.iter().map(|s| s.end_us - s.start_us).max();
+    assert!(
+        longest >= Some(u64::from(naps) * NAP.as_micros() as u64),
+        "{case}: the blocking call's slice covers all of it ({naps} naps): {spans:?}"
+    );
+}
+
+/// Activities nest in real code: a blocking call whose closure sleeps,
+/// waits for a lock, receives, sends into a full mailbox, pauses, or makes
+/// another blocking call (three deep). Each pair keeps the accounting
+/// identity and draws slices that nest, and the outer call's slice covers
+/// the whole call (before, the inner activity overwrote the outer's start:
+/// waited_ms could exceed wall_ms and slices overlapped).
+pub fn nested_activities_keep_the_accounting_identity_and_nest_in_the_trace() {
+    let yard = Arc::new(Yard::<u32>::builder().mailbox_capacity(1).build().unwrap());
+    let lock = yard.lock("L").unwrap();
+
+    let spans = run_nested(&yard, "sleep-in-blocking", "sleep in blocking", 3, |w| {
+        w.blocking(|| {
+            std::thread::sleep(NAP);
+            w.sleep(NAP);
+            std::thread::sleep(NAP);
+        });
+        Ok(())
+    });
+    assert!(
+        spans.len() >= 2,
+        "the inner sleep is a slice of its own: {spans:?}"
+    );
+
+    // A lock held by another worker for a while.
+    let (held_tx, held) = channel();
+    let (release_tx, release) = channel::<()>();
+    let l = lock.clone();
+    yard.spawn("holder", move |w| {
+        l.lock(w)?;
+        held_tx.send(()).unwrap();
+        let _ = release.recv();
+        l.unlock(w)?;
+        Ok(())
+    })
+    .unwrap();
+    next(&held);
+    let l = lock.clone();
+    let watcher = Arc::clone(&yard);
+    run_nested(
+        &yard,
+        "lock-in-blocking",
+        "lock wait in blocking",
+        2,
+        move |w| {
+            w.blocking(|| {
+                std::thread::sleep(NAP);
+                let helper = crate::support::helper({
+                    let watcher = Arc::clone(&watcher);
+                    move || {
+                        // Lets the holder go once this worker waits for L.
+                        let waits = |waits: &[threadyard::WaitEdge], _: &[_]| {
+                            waits
+                                .iter()
+                                .any(|e| e.worker.as_str() == "lock-in-blocking")
+                        };
+                        assert!(watcher.wait_for_waits(LONG, waits));
+                        std::thread::sleep(NAP);
+                        release_tx.send(()).unwrap();
+                    }
+                });
+                l.lock(w)?;
+                l.unlock(w)?;
+                std::thread::sleep(NAP);
+                let _ = helper.join("helper", LONG);
+                Ok::<(), threadyard::ShareError>(())
+            })?;
+            Ok(())
+        },
+    );
+
+    run_nested(&yard, "recv-in-blocking", "receive in blocking", 3, |w| {
+        w.blocking(|| {
+            std::thread::sleep(NAP);
+            let _ = w.recv_timeout(NAP);
+            std::thread::sleep(NAP);
+        });
+        Ok(())
+    });
+
+    yard.spawn("sink", |w| {
+        while w.pause_point().is_ok() {
+            std::thread::yield_now();
+        }
+        Ok(())
+    })
+    .unwrap();
+    yard.send("sink", 0).unwrap();
+    run_nested(
+        &yard,
+        "send-in-blocking",
+        "send for room in blocking",
+        3,
+        |w| {
+            w.blocking(|| {
+                std::thread::sleep(NAP);
+                let _ = w.send_to_timeout("sink", 1, NAP);
+                std::thread::sleep(NAP);
+            });
+            Ok(())
+        },
+    );
+
+    let (ready_tx, ready) = channel();
+    let (go_tx, go) = channel::<()>();
+    yard.spawn("pause-in-blocking", move |w| {
+        w.blocking(|| {
+            std::thread::sleep(NAP);
+            ready_tx.send(()).unwrap();
+            let _ = go.recv();
+            w.pause_point()
+        })?;
+        w.sleep(NAP);
+        Ok(())
+    })
+    .unwrap();
+    next(&ready);
+    yard.pause("pause-in-blocking").unwrap();
+    go_tx.send(()).unwrap();
+    crate::support::reach(&yard, "pause-in-blocking", WorkerState::Paused);
+    // Not a wait for anything: the pause lasts a nap, so that counting it
+    // both as paused and as waited would show.
+    std::thread::sleep(NAP);
+    yard.resume("pause-in-blocking").unwrap();
+    assert_eq!(
+        yard.join("pause-in-blocking", LONG).unwrap(),
+        WorkerState::Stopped
+    );
+    assert_identity(&yard, "pause-in-blocking", "pause in blocking");
+    let spans = assert_nested(&yard, "pause-in-blocking", "pause in blocking");
+    assert_covers(&spans, 2, "pause in blocking");
+    let paused = yard.worker("pause-in-blocking").unwrap().paused_ms;
+    assert!(paused >= NAP.as_secs_f64() * 1e3, "paused {paused} ms");
+
+    run_nested(
+        &yard,
+        "three-deep",
+        "blocking in blocking in blocking",
+        5,
+        |w| {
+            w.blocking(|| {
+                std::thread::sleep(NAP);
+                w.blocking(|| {
+                    std::thread::sleep(NAP);
+                    w.sleep(NAP);
+                    let _ = w.recv_timeout(NAP);
+                });
+                std::thread::sleep(NAP);
+            });
+            Ok(())
+        },
+    );
+    yard.stop("sink").unwrap();
+}
