@@ -251,13 +251,17 @@ impl ActivityCell {
         self.top(depth).timed_here() || self.top(depth.saturating_sub(1)).timed_here()
     }
 
-    /// Counts the innermost activity's time up to `now_us`, if it is
-    /// timed here and counting; it counts on from `now_us`.
-    fn count_up_to(&self, top: Activity, now_us: u64) {
+    /// Counts the innermost activity's time up to `now_us` (it is timed
+    /// here), unless the worker is paused in it; from `now_us` on it counts
+    /// afresh. A load and a store of `since_us` (one writer), and the add
+    /// to the total only for a timed wait, as before nesting: no locked
+    /// instruction on a receive's path.
+    fn close_stretch(&self, now_us: u64) {
         // `since_us` first: a reader in between counts the stretch neither
         // in the open part nor in the total, low for a moment, never twice.
-        let since = self.since_us.swap(now_us, Ordering::Relaxed);
-        if top.timed_here() && !self.suspended.load(Ordering::Relaxed) {
+        let since = self.since_us.load(Ordering::Relaxed);
+        self.since_us.store(now_us, Ordering::Relaxed);
+        if !self.suspended.load(Ordering::Relaxed) {
             self.waited_ns
                 .fetch_add(now_us.saturating_sub(since) * 1_000, Ordering::Relaxed);
         }
@@ -272,9 +276,14 @@ impl ActivityCell {
         if depth == NESTED_KEPT {
             return false;
         }
-        self.count_up_to(self.top(depth), now_us);
+        if self.top(depth).timed_here() {
+            self.close_stretch(now_us);
+        }
+        if activity.timed_here() {
+            self.began_us[depth].store(now_us, Ordering::Relaxed);
+            self.since_us.store(now_us, Ordering::Relaxed);
+        }
         self.open[depth].store(activity.code(), Ordering::Relaxed);
-        self.began_us[depth].store(now_us, Ordering::Relaxed);
         // Release: a reader that sees the new depth sees what it opened.
         self.depth.store((depth + 1) as u8, Ordering::Release);
         self.now.store(activity.code(), Ordering::Release);
@@ -289,11 +298,17 @@ impl ActivityCell {
             return;
         };
         let ended = self.top(depth);
-        self.count_up_to(ended, now_us);
-        let began = self.began_us[inner].load(Ordering::Relaxed);
-        self.depth.store(inner as u8, Ordering::Release);
-        self.now.store(self.top(inner).code(), Ordering::Release);
+        let below = self.top(inner);
         if ended.timed_here() {
+            self.close_stretch(now_us);
+        }
+        if below.timed_here() {
+            self.since_us.store(now_us, Ordering::Relaxed);
+        }
+        self.depth.store(inner as u8, Ordering::Release);
+        self.now.store(below.code(), Ordering::Release);
+        if ended.timed_here() {
+            let began = self.began_us[inner].load(Ordering::Relaxed);
             self.keep_span(ended, began, now_us, inner == 0);
         }
     }
@@ -304,7 +319,9 @@ impl ActivityCell {
         if self.suspended.load(Ordering::Relaxed) {
             return;
         }
-        self.count_up_to(self.top(self.depth()), now_us);
+        if self.top(self.depth()).timed_here() {
+            self.close_stretch(now_us);
+        }
         self.suspended.store(true, Ordering::Release);
     }
 
