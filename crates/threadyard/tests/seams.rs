@@ -164,3 +164,46 @@ fn every_send_accepted_around_a_removal_is_counted_once() {
         "{sent_ok} sends accepted, {delivered} received, {undelivered} counted undelivered by the removals, {late} after them"
     );
 }
+
+/// A removal racing the end of a worker that holds a lock, and a new
+/// worker under the same id taking it at once, round after round: the
+/// lock is poisoned before the old worker's end can be seen, so the new
+/// one always finds it poisoned by the old one, never held by itself.
+#[test]
+fn a_removal_racing_a_holders_end_never_hands_its_lock_to_the_next_incarnation() {
+    let yard = Yard::<u32>::new();
+    let lock = yard.lock("L").unwrap();
+    for round in 0..300 {
+        let l = lock.clone();
+        yard.spawn("h", move |w| {
+            l.lock(w)?;
+            if round % 2 == 0 {
+                panic!("dies holding L");
+            }
+            Ok(())
+        })
+        .unwrap();
+        while yard.remove("h").is_err() {
+            std::thread::yield_now();
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let l = lock.clone();
+        yard.spawn("h", move |w| {
+            tx.send((l.lock(w), l.unlock(w))).unwrap();
+            Ok(())
+        })
+        .unwrap();
+        let (locked, unlocked) = rx.recv_timeout(LONG).unwrap();
+        assert!(
+            matches!(&locked, Err(ShareError::Poisoned { holder, .. }) if holder.as_str() == "h"),
+            "round {round}: {locked:?}"
+        );
+        assert!(
+            matches!(unlocked, Err(ShareError::Poisoned { .. })),
+            "{unlocked:?}"
+        );
+        assert_eq!(yard.join("h", LONG).unwrap(), WorkerState::Stopped);
+        yard.remove("h").unwrap();
+        assert!(lock.clear_poison());
+    }
+}
