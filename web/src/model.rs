@@ -358,7 +358,21 @@ pub fn list(ids: &[String]) -> String {
 /// Fixtures the tests of several modules build their views from.
 #[cfg(test)]
 pub mod fixtures {
-    use super::{Activity, EventKind, EventView, MailboxView, WorkerState, WorkerView};
+    use super::{Activity, EventKind, EventView, MailboxView, Snapshot, WorkerState, WorkerView};
+
+    /// A snapshot at `at_ms` showing only `id`, running, inside a blocking
+    /// call.
+    pub fn in_blocking_call(at_ms: f64, id: &str) -> Snapshot {
+        let mut one = worker(id, WorkerState::Running, 0);
+        one.activity = Activity::Sleeping;
+        Snapshot {
+            at_ms,
+            workers: vec![one],
+            live_threads: 1,
+            capacity: None,
+            shut_down: false,
+        }
+    }
 
     /// A worker in `state` with `tasks` done: computing, every other figure
     /// at zero, an empty mailbox of 16.

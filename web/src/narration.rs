@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::clock::ScriptTime;
-use crate::model::{BroadcastView, Delivery, EventKind, EventView, Snapshot};
+use crate::model::{Activity, BroadcastView, Delivery, EventKind, EventView, Snapshot};
 
 /// Lines kept; older ones scroll away.
 const KEEP: usize = 400;
@@ -61,13 +61,19 @@ pub struct Narrator {
     /// How each worker's first requested pause went, for the "what happens
     /// next?" answers.
     pub pause_waits: BTreeMap<String, PauseWait>,
+    /// Workers the latest snapshot showed inside a blocking call.
+    in_blocking_call: BTreeSet<String>,
+    /// Workers whose pending pause request was seen waiting on a blocking
+    /// call (work with no pause point): the snapshot before the request or
+    /// one while it waited showed them in it.
+    asked_in_blocking_call: BTreeSet<String>,
 }
 
 /// How long a requested pause took, as the run measured it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PauseWait {
-    /// Longer than a pause point's spacing: the worker was inside work with
-    /// no pause point.
+    /// The worker was seen inside a blocking call (work with no pause
+    /// point) while the request waited.
     pub long: bool,
     /// In script time, with real time beside it where they differ.
     pub lasted: String,
@@ -84,14 +90,11 @@ impl Default for Narrator {
             speed: 1.0,
             script: ScriptTime::default(),
             pause_waits: BTreeMap::new(),
+            in_blocking_call: BTreeSet::new(),
+            asked_in_blocking_call: BTreeSet::new(),
         }
     }
 }
-
-/// A pause that takes longer than this (at speed 1) waited for work with no
-/// pause point: pause points in the ready-made workloads come every 100 ms
-/// at most.
-const LONG_PAUSE_WAIT_MS: f64 = 300.0;
 
 fn ms(d: f64) -> String {
     if d >= 1_000.0 {
@@ -129,13 +132,6 @@ impl Narrator {
 
     /// A wait long enough to mean "no pause point for a while": measured
     /// in script time, so it means the same at any speed.
-    fn long_wait(&self, from_ms: f64, to_ms: f64) -> bool {
-        self.script.span(from_ms, to_ms).map_or(
-            to_ms - from_ms >= LONG_PAUSE_WAIT_MS / self.speed,
-            |script| script >= LONG_PAUSE_WAIT_MS,
-        )
-    }
-
     pub fn at_speed(speed: f64) -> Self {
         Self {
             speed,
@@ -179,6 +175,9 @@ impl Narrator {
             EventKind::Started => (LineKind::Event, format!("{w} starts running on a thread of its own (a Web Worker).")),
             EventKind::PauseRequested => {
                 self.asked.insert(w.clone(), at);
+                if self.in_blocking_call.contains(&w) {
+                    self.asked_in_blocking_call.insert(w.clone());
+                }
                 (
                     LineKind::Event,
                     // Asked by the manager or, like the seed's worker on "pause",
@@ -189,9 +188,13 @@ impl Narrator {
             EventKind::Paused { by_itself } => {
                 self.paused.insert(w.clone());
                 let asked = self.asked.remove(&w);
+                // Told from what the worker was seen doing, not from how
+                // long the pause took: on a loaded machine a worker with a
+                // pause point every few milliseconds can still take long.
+                let long = self.asked_in_blocking_call.remove(&w);
                 if let (false, Some(asked)) = (by_itself, asked) {
                     let wait = PauseWait {
-                        long: self.long_wait(asked, at),
+                        long,
                         lasted: self.lasted(asked, at),
                     };
                     self.pause_waits.entry(w.clone()).or_insert(wait);
@@ -200,7 +203,7 @@ impl Narrator {
                     (true, _) => format!(
                         "{w} paused itself, at once, with no request to wait on. Its thread now sleeps: no CPU, no polling."
                     ),
-                    (_, Some(asked)) if self.long_wait(asked, at) => format!(
+                    (_, Some(asked)) if long => format!(
                         "{w} paused {} after the request: it was inside work with no pause point, so the request had to wait (the orange stretch on the timeline).",
                         self.lasted(asked, at)
                     ),
@@ -281,17 +284,35 @@ impl Narrator {
         self.say(at, kind, text);
     }
 
-    /// Whether [`Narrator::sample`] would tell something of `snapshot`.
+    /// Whether [`Narrator::sample`] would tell or note something of
+    /// `snapshot` (so the narrator is copied only then).
     pub fn would_tell(&self, snapshot: &Snapshot) -> bool {
         snapshot.workers.iter().any(|w| {
             let (depth, capacity) = (w.mailbox.depth, w.mailbox.capacity);
             let full = self.full.contains(&w.id);
-            (depth >= capacity && !w.finished() && !full) || (depth * 2 <= capacity && full)
+            let blocking = w.activity == Activity::Sleeping;
+            (depth >= capacity && !w.finished() && !full)
+                || (depth * 2 <= capacity && full)
+                || blocking != self.in_blocking_call.contains(&w.id)
+                || (blocking
+                    && self.asked.contains_key(&w.id)
+                    && !self.asked_in_blocking_call.contains(&w.id))
         })
     }
 
-    /// Tells what the figures show that no event does: a mailbox filling up.
+    /// Tells what the figures show that no event does (a mailbox filling
+    /// up), and notes who is inside a blocking call, for the pauses.
     pub fn sample(&mut self, snapshot: &Snapshot) {
+        for w in &snapshot.workers {
+            if w.activity == Activity::Sleeping {
+                self.in_blocking_call.insert(w.id.clone());
+                if self.asked.contains_key(&w.id) {
+                    self.asked_in_blocking_call.insert(w.id.clone());
+                }
+            } else {
+                self.in_blocking_call.remove(&w.id);
+            }
+        }
         for w in &snapshot.workers {
             let (depth, capacity) = (w.mailbox.depth, w.mailbox.capacity);
             if depth >= capacity && !w.finished() && self.full.insert(w.id.clone()) {
@@ -394,7 +415,7 @@ fn list_or_none(ids: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::fixtures::{event, worker};
+    use crate::model::fixtures::{event, in_blocking_call, worker};
     use crate::model::{MailboxView, WorkerState, WorkerView};
 
     fn texts(n: &Narrator) -> Vec<&str> {
@@ -500,10 +521,43 @@ mod tests {
         assert_eq!(texts(&n), ["first", "second", "third"]);
     }
 
+    /// The pause is told from what the worker was seen doing: one seen in a
+    /// blocking call waited for work with no pause point; one that was not
+    /// reached a pause point, however long it took (a loaded machine can
+    /// keep a worker with a pause point every 10 ms from its CPU for longer
+    /// than batch's whole wait).
+    #[test]
+    fn a_slow_pause_of_a_worker_never_seen_in_a_blocking_call_reached_a_pause_point() {
+        let mut n = Narrator::at_speed(10.0);
+        n.event(&event(0.0, Some("quick"), EventKind::PauseRequested));
+        n.event(&event(
+            500.0,
+            Some("quick"),
+            EventKind::Paused { by_itself: false },
+        ));
+        let told = texts(&n).join("\n");
+        assert!(
+            told.contains("quick reached a pause point and paused"),
+            "{told}"
+        );
+        assert!(!n.pause_waits["quick"].long);
+        // Seen in a blocking call while its request waited (not before it).
+        n.event(&event(600.0, Some("batch"), EventKind::PauseRequested));
+        n.sample(&in_blocking_call(650.0, "batch"));
+        n.event(&event(
+            700.0,
+            Some("batch"),
+            EventKind::Paused { by_itself: false },
+        ));
+        assert!(n.pause_waits["batch"].long);
+        assert!(texts(&n).join("\n").contains("batch paused"));
+    }
+
     #[test]
     fn a_pause_that_waited_for_a_pause_point_is_told_as_such_at_any_speed() {
         for speed in [1.0, 10.0] {
             let mut n = Narrator::at_speed(speed);
+            n.sample(&in_blocking_call(0.0, "batch"));
             n.event(&event(0.0, Some("batch"), EventKind::PauseRequested));
             let waited = 2_000.0 / speed;
             n.event(&event(
@@ -537,6 +591,7 @@ mod tests {
             script_ms: 1_000.0,
             rate: 0.1,
         });
+        n.sample(&in_blocking_call(4_900.0, "batch"));
         n.event(&event(5_000.0, Some("batch"), EventKind::PauseRequested));
         n.event(&event(
             30_000.0,

@@ -124,6 +124,8 @@ mod tests {
             "nothing to tell before the pause"
         );
         // quick pauses 40 ms after the request, batch 2.1 s after it.
+        // batch is seen inside its blocking call before the request.
+        n.sample(&fixtures::in_blocking_call(1_400.0, "batch"));
         for (w, asked, paused) in [("quick", 1_500.0, 1_540.0), ("batch", 1_500.0, 3_600.0)] {
             n.event(&fixtures::event(asked, Some(w), EventKind::PauseRequested));
             n.event(&fixtures::event(
