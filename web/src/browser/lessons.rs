@@ -32,8 +32,12 @@ extern "C" {
     fn shutdown(this: &LessonYard, timeout_ms: f64) -> Promise;
 }
 
-/// How long a step may take to settle (only reached when something is wrong).
-const SETTLE_MS: f64 = 10_000.0;
+/// How long a step may take to settle: only reached when something is
+/// wrong. A step settles in milliseconds, but a page just opened on a loaded
+/// machine starts its pool's Web Workers first; the 10 s this was is the
+/// likeliest cause of a reopened link that once showed no run in the e2e
+/// loop, so the deadline leaves room for a starved pool.
+const SETTLE_MS: f64 = 60_000.0;
 
 /// A lesson's run, compared by identity.
 #[derive(Clone)]
@@ -69,7 +73,10 @@ impl Run {
         let promise = self.0.settle(SETTLE_MS).map_err(|e| message(&e))?;
         let value = JsFuture::from(promise).await.map_err(|e| message(&e))?;
         if value.is_null() {
-            return Err("the run did not settle within 10 s".to_owned());
+            return Err(format!(
+                "the run did not settle within {} s: reload the page, or try another lesson",
+                SETTLE_MS / 1e3
+            ));
         }
         read::<StepView>(value)
     }
