@@ -70,16 +70,6 @@ struct After {
     changed: bool,
 }
 
-impl After {
-    /// Something observers can see changed, and no deadlock formed.
-    fn changed() -> Self {
-        Self {
-            changed: true,
-            ..Self::default()
-        }
-    }
-}
-
 pub(crate) struct Hub {
     state: Mutex<State>,
     cv: Condvar,
@@ -182,7 +172,13 @@ impl Hub {
         let steps = state.steps.as_mut().ok_or(StepError::NotStepped)?;
         let (step, who) = steps.grant(id)?;
         self.events.push(Some(who), EventKind::Granted { step });
-        self.finish(state, After::changed());
+        self.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
         Ok(())
     }
 
@@ -215,7 +211,10 @@ impl Hub {
     /// After a worker was held or ended: an automatic chooser grants the next
     /// step if the run has settled; a stuck run is announced.
     fn settle_step(&self, state: &mut State) -> After {
-        let mut after = After::changed();
+        let mut after = After {
+            changed: true,
+            ..After::default()
+        };
         let Some(steps) = &mut state.steps else {
             return after;
         };
@@ -368,7 +367,13 @@ impl Hub {
             return false;
         }
         *entry = LockState::Free;
-        self.finish(state, After::changed());
+        self.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
         true
     }
 
@@ -500,7 +505,13 @@ impl Hub {
         state.locks.insert(name.to_owned(), LockState::Free);
         self.access(who, name, AccessOp::Unlock, None);
         self.release_waiters(&mut state, name);
-        self.finish(state, After::changed());
+        self.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
         Ok(())
     }
 
@@ -623,6 +634,12 @@ impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         let mut state = lock(&self.hub.state);
         self.hub.end_wait_locked(&mut state, &self.who);
-        self.hub.finish(state, After::changed());
+        self.hub.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
     }
 }
