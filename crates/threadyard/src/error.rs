@@ -277,6 +277,17 @@ pub enum ShareError {
         /// The worker.
         worker: WorkerId,
     },
+    /// The lock's holder ended (its task returned, failed or panicked)
+    /// without unlocking it: what it guards may be half-updated. Nobody
+    /// holds it; every `lock` and `unlock` fails this way until
+    /// [`SharedLock::clear_poison`](crate::shared::SharedLock::clear_poison).
+    #[error("lock {lock} is poisoned: `{holder}` ended holding it, so what it guards may be half-updated; check that, then call SharedLock::clear_poison to use the lock again")]
+    Poisoned {
+        /// The lock.
+        lock: String,
+        /// The worker that ended holding it.
+        holder: WorkerId,
+    },
     /// Only the holder may release a lock.
     #[error("worker `{worker}` cannot unlock {lock}: {}", holder.as_ref().map_or_else(|| "nobody holds it".to_owned(), |h| format!("`{h}` holds it")))]
     NotHolder {
@@ -286,6 +297,15 @@ pub enum ShareError {
         worker: WorkerId,
         /// Who holds it, if anyone.
         holder: Option<WorkerId>,
+    },
+    /// In stepped mode, a helper thread the task lent `&Worker` to used a
+    /// shared cell or lock: only the worker's own thread is scheduled.
+    #[error("`{object}` was used by a helper thread of stepped worker `{worker}`: in stepped mode only the worker's own thread is scheduled, so do shared operations on the task's thread (helper threads may still call pause_point and receive)")]
+    NotScheduled {
+        /// The cell or lock.
+        object: String,
+        /// The worker.
+        worker: WorkerId,
     },
     /// The object belongs to another manager than the worker using it.
     #[error("`{object}` belongs to another manager than worker `{worker}`: make it with this worker's Yard")]

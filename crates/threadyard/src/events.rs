@@ -149,6 +149,9 @@ pub enum AccessOp {
     Lock,
     /// Released a lock.
     Unlock,
+    /// The worker's task ended holding the lock: it is poisoned (see
+    /// [`ShareError::Poisoned`](crate::ShareError::Poisoned)).
+    Poisoned,
 }
 
 /// A page of the log.

@@ -29,13 +29,36 @@ use crate::waits::{Deadlock, Probe, Resource, WaitEdge, WaitGraph};
 #[derive(Debug, Default)]
 struct State {
     graph: WaitGraph,
-    /// Every lock and its holder.
-    locks: IndexMap<String, Option<WorkerId>>,
+    /// Every lock and who holds it.
+    locks: IndexMap<String, LockState>,
+    /// The last worker incarnation handed out ([`Hub::incarnation`]).
+    incarnations: u64,
     cells: IndexMap<String, i64>,
     deadlocks: Vec<Deadlock>,
     steps: Option<Steps>,
     /// A stuck run is announced once per time it gets stuck.
     stuck_told: bool,
+}
+
+/// A lock's holder is one incarnation of a worker (one slot), not its id:
+/// a new worker spawned under the id of a removed one is not the holder of
+/// what the old one took. A lock still held when its holder's task ends
+/// (returned, failed, panicked; before a restart, a stop or a removal) is
+/// poisoned, as std's `Mutex` is by a panic: nobody holds it, every wait on
+/// it ends with [`ShareError::Poisoned`] and so does every later `lock`,
+/// until [`Hub::clear_poison`]. So no worker ever waits for a holder that
+/// is gone, and the wait-for graph has no edge to one.
+#[derive(Debug, Clone, Default)]
+enum LockState {
+    #[default]
+    Free,
+    Held {
+        by: WorkerId,
+        incarnation: u64,
+    },
+    Poisoned {
+        by: WorkerId,
+    },
 }
 
 /// Said after the lock is released: deadlocks found, for `tracing`, and
@@ -307,39 +330,97 @@ impl Hub {
         if state.locks.contains_key(name) {
             return Err(ShareError::Duplicate(name.to_owned()));
         }
-        state.locks.insert(name.to_owned(), None);
+        state.locks.insert(name.to_owned(), LockState::Free);
         Ok(())
     }
 
-    pub(crate) fn holder(&self, name: &str) -> Option<WorkerId> {
-        lock(&self.state).locks.get(name).cloned().flatten()
+    /// A number no other worker of this manager has had: what a lock's
+    /// holder is known by.
+    pub(crate) fn incarnation(&self) -> u64 {
+        let mut state = lock(&self.state);
+        state.incarnations += 1;
+        state.incarnations
     }
 
-    /// Takes lock `name` for `who` (past its scheduling point), waiting
-    /// while another holds it (an edge of the wait-for graph meanwhile).
+    pub(crate) fn holder(&self, name: &str) -> Option<WorkerId> {
+        match lock(&self.state).locks.get(name) {
+            Some(LockState::Held { by, .. }) => Some(by.clone()),
+            _ => None,
+        }
+    }
+
+    /// The worker that ended holding lock `name`, while it is poisoned.
+    pub(crate) fn poisoned_by(&self, name: &str) -> Option<WorkerId> {
+        match lock(&self.state).locks.get(name) {
+            Some(LockState::Poisoned { by }) => Some(by.clone()),
+            _ => None,
+        }
+    }
+
+    /// Makes a poisoned lock free again; true if it was poisoned.
+    pub(crate) fn clear_poison(&self, name: &str) -> bool {
+        let mut state = lock(&self.state);
+        let Some(entry) = state.locks.get_mut(name) else {
+            return false;
+        };
+        if !matches!(entry, LockState::Poisoned { .. }) {
+            return false;
+        }
+        *entry = LockState::Free;
+        self.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
+        true
+    }
+
+    /// Takes lock `name` for `who` (incarnation `incarnation`, past its
+    /// scheduling point), waiting while another holds it (an edge of the
+    /// wait-for graph meanwhile).
     pub(crate) fn lock(
         &self,
         who: &WorkerId,
+        incarnation: u64,
         name: &str,
         stopping: Stopping<'_>,
     ) -> Result<(), ShareError> {
         let resource = Resource::Lock(name.to_owned());
         let mut state = lock(&self.state);
         let result = loop {
-            let holder = state.locks.get(name).cloned().flatten();
-            let Some(holder) = holder else {
-                self.end_wait_locked(&mut state, who);
-                state.locks.insert(name.to_owned(), Some(who.clone()));
-                self.access(who, name, AccessOp::Lock, None);
-                break Ok(());
+            let holder = match state.locks.get(name).cloned().unwrap_or_default() {
+                LockState::Free => {
+                    self.end_wait_locked(&mut state, who);
+                    state.locks.insert(
+                        name.to_owned(),
+                        LockState::Held {
+                            by: who.clone(),
+                            incarnation,
+                        },
+                    );
+                    self.access(who, name, AccessOp::Lock, None);
+                    break Ok(());
+                }
+                LockState::Poisoned { by } => {
+                    self.end_wait_locked(&mut state, who);
+                    break Err(ShareError::Poisoned {
+                        lock: name.to_owned(),
+                        holder: by,
+                    });
+                }
+                LockState::Held {
+                    incarnation: held, ..
+                } if held == incarnation => {
+                    self.end_wait_locked(&mut state, who);
+                    break Err(ShareError::AlreadyHeld {
+                        lock: name.to_owned(),
+                        worker: who.clone(),
+                    });
+                }
+                LockState::Held { by, .. } => by,
             };
-            if &holder == who {
-                self.end_wait_locked(&mut state, who);
-                break Err(ShareError::AlreadyHeld {
-                    lock: name.to_owned(),
-                    worker: who.clone(),
-                });
-            }
             let current = state
                 .graph
                 .out_of(who)
@@ -379,7 +460,7 @@ impl Hub {
                 self.end_wait_locked(&mut state, who);
                 break Err(StopRequested.into());
             } else {
-                // Woken by a release, or by a stop.
+                // Woken by a release (or a poisoning), or by a stop.
                 state = wait(&self.cv, state);
             }
         };
@@ -387,22 +468,58 @@ impl Hub {
         result
     }
 
-    /// Releases lock `name`, held by `who` (past its scheduling point).
-    pub(crate) fn unlock(&self, who: &WorkerId, name: &str) -> Result<(), ShareError> {
+    /// Releases lock `name`, held by `who`'s incarnation `incarnation`
+    /// (past its scheduling point).
+    pub(crate) fn unlock(
+        &self,
+        who: &WorkerId,
+        incarnation: u64,
+        name: &str,
+    ) -> Result<(), ShareError> {
         let mut state = lock(&self.state);
-        let holder = state.locks.get(name).cloned().flatten();
-        if holder.as_ref() != Some(who) {
-            return Err(ShareError::NotHolder {
-                lock: name.to_owned(),
-                worker: who.clone(),
-                holder,
-            });
+        match state.locks.get(name).cloned().unwrap_or_default() {
+            LockState::Held {
+                incarnation: held, ..
+            } if held == incarnation => {}
+            LockState::Poisoned { by } => {
+                return Err(ShareError::Poisoned {
+                    lock: name.to_owned(),
+                    holder: by,
+                })
+            }
+            LockState::Held { by, .. } => {
+                return Err(ShareError::NotHolder {
+                    lock: name.to_owned(),
+                    worker: who.clone(),
+                    holder: Some(by),
+                })
+            }
+            LockState::Free => {
+                return Err(ShareError::NotHolder {
+                    lock: name.to_owned(),
+                    worker: who.clone(),
+                    holder: None,
+                })
+            }
         }
-        state.locks.insert(name.to_owned(), None);
+        state.locks.insert(name.to_owned(), LockState::Free);
         self.access(who, name, AccessOp::Unlock, None);
+        self.release_waiters(&mut state, name);
+        self.finish(
+            state,
+            After {
+                changed: true,
+                ..After::default()
+            },
+        );
+        Ok(())
+    }
+
+    /// Lock `name` is no longer held by whoever its waiters wait for: their
+    /// edges go now, so no later cycle check can run through a stale one,
+    /// and in stepped mode they may be granted again.
+    fn release_waiters(&self, state: &mut State, name: &str) {
         let resource = Resource::Lock(name.to_owned());
-        // Its waiters are no longer blocked by this worker: their edges go
-        // now, so no later cycle check can run through a stale one.
         for waiter in state.graph.remove_on(&resource) {
             self.events.push(
                 Some(waiter),
@@ -414,14 +531,37 @@ impl Hub {
         if let Some(steps) = &mut state.steps {
             steps.release(&resource);
         }
-        self.finish(
-            state,
-            After {
-                changed: true,
-                ..After::default()
-            },
-        );
-        Ok(())
+    }
+
+    /// The task of `who`'s incarnation `incarnation` has ended (one run of
+    /// it: before a restart too): every lock it still holds is poisoned,
+    /// and whoever waits for one hears so at once.
+    pub(crate) fn task_ended(&self, who: &WorkerId, incarnation: u64) {
+        let mut state = lock(&self.state);
+        let held: Vec<String> = state
+            .locks
+            .iter()
+            .filter(
+                |(_, s)| matches!(s, LockState::Held { incarnation: i, .. } if *i == incarnation),
+            )
+            .map(|(name, _)| name.clone())
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        for name in &held {
+            state
+                .locks
+                .insert(name.clone(), LockState::Poisoned { by: who.clone() });
+            self.access(who, name, AccessOp::Poisoned, None);
+            self.release_waiters(&mut state, name);
+        }
+        drop(state);
+        contain::quietly(|| {
+            tracing::warn!(worker = %who, locks = ?held, "a worker's task ended holding locks: they are poisoned");
+        });
+        self.wake();
+        self.changes.notify();
     }
 
     // ----- the wait-for graph -----

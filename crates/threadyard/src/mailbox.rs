@@ -126,6 +126,11 @@ pub(crate) struct Lane<T> {
     /// Messages taken by receives that lost to a pause and hold them
     /// through it ([`Mailbox::hold`]): still waiting, not yet received.
     held: usize,
+    /// Set when the worker is removed: the unread count its removal's
+    /// snapshot reported. A late send (one that queued after the worker's
+    /// end emptied the mailbox) counts what it adds beyond this in its
+    /// manager, since no snapshot of the worker will ever show it.
+    reported_at_removal: Option<usize>,
 }
 
 impl<T> Default for Lane<T> {
@@ -135,6 +140,7 @@ impl<T> Default for Lane<T> {
             put_back: VecDeque::new(),
             drained: 0,
             held: 0,
+            reported_at_removal: None,
         }
     }
 }
@@ -465,6 +471,30 @@ impl<T> Mailbox<T> {
         }
         lane.drained += left.len();
         left
+    }
+
+    /// The worker is being removed: the figures its removal reports, with
+    /// the unread count kept for [`unread_since_removal`](Self::unread_since_removal).
+    /// Under the lane lock, as every late send's drain is: each message is
+    /// counted by exactly one of the two.
+    pub(crate) fn removed(&self, lane: &mut Lane<T>) -> MailboxSnapshot {
+        let snapshot = self.snapshot(lane);
+        lane.reported_at_removal = Some(snapshot.depth);
+        snapshot
+    }
+
+    /// After a late send's drain: how many unread messages no snapshot of
+    /// the removed worker reported (0 for a worker not removed), now taken
+    /// as reported.
+    pub(crate) fn unread_since_removal(&self, lane: &mut Lane<T>) -> usize {
+        let Some(reported) = lane.reported_at_removal else {
+            return 0;
+        };
+        // Nothing is received once the worker has ended, so the count only
+        // grows.
+        let now = self.unread(lane);
+        lane.reported_at_removal = Some(now.max(reported));
+        now.saturating_sub(reported)
     }
 
     /// Messages accepted and never read: queued, put back, or drained.

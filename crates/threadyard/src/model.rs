@@ -53,6 +53,8 @@ fn running_slot_unshared(capacity: usize) -> (TestSlot, Arc<Changes>) {
         record_messages: false,
         shut_down: Arc::default(),
         stepped: false,
+        incarnation: 1,
+        undelivered_after_removal: Arc::default(),
     });
     assert!(slot.mark_started().is_ok());
     (slot, changes)

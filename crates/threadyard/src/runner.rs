@@ -90,7 +90,12 @@ fn supervise<T: Send + 'static>(worker: &Worker<T>, mut task: Task<T>) -> Option
     contain::quietly(|| tracing::debug!(worker = %slot.id(), "started"));
     let mut budget = RestartBudget::new(slot.restart_policy());
     let failure = loop {
-        let error = match panic::catch_unwind(AssertUnwindSafe(|| task(worker))) {
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| task(worker)));
+        // Before a restart, a stop or a removal can follow: the run's
+        // locks are poisoned while the worker is still Running, so a new
+        // worker under the same id never finds one held.
+        worker.task_ended();
+        let error = match ran {
             Ok(Ok(()) | Err(TaskError::Stopped)) => break None,
             Ok(Err(TaskError::Failed(error))) => error,
             Err(payload) => contain::panic_text(payload),

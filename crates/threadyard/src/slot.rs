@@ -53,8 +53,8 @@ use crate::metrics::{Metrics, UNSET};
 use crate::policy::RestartPolicy;
 use crate::state::{Action, StateCell, Transition, WorkerState};
 use crate::sync::{
-    deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, AtomicU8, AtomicUsize,
-    Condvar, Mutex, MutexGuard, Ordering,
+    deadline_after, expired, lock, wait, wait_until, Arc, AtomicBool, AtomicU64, AtomicU8,
+    AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
 };
 use crate::threads::ThreadCounts;
 use crossbeam_utils::CachePadded;
@@ -192,6 +192,12 @@ pub(crate) struct Slot<T, J> {
     record_messages: bool,
     /// The manager's "shutdown has begun" flag: no message is taken after it.
     shut_down: Arc<AtomicBool>,
+    /// Which worker this is, among every one its manager has had (a lock's
+    /// holder is known by it, not by the id, which a new worker may reuse).
+    incarnation: u64,
+    /// The manager's count of messages accepted after their worker was
+    /// removed (see [`Slot::removal_snapshot`]).
+    undelivered_after_removal: Arc<AtomicU64>,
     /// The model tests' deliberately broken variant (see `skips_recheck`).
     #[cfg(loom)]
     broken_recheck: bool,
@@ -216,6 +222,10 @@ pub(crate) struct SlotParts<J> {
     pub(crate) shut_down: Arc<AtomicBool>,
     /// Run in stepped mode (see `steps.rs`).
     pub(crate) stepped: bool,
+    /// Unique among the manager's workers (`Hub::incarnation`).
+    pub(crate) incarnation: u64,
+    /// The manager's count of messages accepted after a removal.
+    pub(crate) undelivered_after_removal: Arc<AtomicU64>,
 }
 
 impl<T, J> Slot<T, J> {
@@ -240,6 +250,8 @@ impl<T, J> Slot<T, J> {
             threads: parts.threads,
             record_messages: parts.record_messages,
             shut_down: parts.shut_down,
+            incarnation: parts.incarnation,
+            undelivered_after_removal: parts.undelivered_after_removal,
             #[cfg(loom)]
             broken_recheck: false,
             #[cfg(loom)]
@@ -267,6 +279,10 @@ impl<T, J> Slot<T, J> {
         &self.id
     }
 
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
     /// The current state: one `Acquire` load.
     #[inline]
     pub(crate) fn state(&self) -> WorkerState {
@@ -291,21 +307,26 @@ impl<T, J> Slot<T, J> {
         self.mailbox.is_full()
     }
 
-    /// The worker's own thread begins `activity`; returns the one to go
-    /// back to with [`end_activity`](Self::end_activity).
-    pub(crate) fn begin_activity(&self, activity: Activity) -> Activity {
+    /// The worker's own thread begins `activity`, inside whatever it is
+    /// doing; true if it was marked (then [`end_activity`](Self::end_activity)
+    /// ends it), false if nested too deep to be.
+    pub(crate) fn begin_activity(&self, activity: Activity) -> bool {
         // A clock read is a call out to JavaScript in the browser: only the
-        // waits timed here read it, never a receive.
-        let timed = activity.timed_here();
-        let now = if timed { self.clock.now_us() } else { 0 };
-        let before = self.activity.enter(activity, now);
-        if timed {
+        // waits timed here (or a wait inside one) read it, never a receive
+        // made while computing.
+        let now = if self.activity.needs_clock(activity) {
+            self.clock.now_us()
+        } else {
+            0
+        };
+        let entered = self.activity.enter(activity, now);
+        if activity.timed_here() {
             // So a `wait_for_state` predicate that looks at the activity
             // sees the worker go into a long wait (receives, far more
             // frequent, do not signal).
             self.changes.notify();
         }
-        before
+        entered
     }
 
     /// What the worker is doing now.
@@ -313,11 +334,15 @@ impl<T, J> Slot<T, J> {
         self.activity.get()
     }
 
-    /// The worker's own thread goes back to `before`.
-    pub(crate) fn end_activity(&self, before: Activity) {
-        let timed = self.activity.get().timed_here();
+    /// The worker's own thread ends the activity it began last (if it was
+    /// marked) and goes back to the one around it.
+    pub(crate) fn end_activity(&self, entered: bool) {
+        if !entered {
+            return;
+        }
+        let timed = self.activity.leave_needs_clock();
         let now = if timed { self.clock.now_us() } else { 0 };
-        self.activity.leave(before, now);
+        self.activity.leave(now);
         if timed {
             self.changes.notify();
         }
@@ -605,6 +630,11 @@ impl<T, J> Slot<T, J> {
             let now = self.clock.now_us();
             Metrics::close(&m.paused_since_us, &m.paused_ns, now);
             Metrics::open(&m.paused_since_us, now);
+            // Paused inside a blocking call (its closure's pause point):
+            // from the same moment the time is paused, not waited.
+            if current::is(self.address()) {
+                self.activity.suspend(now);
+            }
             log.moved(&self.id, moved.to, EventKind::Paused { by_itself });
         })
         .inspect(|_| tracing::debug!(worker = %self.id, by_itself, "paused"))
@@ -720,7 +750,11 @@ impl<T, J> Slot<T, J> {
         }
         let _log = self.events.writer();
         if self.state.load() != WorkerState::Paused {
-            Metrics::close(&m.paused_since_us, &m.paused_ns, self.clock.now_us());
+            let now = self.clock.now_us();
+            Metrics::close(&m.paused_since_us, &m.paused_ns, now);
+            if current::is(self.address()) {
+                self.activity.resume(now);
+            }
         }
     }
 
@@ -856,11 +890,27 @@ impl<T, J> Slot<T, J> {
 
     /// Queues `message`; when the mailbox is full, waits up to `wait` for
     /// room (`Duration::MAX`: no limit).
+    #[inline]
     pub(crate) fn push(
         &self,
         message: T,
         wait: Option<Duration>,
         from: Option<&WorkerId>,
+    ) -> Result<(), SendError<T>> {
+        self.push_noting_wait(message, wait, from, None)
+    }
+
+    /// [`push`](Self::push), calling `blocks` once, just before the first
+    /// wait for room: a send that finds room, or whose time is already up,
+    /// never waits, so the caller's wait-for edge is made only for a send
+    /// that really does (issue 24: a `send_to_timeout` with no time to wait
+    /// on a full mailbox was an edge, and closed a cycle that never held).
+    pub(crate) fn push_noting_wait(
+        &self,
+        message: T,
+        wait: Option<Duration>,
+        from: Option<&WorkerId>,
+        mut blocks: Option<&mut dyn FnMut()>,
     ) -> Result<(), SendError<T>> {
         let mut message = message;
         // Read the clock only once the mailbox is found full: in the browser
@@ -886,6 +936,9 @@ impl<T, J> Slot<T, J> {
                 {
                     Some(deadline) if !expired(deadline) => {
                         message = refused;
+                        if let Some(blocks) = blocks.take() {
+                            blocks();
+                        }
                         self.wait_for_room(deadline);
                     }
                     _ => {
@@ -903,7 +956,16 @@ impl<T, J> Slot<T, J> {
             // The worker ended, and its mailbox was emptied, while this
             // message went in: empty it again, so nothing stays queued past
             // the worker's end. Accepted, counted undelivered.
-            let left = self.mailbox.drain(&mut lock(&self.lane));
+            let mut lane = lock(&self.lane);
+            let left = self.mailbox.drain(&mut lane);
+            // After the worker's removal no snapshot of it shows this
+            // message: its manager counts it (`Snapshot::undelivered_after_removal`).
+            let unseen = self.mailbox.unread_since_removal(&mut lane);
+            drop(lane);
+            if unseen > 0 {
+                self.undelivered_after_removal
+                    .fetch_add(unseen as u64, Ordering::Relaxed);
+            }
             self.drop_unread(left);
         } else if queued.wake {
             // Taking the lock waits until the sleepers really wait; claiming
@@ -1080,6 +1142,21 @@ impl<T, J> Slot<T, J> {
     }
 
     pub(crate) fn snapshot(&self) -> WorkerSnapshot {
+        let mailbox = self.mailbox.snapshot(&lock(&self.lane));
+        self.snapshot_with(mailbox)
+    }
+
+    /// The final figures of a worker being removed. Its mailbox's are read
+    /// under the lane lock that also marks it removed, so a send accepted
+    /// after its end (the one race the lock-free send leaves) is counted
+    /// once: in these figures if it queued before, in the manager's
+    /// `undelivered_after_removal` if after.
+    pub(crate) fn removal_snapshot(&self) -> WorkerSnapshot {
+        let mailbox = self.mailbox.removed(&mut lock(&self.lane));
+        self.snapshot_with(mailbox)
+    }
+
+    fn snapshot_with(&self, mailbox: MailboxSnapshot) -> WorkerSnapshot {
         let m = &self.metrics;
         let now = self.clock.now_us();
         let state = self.state.load();
@@ -1116,7 +1193,7 @@ impl<T, J> Slot<T, J> {
             paused_ms: ms(paused_ns),
             pause_pending_ms: (state == WorkerState::PauseRequested && requested != UNSET)
                 .then(|| ms(now.saturating_sub(requested) * 1_000)),
-            mailbox: self.mailbox.snapshot(&lock(&self.lane)),
+            mailbox,
             last_error: lock(&self.last_error).clone(),
             restart: self.restart,
         }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::activity::Activity;
-use crate::error::{SendError, StopRequested, TaskError};
+use crate::error::{SendError, ShareError, StopRequested, TaskError};
 use crate::hub::Hub;
 use crate::id::WorkerId;
 use crate::slot::{Slot, Taken, Want};
@@ -49,6 +49,9 @@ pub(crate) trait Peers<T>: Send + Sync {
 ///
 /// A task may share `&Worker` with helper threads (scoped threads): several
 /// threads may wait in it at once, and a resume or a stop wakes them all.
+/// In stepped mode only the worker's own thread is scheduled: a helper's
+/// pause points and receives are not steps, and its operations on shared
+/// cells and locks fail with [`ShareError::NotScheduled`].
 ///
 /// It holds the worker's shared record (the slot, which its manager holds
 /// too, through this same value) inline, not behind a pointer: so
@@ -73,22 +76,69 @@ impl<T> Worker<T> {
         self.peers.upgrade().map(|peers| peers.hub())
     }
 
+    /// Which of its manager's workers this is, for a lock's holder.
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.slot.incarnation()
+    }
+
+    /// One run of the task has ended: the locks it still holds are
+    /// poisoned (see `hub.rs`).
+    pub(crate) fn task_ended(&self) {
+        if let Some(hub) = self.hub() {
+            hub.task_ended(self.id(), self.slot.incarnation());
+        }
+    }
+
     /// Says whether this worker has been asked to stop (for the hub's waits).
     pub(crate) fn stopping(&self) -> bool {
         self.slot.state() == WorkerState::Stopping
     }
 
     /// A scheduling point before `op`: a pause point, and in stepped mode
-    /// the place the worker is held until granted its step.
+    /// the place the worker is held until granted its step. Only the
+    /// worker's own thread is scheduled: a grant is one step of that
+    /// thread. A helper thread the task lent `&Worker` to is not seen by
+    /// the scheduler (it cannot tell when such a thread ends, so a lane
+    /// granted to one read Running for good once it had, and the run never
+    /// settled): its pause points and receives are plain ones, answering
+    /// pause and stop, and its shared operations are refused
+    /// ([`scheduled_step`](Self::scheduled_step)).
     pub(crate) fn step(&self, op: Op) -> Result<(), StopRequested>
     where
         T: Send + 'static,
     {
         self.slot.wait_at(Want::PastPause, None)?;
+        if !self.scheduled_here() {
+            return Ok(());
+        }
         match self.hub() {
             Some(hub) => hub.point(self.id(), op, &|| self.stopping()),
             None => Ok(()),
         }
+    }
+
+    /// True when this thread's points are scheduling points: in stepped
+    /// mode, on the worker's own thread (a thread-local look, off the
+    /// pause point's fast path).
+    fn scheduled_here(&self) -> bool {
+        self.slot.is_stepped() && crate::current::is(self.slot.address())
+    }
+
+    /// The scheduling point before an operation on a shared cell or lock:
+    /// refused on a helper thread in stepped mode, since a schedule is the
+    /// order of the worker's own steps and a helper's operation would run
+    /// outside it.
+    pub(crate) fn scheduled_step(&self, op: Op, object: &str) -> Result<(), ShareError>
+    where
+        T: Send + 'static,
+    {
+        if self.slot.is_stepped() && !crate::current::is(self.slot.address()) {
+            return Err(ShareError::NotScheduled {
+                object: object.to_owned(),
+                worker: self.id().clone(),
+            });
+        }
+        self.step(op).map_err(ShareError::from)
     }
 
     /// The shared record, for the manager and the runner.
@@ -122,7 +172,7 @@ impl<T: Send + 'static> Worker<T> {
     #[cold]
     #[inline(never)]
     fn slow_pause_point(&self) -> Result<(), StopRequested> {
-        if self.slot.is_stepped() {
+        if self.scheduled_here() {
             return self.step(Op::PausePoint);
         }
         self.slot.wait_at(Want::PastPause, None).map(|_| ())
@@ -167,7 +217,7 @@ impl<T: Send + 'static> Worker<T> {
     /// worker is granted a step) until one comes: receive messages already
     /// sent, or use [`recv_timeout`](Self::recv_timeout).
     pub fn recv(&self) -> Result<T, StopRequested> {
-        if self.slot.is_stepped() {
+        if self.scheduled_here() {
             self.step(Op::Receive)?;
         }
         if let Some(taken) = self.receive_at_once() {
@@ -189,7 +239,7 @@ impl<T: Send + 'static> Worker<T> {
     /// granted, a worker with an empty mailbox gets `Ok(None)` at once, so
     /// a schedule replays the same way whatever the clock says.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, StopRequested> {
-        if self.slot.is_stepped() {
+        if self.scheduled_here() {
             self.step(Op::Receive)?;
             return Ok(self.slot.try_take());
         }
@@ -245,8 +295,10 @@ impl<T: Send + 'static> Worker<T> {
         self.slot.snapshot_activity()
     }
 
-    /// Runs `f` as `activity`, then goes back to what the worker was doing.
-    /// Only the worker's own thread marks its activity: a helper thread the
+    /// Runs `f` as `activity`, then goes back to what the worker was doing:
+    /// activities nest (a blocking call whose closure waits for a lock),
+    /// each moment counted for the innermost one (`activity.rs`). Only the
+    /// worker's own thread marks its activity: a helper thread the
     /// task lent `&Worker` to is not the worker.
     pub(crate) fn doing<R>(&self, activity: Activity, f: impl FnOnce() -> R) -> R {
         if !crate::current::is(self.slot.address()) {
@@ -254,16 +306,16 @@ impl<T: Send + 'static> Worker<T> {
         }
         struct Back<'a, T> {
             slot: &'a Slot<T, Task<T>>,
-            before: Activity,
+            entered: bool,
         }
         impl<T> Drop for Back<'_, T> {
             // Also when `f` panics: a failed worker is not left "sleeping".
             fn drop(&mut self) {
-                self.slot.end_activity(self.before);
+                self.slot.end_activity(self.entered);
             }
         }
         let _back = Back {
-            before: self.slot.begin_activity(activity),
+            entered: self.slot.begin_activity(activity),
             slot: &self.slot,
         };
         f()

@@ -21,6 +21,7 @@ pub mod mailbox;
 pub mod metrics;
 pub mod parallel;
 pub mod pause;
+pub mod seams;
 pub mod shutdown;
 pub mod stepped;
 pub mod timestamps;
@@ -120,6 +121,12 @@ macro_rules! for_each_case {
             adversary::a_message_clone_may_call_back_into_the_manager,
             adversary::a_waker_may_call_back_into_the_manager,
             adversary::a_broken_spawner_fails_the_worker,
+            seams::a_wait_that_never_blocks_is_not_an_edge,
+            seams::a_wait_that_blocks_is_an_edge_while_it_lasts,
+            seams::a_lock_belongs_to_the_incarnation_that_took_it,
+            seams::a_holder_that_dies_poisons_the_lock_and_ends_its_waiters_wait,
+            seams::a_stepped_run_whose_holder_ends_holding_a_lock_finishes,
+            seams::nested_activities_keep_the_accounting_identity_and_nest_in_the_trace,
             bad_input::restart_policies,
             bad_input::thread_limits,
         }

@@ -41,7 +41,7 @@ impl SharedCell {
     /// read.
     pub fn load<T: Send + 'static>(&self, w: &Worker<T>) -> Result<i64, ShareError> {
         self.check(w)?;
-        w.step(crate::steps::Op::Load(self.name.to_string()))?;
+        w.scheduled_step(crate::steps::Op::Load(self.name.to_string()), &self.name)?;
         Ok(self.hub.load(w.id(), &self.name))
     }
 
@@ -49,7 +49,7 @@ impl SharedCell {
     /// written.
     pub fn store<T: Send + 'static>(&self, w: &Worker<T>, value: i64) -> Result<(), ShareError> {
         self.check(w)?;
-        w.step(crate::steps::Op::Store(self.name.to_string()))?;
+        w.scheduled_step(crate::steps::Op::Store(self.name.to_string()), &self.name)?;
         self.hub.store(w.id(), &self.name, value);
         Ok(())
     }

@@ -17,8 +17,12 @@ use crate::worker::Worker;
 /// released or the worker is asked to stop; meanwhile it is an edge of the
 /// wait-for graph ("a waits for lock L1 held by b"). Taking it is not tied
 /// to a scope: release it with [`unlock`](Self::unlock), since a lesson
-/// shows that step too. A worker that ends holding it keeps it held, as a
-/// real thread would.
+/// shows that step too. It is held by one incarnation of a worker: a new
+/// worker spawned under a removed one's id is not its holder. A worker whose
+/// task ends holding it (returns, fails, panics, before a restart too)
+/// poisons it, as a panic poisons std's `Mutex`: nobody holds it, its
+/// waiters and every later `lock` get [`ShareError::Poisoned`] naming that
+/// worker, until [`clear_poison`](Self::clear_poison).
 #[derive(Clone)]
 pub struct SharedLock {
     name: Arc<str>,
@@ -30,6 +34,7 @@ impl fmt::Debug for SharedLock {
         f.debug_struct("SharedLock")
             .field("name", &self.name)
             .field("holder", &self.holder())
+            .field("poisoned_by", &self.poisoned_by())
             .finish()
     }
 }
@@ -49,28 +54,42 @@ impl SharedLock {
 
     /// Takes it, as worker `w`, waiting while another worker holds it. A
     /// scheduling point. Fails with [`ShareError::AlreadyHeld`] if `w`
-    /// holds it already, and [`ShareError::Stopped`] if `w` is asked to
-    /// stop while it waits.
+    /// holds it already, [`ShareError::Poisoned`] if its holder ended
+    /// holding it (before or while `w` waits), and [`ShareError::Stopped`]
+    /// if `w` is asked to stop while it waits.
     pub fn lock<T: Send + 'static>(&self, w: &Worker<T>) -> Result<(), ShareError> {
         self.check(w)?;
-        w.step(Op::Lock(self.name.to_string()))?;
+        w.scheduled_step(Op::Lock(self.name.to_string()), &self.name)?;
         // Marked for the whole call: an uncontended take is over at once,
         // and a contended one is exactly the wait a watcher should see.
         w.doing(Activity::WaitingForLock, || {
-            self.hub.lock(w.id(), &self.name, &|| w.stopping())
+            self.hub
+                .lock(w.id(), w.incarnation(), &self.name, &|| w.stopping())
         })
     }
 
     /// Releases it, as worker `w`, which must hold it. A scheduling point.
     pub fn unlock<T: Send + 'static>(&self, w: &Worker<T>) -> Result<(), ShareError> {
         self.check(w)?;
-        w.step(Op::Unlock(self.name.to_string()))?;
-        self.hub.unlock(w.id(), &self.name)
+        w.scheduled_step(Op::Unlock(self.name.to_string()), &self.name)?;
+        self.hub.unlock(w.id(), w.incarnation(), &self.name)
     }
 
     /// Who holds it now.
     pub fn holder(&self) -> Option<WorkerId> {
         self.hub.holder(&self.name)
+    }
+
+    /// The worker that ended holding it, while it is poisoned.
+    pub fn poisoned_by(&self) -> Option<WorkerId> {
+        self.hub.poisoned_by(&self.name)
+    }
+
+    /// Makes a poisoned lock free again, from anywhere (no scheduling
+    /// point): once what it guards has been checked. True if it was
+    /// poisoned; a lock that is not is left as it is.
+    pub fn clear_poison(&self) -> bool {
+        self.hub.clear_poison(&self.name)
     }
 
     fn check<T>(&self, w: &Worker<T>) -> Result<(), ShareError> {

@@ -21,7 +21,7 @@ use crate::policy::{check_mailbox_capacity, check_restart_policy, WorkerOptions}
 use crate::runner;
 use crate::slot::{Slot, SlotParts, WorkerSnapshot};
 use crate::state::{Action, WorkerState};
-use crate::sync::{deadline_after, lock, Arc, Ordering, Weak};
+use crate::sync::{deadline_after, expired, lock, Arc, Ordering, Weak};
 use crate::worker::{Peers, Task, Worker};
 
 /// The thread manager: named workers, each a task on its own thread, with
@@ -126,6 +126,8 @@ impl<T: Send + 'static> Yard<T> {
             record_messages: self.shared.config.record_messages,
             shut_down: Arc::clone(&self.shared.shut_down),
             stepped: self.shared.hub.is_stepped(),
+            incarnation: self.shared.hub.incarnation(),
+            undelivered_after_removal: Arc::clone(&self.shared.undelivered_after_removal),
         });
         Ok(Arc::new(Worker::new(slot, peers)))
     }
@@ -432,6 +434,10 @@ impl<T: Send + 'static> Yard<T> {
             waits: self.shared.hub.waits(),
             deadlocks: self.shared.hub.deadlocks(),
             steps: self.shared.hub.steps(),
+            undelivered_after_removal: self
+                .shared
+                .undelivered_after_removal
+                .load(Ordering::Relaxed),
         }
     }
 
@@ -493,8 +499,23 @@ impl<T: Send + 'static> Yard<T> {
     /// Called from inside a worker's task, the wait is an edge of the
     /// wait-for graph (that worker waits for `id` to finish).
     pub fn join(&self, id: &str, timeout: Duration) -> Result<WorkerState, ControlError> {
-        let _waiting = self.shared.join_edge(id);
-        self.wait_for_state(id, timeout, WorkerState::is_finished)
+        let worker = self.shared.worker(id)?;
+        let deadline = deadline_after(timeout);
+        // A join that answers at once (the worker has finished, or there is
+        // no time to wait) never blocks, so it is no edge: a zero timeout
+        // closed a "cycle" that never held (issue 24).
+        let state = worker.state();
+        if state.is_finished() {
+            return Ok(state);
+        }
+        if expired(deadline) {
+            return Err(ControlError::Timeout {
+                id: worker.id().clone(),
+                state,
+            });
+        }
+        let _waiting = self.shared.join_edge(&worker);
+        self.wait_until_state(&worker, deadline, WorkerState::is_finished)
     }
 
     /// Waits until worker `id` is in a state for which `done` holds, at most
@@ -518,10 +539,16 @@ impl<T: Send + 'static> Yard<T> {
         done: impl Fn(WorkerState) -> bool,
     ) -> Result<WorkerState, ControlError> {
         let worker = self.shared.worker(id)?;
-        let reached = self
-            .shared
-            .changes
-            .wait(deadline_after(timeout), || done(worker.state()));
+        self.wait_until_state(&worker, deadline_after(timeout), done)
+    }
+
+    fn wait_until_state(
+        &self,
+        worker: &Worker<T>,
+        deadline: Option<Instant>,
+        done: impl Fn(WorkerState) -> bool,
+    ) -> Result<WorkerState, ControlError> {
+        let reached = self.shared.changes.wait(deadline, || done(worker.state()));
         let state = worker.state();
         if reached {
             Ok(state)
@@ -545,7 +572,11 @@ impl<T: Send + 'static> Yard<T> {
         still().map(|s| s.id().clone()).collect()
     }
 
-    /// Forgets a finished worker and returns its final figures.
+    /// Forgets a finished worker and returns its final figures. A send
+    /// that was accepted as the worker ended and queued only after these
+    /// figures were taken is counted in the manager's
+    /// [`Snapshot::undelivered_after_removal`] instead: every accepted
+    /// message is received, or counted undelivered in exactly one place.
     pub fn remove(&self, id: &str) -> Result<WorkerSnapshot, ControlError> {
         let mut registry = lock(&self.shared.registry);
         let worker = registry
@@ -564,7 +595,7 @@ impl<T: Send + 'static> Yard<T> {
             .unwrap_or_else(|| unreachable!("looked up above"));
         drop(registry);
         worker.slot().event(EventKind::Removed);
-        Ok(worker.slot().snapshot())
+        Ok(worker.slot().removal_snapshot())
     }
 
     /// Stops every worker and waits for them, all within one overall

@@ -79,6 +79,11 @@ pub struct Snapshot {
     pub deadlocks: Vec<Deadlock>,
     /// Stepped mode: where each worker is and the schedule so far.
     pub steps: Option<StepSnapshot>,
+    /// Messages accepted for workers already removed, after their removal
+    /// reported its figures, and dropped unread (a send racing `remove`:
+    /// it passed its checks before the worker ended). Counted nowhere else:
+    /// a removed worker has no snapshot.
+    pub undelivered_after_removal: u64,
 }
 
 /// What shutdown found, worker by worker.

@@ -18,7 +18,7 @@ use crate::id::WorkerId;
 use crate::platform::Spawn;
 use crate::policy::default_mailbox_capacity;
 use crate::steps::Chooser;
-use crate::sync::{lock, Arc, AtomicBool, Mutex};
+use crate::sync::{lock, Arc, AtomicBool, AtomicU64, Mutex};
 use crate::threads::{Occupancy, ThreadCounts};
 use crate::waits::{Resource, WaitEdge};
 use crate::worker::{Peers, Worker};
@@ -64,6 +64,10 @@ pub(super) struct Shared<T> {
     pub(super) shut_down: Arc<AtomicBool>,
     /// Shared cells and locks, the wait-for graph, stepped mode.
     pub(super) hub: Arc<Hub>,
+    /// Messages accepted after their worker's removal (a send that passed
+    /// its checks before the worker ended and queued after its removal was
+    /// reported): counted here, since no snapshot of that worker remains.
+    pub(super) undelivered_after_removal: Arc<AtomicU64>,
 }
 
 impl<T> Shared<T> {
@@ -89,6 +93,7 @@ impl<T> Shared<T> {
             },
             spawner,
             shut_down: Arc::default(),
+            undelivered_after_removal: Arc::default(),
         }
     }
 
@@ -116,14 +121,15 @@ impl<T> Shared<T> {
     }
 
     /// When the calling thread runs one of this manager's workers, its join
-    /// of worker `id` is an edge of the wait-for graph while it lasts.
-    pub(super) fn join_edge(&self, id: &str) -> Option<WaitGuard<'_>>
+    /// of `target` is an edge of the wait-for graph while it lasts. Made
+    /// only for a join that is about to block (the caller has looked:
+    /// `target` has not finished and the deadline has not passed).
+    pub(super) fn join_edge(&self, target: &Arc<Worker<T>>) -> Option<WaitGuard<'_>>
     where
         T: Send + 'static,
     {
         let me = self.calling_worker()?;
-        let target = self.worker(id).ok()?;
-        if Arc::ptr_eq(&me, &target) || target.state().is_finished() {
+        if Arc::ptr_eq(&me, target) || target.state().is_finished() {
             return None;
         }
         let edge = WaitEdge {
@@ -131,7 +137,7 @@ impl<T> Shared<T> {
             waits_for: target.id().clone(),
             on: Resource::Join(target.id().clone()),
         };
-        let joined = Arc::clone(&target);
+        let joined = Arc::clone(target);
         Some(
             self.hub
                 .waiting(edge, Arc::new(move || !joined.state().is_finished())),
@@ -156,20 +162,29 @@ impl<T: Send + 'static> Peers<T> for Shared<T> {
         wait: Option<Duration>,
     ) -> Result<(), SendError<T>> {
         match self.worker(to) {
-            // A worker about to wait for room is an edge of the wait-for
-            // graph while it waits; the probe drops the edge from any cycle
-            // once the mailbox has room again.
-            Ok(worker) if wait.is_some() && worker.slot().mailbox_is_full() => {
-                let full = Arc::clone(&worker);
-                let _waiting = self.hub.waiting(
-                    WaitEdge {
-                        worker: from.clone(),
-                        waits_for: worker.id().clone(),
-                        on: Resource::Mailbox(worker.id().clone()),
-                    },
-                    Arc::new(move || full.slot().mailbox_is_full()),
-                );
-                worker.slot().push(message, wait, Some(from))
+            // A worker waiting for room is an edge of the wait-for graph
+            // while it waits: made only once the send is about to wait (one
+            // that finds room, or has no time left, never blocks), and its
+            // probe drops it from any cycle once the mailbox has room again.
+            Ok(worker) if wait.is_some() => {
+                let mut waiting = None;
+                let mut blocks = || {
+                    let full = Arc::clone(&worker);
+                    waiting = Some(self.hub.waiting(
+                        WaitEdge {
+                            worker: from.clone(),
+                            waits_for: worker.id().clone(),
+                            on: Resource::Mailbox(worker.id().clone()),
+                        },
+                        Arc::new(move || full.slot().mailbox_is_full()),
+                    ));
+                };
+                let sent =
+                    worker
+                        .slot()
+                        .push_noting_wait(message, wait, Some(from), Some(&mut blocks));
+                drop(waiting);
+                sent
             }
             Ok(worker) => worker.slot().push(message, wait, Some(from)),
             Err(_) => Err(SendError::UnknownWorker {
