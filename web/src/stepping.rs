@@ -168,6 +168,9 @@ pub fn tell(h: &HappenedView) -> Option<String> {
             (Some("store"), Some(v)) => format!("{who} stores {v} into {object}."),
             (Some("lock"), _) => format!("{who} takes lock {object}."),
             (Some("unlock"), _) => format!("{who} releases lock {object}."),
+            (Some("poisoned"), _) => format!(
+                "{who} ended holding lock {object}: the lock is poisoned, and whoever waits for it is told so."
+            ),
             _ => return None,
         },
         "waiting" => {
