@@ -70,6 +70,16 @@ struct After {
     changed: bool,
 }
 
+impl After {
+    /// Something observers can see changed, and no deadlock formed.
+    fn changed() -> Self {
+        Self {
+            changed: true,
+            ..Self::default()
+        }
+    }
+}
+
 pub(crate) struct Hub {
     state: Mutex<State>,
     cv: Condvar,
@@ -172,13 +182,7 @@ impl Hub {
         let steps = state.steps.as_mut().ok_or(StepError::NotStepped)?;
         let (step, who) = steps.grant(id)?;
         self.events.push(Some(who), EventKind::Granted { step });
-        self.finish(
-            state,
-            After {
-                changed: true,
-                ..After::default()
-            },
-        );
+        self.finish(state, After::changed());
         Ok(())
     }
 
@@ -211,10 +215,7 @@ impl Hub {
     /// After a worker was held or ended: an automatic chooser grants the next
     /// step if the run has settled; a stuck run is announced.
     fn settle_step(&self, state: &mut State) -> After {
-        let mut after = After {
-            changed: true,
-            ..After::default()
-        };
+        let mut after = After::changed();
         let Some(steps) = &mut state.steps else {
             return after;
         };
@@ -367,13 +368,7 @@ impl Hub {
             return false;
         }
         *entry = LockState::Free;
-        self.finish(
-            state,
-            After {
-                changed: true,
-                ..After::default()
-            },
-        );
+        self.finish(state, After::changed());
         true
     }
 
@@ -505,13 +500,7 @@ impl Hub {
         state.locks.insert(name.to_owned(), LockState::Free);
         self.access(who, name, AccessOp::Unlock, None);
         self.release_waiters(&mut state, name);
-        self.finish(
-            state,
-            After {
-                changed: true,
-                ..After::default()
-            },
-        );
+        self.finish(state, After::changed());
         Ok(())
     }
 
@@ -634,12 +623,6 @@ impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         let mut state = lock(&self.hub.state);
         self.hub.end_wait_locked(&mut state, &self.who);
-        self.hub.finish(
-            state,
-            After {
-                changed: true,
-                ..After::default()
-            },
-        );
+        self.hub.finish(state, After::changed());
     }
 }
